@@ -1,0 +1,34 @@
+import {GLOBAL_CLI_OPTIONS, reportCliError} from "@orchard/shared";
+import {extractCommand, modelCommand} from "@orchard/worker";
+import yargs from "yargs";
+
+/**
+ * The `orchard` command line: one yargs CommandModule per command, owned by the package whose
+ * role it is (worker: extract, model, worker; coordinator: run, status...). Errors Orchard
+ * raises on purpose print as one clear message with an exit code; anything else is a bug.
+ */
+export async function main(argv: string[]): Promise<void> {
+    const cli = yargs(argv)
+        .scriptName("orchard")
+        .usage("$0 <command> [options]")
+        .options(GLOBAL_CLI_OPTIONS)
+        .command(extractCommand as never)
+        .command(modelCommand as never)
+        .demandCommand(1, "Name a command (orchard --help lists them)")
+        .recommendCommands()
+        .strict()
+        .strictCommands()
+        .wrap(Math.min(110, process.stdout.columns ?? 110))
+        .fail((message, error, instance) => {
+            if (error != null) throw error;
+            process.stderr.write(`${instance.help() === undefined ? "" : ""}orchard: ${message}\nRun "orchard --help" for usage.\n`);
+            process.exit(1);
+        })
+        .help()
+        .version(false);
+    try {
+        await cli.parseAsync();
+    } catch (error) {
+        process.exitCode = reportCliError(error);
+    }
+}

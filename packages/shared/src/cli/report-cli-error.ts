@@ -1,0 +1,32 @@
+import {isOrchardError, type OrchardErrorCode} from "../errors/orchard-error.ts";
+
+/** Exit codes: 1 for a user mistake (bad input, flags, files), 2 for an environment problem, 3 for a bug. */
+const EXIT_CODES: Readonly<Record<OrchardErrorCode, number>> = {
+    INVALID_ARGUMENT: 1,
+    INPUT_NOT_FOUND: 1,
+    INVALID_INPUT_LINE: 1,
+    DUPLICATE_ID: 1,
+    DOCUMENT_TOO_LONG: 1,
+    MODEL_NOT_FOUND: 1,
+    MODEL_INVALID: 1,
+    OUTPUT_MISMATCH: 1,
+    RUN_NOT_FOUND: 1,
+    ENGINE_FAILED: 2,
+    ENGINE_UNSUPPORTED: 2,
+    REDIS_UNAVAILABLE: 2,
+    INTERNAL: 3
+};
+
+/**
+ * Prints an error the way a user should see it and returns the process exit code: Orchard's
+ * own errors as `orchard: <message> [CODE]` without a stack; anything else is a bug, with its stack.
+ */
+export function reportCliError(error: unknown, write: (text: string) => void = (text) => process.stderr.write(text)): number {
+    if (isOrchardError(error)) {
+        write(`orchard: ${error.message} [${error.code}]\n`);
+        return EXIT_CODES[error.code];
+    }
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    write(`orchard: unexpected error (a bug; please report it with this output):\n${detail}\n`);
+    return 3;
+}

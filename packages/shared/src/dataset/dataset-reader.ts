@@ -1,0 +1,101 @@
+import {stat} from "node:fs/promises";
+import {InputLineError, OrchardError} from "../errors/orchard-error.ts";
+import {readJsonlLines} from "../jsonl/jsonl-line-reader.ts";
+import {effectivePromptText, prepareDocumentText, type PromptSettings} from "../prompt/reask-prompt.ts";
+import {inputDocumentSchema} from "../schemas/input-document-schema.ts";
+import type {PreparedDocument} from "./prepared-document.ts";
+
+/** Validation stops collecting problems after this many, so a wrong file does not flood the terminal. */
+export const MAX_REPORTED_INPUT_ERRORS = 20;
+
+/** Every problem found in one input file; the message lists them one per line. */
+export class InputValidationError extends OrchardError {
+    public readonly problems: readonly InputLineError[];
+
+    public constructor(file: string, problems: readonly InputLineError[], truncated: boolean) {
+        const first = problems[0];
+        const code = problems.length === 1 && first != null ? first.code : "INVALID_INPUT_LINE";
+        super(code, [
+            `${file}: ${problems.length}${truncated ? "+" : ""} invalid line${problems.length === 1 ? "" : "s"}; nothing was written`,
+            ...problems.map((problem) => `  ${problem.message}`)
+        ].join("\n"), {details: {file, problems: problems.map((p) => p.details)}});
+        this.name = "InputValidationError";
+        this.problems = problems;
+    }
+}
+
+/**
+ * Reads and validates a whole JSONL dataset, yielding prepared documents in order. Problems are
+ * collected (up to MAX_REPORTED_INPUT_ERRORS) and thrown together at the end, so a caller that
+ * must write nothing for a bad file consumes everything before acting.
+ */
+export async function* readDataset(file: string, settings: PromptSettings): AsyncGenerator<PreparedDocument> {
+    await assertReadableFile(file);
+    const problems: InputLineError[] = [];
+    const seenIds = new Map<string, number>();
+    let truncated = false;
+    let index = 0;
+    const report = (problem: InputLineError) => {
+        if (problems.length < MAX_REPORTED_INPUT_ERRORS) problems.push(problem);
+        else truncated = true;
+    };
+
+    for await (const {lineNumber, text} of readJsonlLines(file)) {
+        if (text.trim() === "") continue; // blank lines (e.g. a final newline) are not documents
+        const result = parseDocumentLine(file, lineNumber, text, settings);
+        if (result instanceof InputLineError) {
+            report(result);
+            continue;
+        }
+        const firstLine = seenIds.get(result.id);
+        if (firstLine !== undefined) {
+            report(new InputLineError("DUPLICATE_ID", file, lineNumber, `duplicate id "${result.id}" (first seen on line ${firstLine})`));
+            continue;
+        }
+        seenIds.set(result.id, lineNumber);
+        if (problems.length > 0) continue; // keep validating, but never hand out documents past a problem
+        yield {
+            index: index++,
+            lineNumber,
+            doc: result,
+            documentText: prepareDocumentText(result.document, settings.maxDocumentChars),
+            promptText: effectivePromptText(result, settings)
+        };
+    }
+    if (problems.length > 0)
+        throw new InputValidationError(file, problems, truncated);
+}
+
+/** Validates a whole dataset and returns its documents; throws InputValidationError listing the problems. */
+export async function loadDataset(file: string, settings: PromptSettings): Promise<PreparedDocument[]> {
+    const documents: PreparedDocument[] = [];
+    for await (const document of readDataset(file, settings)) documents.push(document);
+    return documents;
+}
+
+function parseDocumentLine(file: string, lineNumber: number, text: string, settings: PromptSettings) {
+    let value: unknown;
+    try {
+        value = JSON.parse(text);
+    } catch (error) {
+        return new InputLineError("INVALID_INPUT_LINE", file, lineNumber, `not valid JSON (${(error as Error).message})`);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+        return new InputLineError("INVALID_INPUT_LINE", file, lineNumber, "expected a JSON object with id, label and document");
+    const parsed = inputDocumentSchema.safeParse(value);
+    if (!parsed.success)
+        return new InputLineError("INVALID_INPUT_LINE", file, lineNumber, parsed.error.issues.map((issue) => issue.message).join("; "));
+    if (settings.useJsonPrompt && (parsed.data.prompt == null || parsed.data.prompt.trim() === ""))
+        return new InputLineError("INVALID_INPUT_LINE", file, lineNumber, "--use-json-prompt is set but the line has no non-empty \"prompt\" field");
+    return parsed.data;
+}
+
+async function assertReadableFile(file: string): Promise<void> {
+    try {
+        const info = await stat(file);
+        if (!info.isFile()) throw new OrchardError("INPUT_NOT_FOUND", `${file}: not a regular file`);
+    } catch (error) {
+        if (error instanceof OrchardError) throw error;
+        throw new OrchardError("INPUT_NOT_FOUND", `${file}: input file not found`, {cause: error});
+    }
+}

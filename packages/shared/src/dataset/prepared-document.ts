@@ -1,0 +1,14 @@
+import type {InputDocument} from "../schemas/input-document-schema.ts";
+
+/** An input document validated and ready for prompting: what the engine and the merger need. */
+export interface PreparedDocument {
+    /** 0-based index among the documents of its file (blank lines do not count). */
+    readonly index: number;
+    /** 1-based line number in the input file. */
+    readonly lineNumber: number;
+    readonly doc: InputDocument;
+    /** The document stripped and cut to the maximum length, as prompted and as written. */
+    readonly documentText: string;
+    /** The instruction used for this document. */
+    readonly promptText: string;
+}

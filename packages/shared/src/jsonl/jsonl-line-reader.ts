@@ -1,0 +1,50 @@
+import {createReadStream} from "node:fs";
+
+/** One raw line of a JSONL file. */
+export interface JsonlLine {
+    /** 1-based line number, as editors show it. */
+    readonly lineNumber: number;
+    /** The line without its terminator (a trailing "\r" is dropped too). */
+    readonly text: string;
+    /** Byte offset of the line's first byte in the file. */
+    readonly byteOffset: number;
+}
+
+/**
+ * Streams the lines of a UTF-8 file with their numbers and byte offsets, in bounded memory.
+ * readline would do the splitting but loses byte offsets, which resume and sharding need.
+ */
+export async function* readJsonlLines(path: string, options: {startByte?: number; startLine?: number} = {}): AsyncGenerator<JsonlLine> {
+    let lineNumber = options.startLine ?? 1;
+    let offset = options.startByte ?? 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const stream = createReadStream(path, {start: offset, highWaterMark: 1 << 20});
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+        let start = 0;
+        let newline = chunk.indexOf(0x0a, start);
+        while (newline !== -1) {
+            const piece = chunk.subarray(start, newline);
+            const lineBuffer = pendingBytes === 0 ? piece : Buffer.concat([...pending, piece]);
+            const length = lineBuffer.length;
+            yield {lineNumber, text: decodeLine(lineBuffer), byteOffset: offset};
+            offset += length + 1;
+            lineNumber++;
+            pending = [];
+            pendingBytes = 0;
+            start = newline + 1;
+            newline = chunk.indexOf(0x0a, start);
+        }
+        if (start < chunk.length) {
+            pending.push(chunk.subarray(start));
+            pendingBytes += chunk.length - start;
+        }
+    }
+    if (pendingBytes > 0)
+        yield {lineNumber, text: decodeLine(Buffer.concat(pending)), byteOffset: offset};
+}
+
+function decodeLine(buffer: Buffer): string {
+    const end = buffer.length > 0 && buffer[buffer.length - 1] === 0x0d ? buffer.length - 1 : buffer.length;
+    return buffer.toString("utf8", 0, end);
+}

@@ -1,0 +1,27 @@
+import {pino, type Logger, type LevelWithSilent} from "pino";
+import pretty from "pino-pretty";
+
+export type {Logger} from "pino";
+export const LOG_LEVELS: readonly LevelWithSilent[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+export interface LoggerOptions {
+    /** Minimum level written. Default "info". */
+    readonly level?: LevelWithSilent;
+    /** Human-readable lines instead of JSON. Default: when stderr is a TTY. */
+    readonly pretty?: boolean;
+    /** Name of the entry point (orchard-extract, orchard-worker...). */
+    readonly name?: string;
+}
+
+/**
+ * One logger per entry point, writing to stderr so stdout stays free for results and progress.
+ * Pretty printing runs in-process (no transport thread) so lines are never lost on exit.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+    const level = options.level ?? "info";
+    const usePretty = options.pretty ?? process.stderr.isTTY === true;
+    const base = {level, name: options.name};
+    if (usePretty)
+        return pino(base, pretty({destination: 2, colorize: true, sync: true, ignore: "pid,hostname,name", translateTime: "HH:MM:ss"}));
+    return pino(base, pino.destination({dest: 2, sync: true}));
+}

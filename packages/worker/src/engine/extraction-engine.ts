@@ -1,0 +1,165 @@
+import {stat} from "node:fs/promises";
+import {computeAttributes, OrchardError, type Logger} from "@orchard/shared";
+import {getLlama, LlamaLogLevel, type Llama, type LlamaModel} from "node-llama-cpp";
+import type {DocumentEvaluator} from "./document-evaluator.ts";
+import {resolveExtractionEngineOptions, type EngineRoute, type ExtractionEngineOptions, type ResolvedExtractionEngineOptions} from "./extraction-engine-options.ts";
+import {OnePassEvaluator} from "./one-pass-evaluator.ts";
+import {ThreePassEvaluator} from "./three-pass-evaluator.ts";
+
+/** llama.cpp's mean pooling (LLAMA_POOLING_TYPE_MEAN). */
+const POOLING_TYPE_MEAN = 1;
+
+/**
+ * Turns re-ask prompts into the 32 attributes with a Mixtral GGUF. Holds the model and a pool of
+ * contexts: up to `contexts` documents are evaluated at once, so the per-position read-out of one
+ * overlaps the forward pass of another. Create with `ExtractionEngine.load`, then `close()`.
+ */
+export class ExtractionEngine {
+    public readonly options: ResolvedExtractionEngineOptions;
+    /** The route actually in use ("one-pass" or "three-pass"). */
+    public readonly route: Exclude<EngineRoute, "auto">;
+    /** The backend node-llama-cpp picked: "metal", "cuda", "vulkan" or false (CPU). */
+    public readonly gpu: string | false;
+    readonly #llama: Llama;
+    readonly #models: readonly LlamaModel[];
+    readonly #tokenizerModel: LlamaModel;
+    readonly #idle: DocumentEvaluator[];
+    readonly #all: readonly DocumentEvaluator[];
+    readonly #waiters: ((evaluator: DocumentEvaluator) => void)[] = [];
+    #closed = false;
+
+    private constructor(init: {
+        options: ResolvedExtractionEngineOptions; route: Exclude<EngineRoute, "auto">; llama: Llama;
+        models: LlamaModel[]; evaluators: DocumentEvaluator[];
+    }) {
+        this.options = init.options;
+        this.route = init.route;
+        this.#llama = init.llama;
+        this.gpu = init.llama.gpu;
+        this.#models = init.models;
+        this.#tokenizerModel = init.models[0] as LlamaModel;
+        this.#all = init.evaluators;
+        this.#idle = [...init.evaluators];
+    }
+
+    public static async load(options: ExtractionEngineOptions): Promise<ExtractionEngine> {
+        const resolved = resolveExtractionEngineOptions(options);
+        const log = resolved.logger?.child({component: "engine"});
+        await assertModelFile(resolved.modelPath);
+        const llama = await getLlama({
+            gpu: resolved.gpu,
+            build: "never",
+            logLevel: LlamaLogLevel.error,
+            logger: (level, message) => log?.debug({llamaLevel: level}, message.trimEnd())
+        });
+        const models: LlamaModel[] = [];
+        const evaluators: DocumentEvaluator[] = [];
+        try {
+            const meanPooled = await loadModel(llama, resolved.modelPath, true);
+            models.push(meanPooled);
+            const contextOptions = {contextSize: resolved.contextSize, batchSize: resolved.batchSize, threads: resolved.threads};
+            let route: Exclude<EngineRoute, "auto"> = resolved.route === "three-pass" ? "three-pass" : "one-pass";
+            if (route === "one-pass") {
+                try {
+                    for (let i = 0; i < resolved.contexts; i++) evaluators.push(await OnePassEvaluator.create(meanPooled, contextOptions));
+                } catch (error) {
+                    if (resolved.route === "one-pass" || !(error instanceof OrchardError && error.code === "ENGINE_UNSUPPORTED")) throw error;
+                    log?.warn({err: error}, "one-pass route unavailable in this node-llama-cpp; falling back to the public three-pass route (about 3x slower)");
+                    for (const evaluator of evaluators.splice(0)) await evaluator.close();
+                    route = "three-pass";
+                }
+            }
+            if (route === "three-pass") {
+                const plain = await loadModel(llama, resolved.modelPath, false);
+                models.push(plain);
+                for (let i = 0; i < resolved.contexts; i++) evaluators.push(await ThreePassEvaluator.create(plain, meanPooled, contextOptions));
+            }
+            log?.info({route, gpu: llama.gpu, contexts: resolved.contexts, threads: resolved.threads, contextSize: resolved.contextSize}, "extraction engine ready");
+            return new ExtractionEngine({options: resolved, route, llama, models, evaluators});
+        } catch (error) {
+            for (const evaluator of evaluators) await evaluator.close().catch(() => undefined);
+            for (const model of models) await model.dispose().catch(() => undefined);
+            if (error instanceof OrchardError) throw error;
+            throw new OrchardError("MODEL_INVALID", `${resolved.modelPath}: llama.cpp could not load the model (${(error as Error).message})`, {cause: error});
+        }
+    }
+
+    /** Hidden-state size of the model (n_embd). */
+    public get embeddingSize(): number {
+        return this.#tokenizerModel.embeddingVectorSize;
+    }
+
+    /** BOS followed by the tokens of `text`, exactly what `extract` evaluates. */
+    public tokenizePrompt(text: string): number[] {
+        const bos = this.#tokenizerModel.tokens.bos;
+        if (bos == null) throw new OrchardError("MODEL_INVALID", `${this.options.modelPath}: the model has no BOS token`);
+        return [bos, ...this.#tokenizerModel.tokenize(text)];
+    }
+
+    /** The 32 attributes of one tokenized prompt (BOS first). Concurrent calls share the context pool. */
+    public async extract(tokens: readonly number[]): Promise<number[]> {
+        if (tokens.length > this.options.contextSize)
+            throw new OrchardError("DOCUMENT_TOO_LONG", `prompt of ${tokens.length} tokens exceeds the context size of ${this.options.contextSize}`);
+        const evaluator = await this.#acquire();
+        try {
+            return computeAttributes(await evaluator.evaluate(tokens));
+        } catch (error) {
+            if (error instanceof OrchardError) throw error;
+            throw new OrchardError("ENGINE_FAILED", `evaluation failed: ${(error as Error).message}`, {cause: error, retryable: true});
+        } finally {
+            this.#release(evaluator);
+        }
+    }
+
+    public async close(): Promise<void> {
+        if (this.#closed) return;
+        this.#closed = true;
+        for (const evaluator of this.#all) await evaluator.close();
+        for (const model of this.#models) await model.dispose();
+    }
+
+    public async [Symbol.asyncDispose](): Promise<void> {
+        await this.close();
+    }
+
+    async #acquire(): Promise<DocumentEvaluator> {
+        if (this.#closed) throw new OrchardError("ENGINE_FAILED", "the extraction engine is closed");
+        const idle = this.#idle.pop();
+        if (idle != null) return idle;
+        return new Promise((resolve) => this.#waiters.push(resolve));
+    }
+
+    #release(evaluator: DocumentEvaluator): void {
+        const waiter = this.#waiters.shift();
+        if (waiter != null) waiter(evaluator);
+        else this.#idle.push(evaluator);
+    }
+}
+
+async function loadModel(llama: Llama, modelPath: string, meanPooled: boolean): Promise<LlamaModel> {
+    return llama.loadModel({
+        modelPath,
+        ...(meanPooled ? {metadataOverrides: {llama: {pooling_type: POOLING_TYPE_MEAN}}} : {})
+    } as Parameters<Llama["loadModel"]>[0]);
+}
+
+async function assertModelFile(modelPath: string): Promise<void> {
+    let size: number;
+    try {
+        const info = await stat(modelPath);
+        if (!info.isFile()) throw new Error("not a file");
+        size = info.size;
+    } catch (error) {
+        throw new OrchardError("MODEL_NOT_FOUND", `${modelPath}: model file not found`, {cause: error});
+    }
+    const {open} = await import("node:fs/promises");
+    const handle = await open(modelPath, "r");
+    try {
+        const magic = Buffer.alloc(4);
+        await handle.read(magic, 0, 4, 0);
+        if (size < 4 || magic.toString("latin1") !== "GGUF")
+            throw new OrchardError("MODEL_INVALID", `${modelPath}: not a GGUF file (it does not start with the GGUF magic)`);
+    } finally {
+        await handle.close();
+    }
+}

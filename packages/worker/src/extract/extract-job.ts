@@ -1,0 +1,176 @@
+import {mkdir, open, type FileHandle} from "node:fs/promises";
+import {dirname, resolve} from "node:path";
+import {
+    formatOutputLine, InputLineError, InputValidationError, MAX_REPORTED_INPUT_ERRORS, OrchardError, readDataset, type PreparedDocument
+} from "@orchard/shared";
+import {ExtractionEngine} from "../engine/extraction-engine.ts";
+import {resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions} from "./extract-options.ts";
+import {findResumePoint} from "./output-resume.ts";
+import {tokenizeDocumentPrompt} from "./prompt-tokenizer.ts";
+
+export interface ExtractProgress {
+    /** Documents in the output so far (resumed ones included). */
+    readonly done: number;
+    readonly total: number;
+    /** Prompt tokens evaluated by this invocation. */
+    readonly tokens: number;
+    /** Milliseconds since this invocation started extracting. */
+    readonly elapsedMs: number;
+}
+
+export interface ExtractSummary {
+    readonly totalDocuments: number;
+    /** Documents already in the output when this invocation started. */
+    readonly resumedDocuments: number;
+    /** Documents evaluated by this invocation. */
+    readonly documents: number;
+    readonly tokens: number;
+    readonly seconds: number;
+    readonly tokensPerSecond: number;
+    readonly documentsPerSecond: number;
+    /** Documents whose text was cut to fit the context (--truncate). */
+    readonly truncatedDocuments: number;
+    /** Bytes of a torn last output line that were cut off before resuming. */
+    readonly repairedBytes: number;
+    readonly route: string;
+}
+
+export interface ExtractHooks {
+    /** Called once the input is validated, before the first document is evaluated. */
+    readonly onStart?: (info: {total: number; resumed: number; repairedBytes: number}) => void;
+    readonly onProgress?: (progress: ExtractProgress) => void;
+    /** Stops after the documents in flight are written (the output stays resumable). */
+    readonly signal?: AbortSignal;
+}
+
+/** Output is flushed to disk at least this often while extracting. */
+const FSYNC_INTERVAL_MS = 1000;
+
+/**
+ * `orchard extract`: one process, one model, one input. Validates the whole input (including
+ * prompt lengths) before writing anything, resumes after the last complete output line, writes
+ * lines in input order.
+ */
+export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = {}): Promise<ExtractSummary> {
+    const resolved = resolveExtractOptions(options);
+    if (resolve(resolved.inputPath) === resolve(resolved.outputPath))
+        throw new OrchardError("INVALID_ARGUMENT", `--output ${resolved.outputPath} is the input file: choose another path`);
+    const log = resolved.logger?.child({component: "extract"});
+
+    await using engine = await ExtractionEngine.load(resolved.engine);
+    const tokenize = (text: string) => engine.tokenizePrompt(text);
+    const promptFor = (prepared: PreparedDocument) => tokenizeDocumentPrompt(prepared, resolved.prompt.trailingInstruction, tokenize,
+        {contextSize: engine.options.contextSize, truncate: resolved.truncate, file: resolved.inputPath});
+
+    const total = await validateInput(resolved, promptFor);
+
+    await mkdir(dirname(resolve(resolved.outputPath)), {recursive: true});
+    const lineFor = (prepared: PreparedDocument, attributes: readonly number[]) => formatOutputLine(prepared, attributes, resolved.prompt);
+    const resumePoint = resolved.overwrite
+        ? {completeLines: 0, repairedBytes: 0}
+        : await findResumePoint(resolved.outputPath, expectedLines(resolved, lineFor), {outputFile: resolved.outputPath, inputFile: resolved.inputPath});
+    if (resumePoint.completeLines > 0 || resumePoint.repairedBytes > 0)
+        log?.info({resumed: resumePoint.completeLines, total, repairedBytes: resumePoint.repairedBytes},
+            `resuming: ${resumePoint.completeLines} of ${total} documents already in ${resolved.outputPath}` +
+            (resumePoint.repairedBytes > 0 ? ` (cut a torn last line of ${resumePoint.repairedBytes} bytes)` : ""));
+    hooks.onStart?.({total, resumed: resumePoint.completeLines, repairedBytes: resumePoint.repairedBytes});
+
+    const output = await open(resolved.outputPath, resolved.overwrite ? "w" : "a");
+    const started = performance.now();
+    let documents = 0;
+    let tokens = 0;
+    let truncatedDocuments = 0;
+    try {
+        const writer = new DurableLineWriter(output);
+        const inFlight: Promise<string>[] = [];
+        const flushOne = async () => {
+            await writer.write(await (inFlight.shift() as Promise<string>));
+            documents++;
+            hooks.onProgress?.({done: resumePoint.completeLines + documents, total, tokens, elapsedMs: performance.now() - started});
+        };
+        for await (const prepared of readDataset(resolved.inputPath, resolved.prompt)) {
+            if (prepared.index < resumePoint.completeLines) continue;
+            if (hooks.signal?.aborted) break;
+            const prompt = promptFor(prepared);
+            if (prompt.truncated) truncatedDocuments++;
+            tokens += prompt.tokens.length;
+            const line = engine.extract(prompt.tokens).then((attributes) => lineFor(prepared, attributes));
+            line.catch(() => undefined); // awaited in order by flushOne; avoid an unhandled rejection meanwhile
+            inFlight.push(line);
+            if (inFlight.length >= engine.options.contexts) await flushOne();
+        }
+        while (inFlight.length > 0) await flushOne();
+        await writer.sync();
+    } finally {
+        await output.close();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    return {
+        totalDocuments: total,
+        resumedDocuments: resumePoint.completeLines,
+        documents,
+        tokens,
+        seconds,
+        tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
+        documentsPerSecond: seconds > 0 ? documents / seconds : 0,
+        truncatedDocuments,
+        repairedBytes: resumePoint.repairedBytes,
+        route: engine.route
+    };
+}
+
+/** Reads the whole input once: schema, ids, and that every prompt fits the context. Returns the document count. */
+async function validateInput(resolved: ResolvedExtractOptions, promptFor: (prepared: PreparedDocument) => unknown): Promise<number> {
+    const tooLong: InputLineError[] = [];
+    let count = 0;
+    try {
+        for await (const prepared of readDataset(resolved.inputPath, resolved.prompt)) {
+            count++;
+            try {
+                promptFor(prepared);
+            } catch (error) {
+                if (!(error instanceof OrchardError && error.code === "DOCUMENT_TOO_LONG")) throw error;
+                if (tooLong.length < MAX_REPORTED_INPUT_ERRORS) {
+                    const reason = error.message.slice(error.message.indexOf(": ") + 2);
+                    tooLong.push(new InputLineError("DOCUMENT_TOO_LONG", resolved.inputPath, prepared.lineNumber, reason));
+                }
+            }
+        }
+    } catch (error) {
+        if (error instanceof InputValidationError)
+            throw new InputValidationError(resolved.inputPath, [...error.problems, ...tooLong].slice(0, MAX_REPORTED_INPUT_ERRORS), error.problems.length + tooLong.length > MAX_REPORTED_INPUT_ERRORS);
+        throw error;
+    }
+    if (tooLong.length > 0) throw new InputValidationError(resolved.inputPath, tooLong, false);
+    return count;
+}
+
+/** Expected output lines in order, for checking an existing output before resuming. */
+function expectedLines(resolved: ResolvedExtractOptions, lineFor: (prepared: PreparedDocument, attributes: readonly number[]) => string) {
+    const documents = readDataset(resolved.inputPath, resolved.prompt);
+    return async (_index: number, attributes: number[]) => {
+        const next = await documents.next();
+        if (next.done) return undefined;
+        return {id: next.value.doc.id, line: lineFor(next.value, attributes)};
+    };
+}
+
+/** Appends lines and fsyncs at most every FSYNC_INTERVAL_MS, and on sync(). */
+class DurableLineWriter {
+    readonly #handle: FileHandle;
+    #lastSync = performance.now();
+
+    public constructor(handle: FileHandle) {
+        this.#handle = handle;
+    }
+
+    public async write(line: string): Promise<void> {
+        await this.#handle.write(line + "\n");
+        if (performance.now() - this.#lastSync >= FSYNC_INTERVAL_MS) await this.sync();
+    }
+
+    public async sync(): Promise<void> {
+        await this.#handle.datasync();
+        this.#lastSync = performance.now();
+    }
+}

@@ -1,0 +1,70 @@
+import {stat, truncate} from "node:fs/promises";
+import {OrchardError, readJsonlLines} from "@orchard/shared";
+
+export interface ResumePoint {
+    /** Complete output lines already written, which belong to the first documents of the input. */
+    readonly completeLines: number;
+    /** Bytes of a torn last line that were cut off (0 if none). */
+    readonly repairedBytes: number;
+}
+
+/**
+ * Inspects an existing output file before extraction continues after it. Each line must be
+ * exactly what this input and these settings produce for the same document (everything but the
+ * attributes is re-derived from the input and compared byte for byte); a torn last line
+ * (an interruption mid-write) is cut off. Anything else means the file is not this input's
+ * output: OUTPUT_MISMATCH, unless the caller overwrites.
+ */
+export async function findResumePoint(
+    outputPath: string,
+    /** The line this input writes for document `index` with these attributes; undefined past the last document. */
+    expectedLine: (index: number, attributes: number[]) => Promise<{id: string; line: string} | undefined>,
+    describe: {outputFile: string; inputFile: string}
+): Promise<ResumePoint> {
+    if (!(await exists(outputPath))) return {completeLines: 0, repairedBytes: 0};
+    const size = (await stat(outputPath)).size;
+    let completeLines = 0;
+    let validBytes = 0;
+    for await (const {lineNumber, text, byteOffset} of readJsonlLines(outputPath)) {
+        const lineEnd = byteOffset + Buffer.byteLength(text) + 1;
+        const isLast = lineEnd >= size;
+        const terminated = lineEnd <= size;
+        let parsed: {id?: unknown; attributes?: unknown} | undefined;
+        try {
+            parsed = JSON.parse(text) as {id?: unknown; attributes?: unknown};
+        } catch {
+            parsed = undefined;
+        }
+        if (parsed == null || !terminated) {
+            if (isLast) break; // torn last line: repaired below
+            throw mismatch(describe, lineNumber, "is not a complete JSON line");
+        }
+        const attributes = Array.isArray(parsed.attributes) ? parsed.attributes as number[] : [];
+        const expected = await expectedLine(completeLines, attributes);
+        if (expected == null) throw mismatch(describe, lineNumber, "has more lines than the input has documents");
+        if (parsed.id !== expected.id)
+            throw mismatch(describe, lineNumber, `has id ${JSON.stringify(parsed.id)} where the input's document ${completeLines + 1} has id "${expected.id}"`);
+        if (text !== expected.line)
+            throw mismatch(describe, lineNumber, `differs from what this input and these settings give for id "${expected.id}" (document, label, prompt or other fields changed)`);
+        completeLines++;
+        validBytes = lineEnd;
+    }
+    const repairedBytes = size - validBytes;
+    if (repairedBytes > 0) await truncate(outputPath, validBytes);
+    return {completeLines, repairedBytes};
+}
+
+function mismatch(describe: {outputFile: string; inputFile: string}, line: number, what: string): OrchardError {
+    return new OrchardError("OUTPUT_MISMATCH",
+        `${describe.outputFile}:${line}: existing output ${what}, so it is not the output of ${describe.inputFile}; ` +
+        "pass --overwrite to replace it, or choose another --output");
+}
+
+async function exists(path: string): Promise<boolean> {
+    try {
+        await stat(path);
+        return true;
+    } catch {
+        return false;
+    }
+}

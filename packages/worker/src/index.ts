@@ -1,0 +1,10 @@
+export {ExtractionEngine} from "./engine/extraction-engine.ts";
+export {
+    resolveExtractionEngineOptions, DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, DEFAULT_ENGINE_CONTEXTS,
+    type ExtractionEngineOptions, type ResolvedExtractionEngineOptions, type EngineRoute, type EngineGpu
+} from "./engine/extraction-engine-options.ts";
+export {runExtract, type ExtractHooks, type ExtractProgress, type ExtractSummary} from "./extract/extract-job.ts";
+export {resolveExtractOptions, resolvePromptSettings, type ExtractOptions, type ResolvedExtractOptions} from "./extract/extract-options.ts";
+export {tokenizeDocumentPrompt, type TokenizedPrompt} from "./extract/prompt-tokenizer.ts";
+export {extractCommand, PROMPT_FLAGS, ENGINE_FLAGS, engineOptionsFromArgs} from "./cli/commands/extract-command.ts";
+export {modelCommand} from "./cli/commands/model-command.ts";
