@@ -1,5 +1,5 @@
 import {GLOBAL_CLI_OPTIONS, reportCliError} from "@orchard/shared";
-import {extractCommand, modelCommand} from "@orchard/worker";
+import {extractCommand} from "@orchard/worker";
 import yargs from "yargs";
 
 /**
@@ -10,10 +10,11 @@ import yargs from "yargs";
 export async function main(argv: string[]): Promise<void> {
     const cli = yargs(argv)
         .scriptName("orchard")
+        // a flag given twice takes its last value, as in most CLIs (yargs would make an array)
+        .parserConfiguration({"duplicate-arguments-array": false})
         .usage("$0 <command> [options]")
         .options(GLOBAL_CLI_OPTIONS)
         .command(extractCommand as never)
-        .command(modelCommand as never)
         .demandCommand(1, "Name a command (orchard --help lists them)")
         .recommendCommands()
         .strict()
