@@ -20,6 +20,11 @@ export interface ExtractionEngineOptions {
      * overlaps the next document's forward pass. Default 2.
      */
     readonly contexts?: number;
+    /**
+     * llama.cpp flash attention. Set explicitly (node-llama-cpp's "auto" may change between
+     * versions and machines, and with it the low bits of the attributes). Default true.
+     */
+    readonly flashAttention?: boolean;
     /** GPU backend; "auto" picks Metal on Apple Silicon, CUDA/Vulkan where present. Default "auto". */
     readonly gpu?: EngineGpu;
     /**
@@ -37,6 +42,7 @@ export interface ResolvedExtractionEngineOptions {
     readonly batchSize: number;
     readonly threads: number;
     readonly contexts: number;
+    readonly flashAttention: boolean;
     readonly gpu: EngineGpu;
     readonly route: EngineRoute;
     readonly logger: Logger | undefined;
@@ -55,6 +61,7 @@ export function resolveExtractionEngineOptions(options: ExtractionEngineOptions)
         batchSize: Math.min(batchSize, contextSize),
         threads: positiveInteger("threads", options.threads ?? availableParallelism()),
         contexts: positiveInteger("contexts", options.contexts ?? DEFAULT_ENGINE_CONTEXTS),
+        flashAttention: options.flashAttention ?? true,
         gpu: options.gpu ?? "auto",
         route: options.route ?? "auto",
         logger: options.logger

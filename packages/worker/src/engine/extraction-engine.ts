@@ -55,9 +55,9 @@ export class ExtractionEngine {
         const models: LlamaModel[] = [];
         const evaluators: DocumentEvaluator[] = [];
         try {
-            const meanPooled = await loadModel(llama, resolved.modelPath, true);
+            const meanPooled = await loadModel(llama, resolved.modelPath, true, resolved.flashAttention);
             models.push(meanPooled);
-            const contextOptions = {contextSize: resolved.contextSize, batchSize: resolved.batchSize, threads: resolved.threads};
+            const contextOptions = {contextSize: resolved.contextSize, batchSize: resolved.batchSize, threads: resolved.threads, flashAttention: resolved.flashAttention};
             let route: Exclude<EngineRoute, "auto"> = resolved.route === "three-pass" ? "three-pass" : "one-pass";
             if (route === "one-pass") {
                 try {
@@ -70,7 +70,7 @@ export class ExtractionEngine {
                 }
             }
             if (route === "three-pass") {
-                const plain = await loadModel(llama, resolved.modelPath, false);
+                const plain = await loadModel(llama, resolved.modelPath, false, resolved.flashAttention);
                 models.push(plain);
                 for (let i = 0; i < resolved.contexts; i++) evaluators.push(await ThreePassEvaluator.create(plain, meanPooled, contextOptions));
             }
@@ -136,9 +136,11 @@ export class ExtractionEngine {
     }
 }
 
-async function loadModel(llama: Llama, modelPath: string, meanPooled: boolean): Promise<LlamaModel> {
+async function loadModel(llama: Llama, modelPath: string, meanPooled: boolean, flashAttention: boolean): Promise<LlamaModel> {
     return llama.loadModel({
         modelPath,
+        // embedding contexts take their flash-attention setting from the model's default
+        defaultContextFlashAttention: flashAttention,
         ...(meanPooled ? {metadataOverrides: {llama: {pooling_type: POOLING_TYPE_MEAN}}} : {})
     } as Parameters<Llama["loadModel"]>[0]);
 }

@@ -34,12 +34,14 @@ export class OnePassEvaluator implements DocumentEvaluator {
     }
 
     /** `model` must have been loaded with `metadataOverrides: {llama: {pooling_type: 1}}` (mean). */
-    public static async create(model: LlamaModel, options: {contextSize: number; batchSize: number; threads: number}): Promise<OnePassEvaluator> {
+    public static async create(model: LlamaModel, options: {contextSize: number; batchSize: number; threads: number; flashAttention: boolean}): Promise<OnePassEvaluator> {
         const context = await model.createContext({
             contextSize: options.contextSize,
             batchSize: options.batchSize,
             threads: options.threads,
             sequences: 1,
+            // explicit, so that results do not change with node-llama-cpp's "auto" heuristics
+            flashAttention: options.flashAttention,
             // internal option of node-llama-cpp 3.22.1 (what createEmbeddingContext passes)
             ...({_embeddings: true} as object)
         });

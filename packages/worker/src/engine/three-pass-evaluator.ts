@@ -23,9 +23,9 @@ export class ThreePassEvaluator implements DocumentEvaluator {
         this.#meanEmbedding = meanEmbedding;
     }
 
-    public static async create(plainModel: LlamaModel, meanPooledModel: LlamaModel, options: {contextSize: number; batchSize: number; threads: number}): Promise<ThreePassEvaluator> {
-        const {contextSize, batchSize, threads} = options;
-        const context = await plainModel.createContext({contextSize, batchSize, threads, sequences: 1});
+    public static async create(plainModel: LlamaModel, meanPooledModel: LlamaModel, options: {contextSize: number; batchSize: number; threads: number; flashAttention: boolean}): Promise<ThreePassEvaluator> {
+        const {contextSize, batchSize, threads, flashAttention} = options;
+        const context = await plainModel.createContext({contextSize, batchSize, threads, sequences: 1, flashAttention});
         const lastEmbedding = await plainModel.createEmbeddingContext({contextSize, batchSize: contextSize, threads});
         const meanEmbedding = await meanPooledModel.createEmbeddingContext({contextSize, batchSize: contextSize, threads});
         return new ThreePassEvaluator(context, lastEmbedding, meanEmbedding);
