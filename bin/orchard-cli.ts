@@ -1,5 +1,5 @@
 import {GLOBAL_CLI_OPTIONS, reportCliError} from "@orchard/shared";
-import {extractCommand} from "@orchard/worker";
+import {extractCommand, modelCommand} from "@orchard/worker";
 import yargs from "yargs";
 
 /**
@@ -15,6 +15,7 @@ export async function main(argv: string[]): Promise<void> {
         .usage("$0 <command> [options]")
         .options(GLOBAL_CLI_OPTIONS)
         .command(extractCommand as never)
+        .command(modelCommand as never)
         .demandCommand(1, "Name a command (orchard --help lists them)")
         .recommendCommands()
         .strict()

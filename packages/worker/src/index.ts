@@ -7,7 +7,7 @@ export {runExtract, type ExtractHooks, type ExtractProgress, type ExtractSummary
 export {resolveExtractOptions, resolvePromptSettings, type ExtractOptions, type ResolvedExtractOptions} from "./extract/extract-options.ts";
 export {tokenizeDocumentPrompt, type TokenizedPrompt} from "./extract/prompt-tokenizer.ts";
 export {extractCommand, PROMPT_FLAGS, ENGINE_FLAGS, engineOptionsFromArgs} from "./cli/commands/extract-command.ts";
-// MODEL-COMMAND export {modelCommand} from "./cli/commands/model-command.ts";
+export {modelCommand} from "./cli/commands/model-command.ts";
 export {ensureSyntheticModel, syntheticModelFileName, type EnsureSyntheticModelOptions} from "./synthetic/ensure-synthetic-model.ts";
 export {synthesizeModel} from "./synthetic/synthesize-model.ts";
 export {MODEL_PRESETS, MODEL_PRESET_NAMES, MODEL_WEIGHT_TYPES, type ModelPresetName, type ModelWeightType} from "./synthetic/model-presets.ts";

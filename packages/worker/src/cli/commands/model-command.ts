@@ -1,0 +1,59 @@
+import {join} from "node:path";
+import type {GlobalCliOptions} from "@orchard/shared";
+import type {Argv, CommandModule} from "yargs";
+import {syntheticModelFileName} from "../../synthetic/ensure-synthetic-model.ts";
+import {MODEL_PRESET_NAMES, MODEL_WEIGHT_TYPES, type ModelPresetName, type ModelWeightType} from "../../synthetic/model-presets.ts";
+import {synthesizeModel} from "../../synthetic/synthesize-model.ts";
+
+interface SynthesizeArgs extends GlobalCliOptions {
+    preset: ModelPresetName;
+    type: ModelWeightType;
+    seed: number;
+    out?: string;
+}
+
+const synthesizeCommand: CommandModule<GlobalCliOptions, SynthesizeArgs> = {
+    command: "synthesize",
+    describe: "Write a Mixtral-architecture GGUF with the real Mixtral vocabulary and seeded random weights",
+    builder: (yargs) => yargs
+        .option("preset", {type: "string", choices: MODEL_PRESET_NAMES, default: "tiny", describe: "tiny: tests; bench: benchmarks; mixtral-8x7b: real size (q8_0 only, ~50 GB)"})
+        .option("type", {type: "string", choices: MODEL_WEIGHT_TYPES, default: "f32", describe: "Type of the large weight matrices (norms and router stay f32)"})
+        .option("seed", {type: "number", default: 1, describe: "Same preset, type and seed give a byte-identical file"})
+        .option("out", {type: "string", describe: "Output file (default: models/<preset>-<type>-seed<seed>.gguf)"})
+        .example("$0 model synthesize --preset bench --type f16", "") as never,
+    handler: async (args) => {
+        const outPath = args.out ?? join("models", syntheticModelFileName(args.preset, args.type, args.seed));
+        // the 50 GB preset takes a while: show where it is, on a terminal only
+        const showProgress = process.stderr.isTTY === true;
+        const {path, bytes} = await synthesizeModel({
+            preset: args.preset, type: args.type, seed: args.seed, outPath,
+            ...(showProgress ? {onProgress: ({bytesDone, totalBytes}) => process.stderr.write(`\r${formatBytes(bytesDone)} / ${formatBytes(totalBytes)}`)} : {})
+        });
+        if (showProgress)
+            process.stderr.write("\n");
+        process.stdout.write(`${path} (${formatBytes(bytes)}, ${bytes} bytes)\n`);
+    }
+};
+
+/** `orchard model <command>`: model files. */
+export const modelCommand: CommandModule<GlobalCliOptions, GlobalCliOptions> = {
+    command: "model <command>",
+    describe: "Model files: synthesize test and benchmark models",
+    builder: (yargs: Argv<GlobalCliOptions>) => yargs
+        .command(synthesizeCommand)
+        .demandCommand(1) as never,
+    handler: () => {
+        // yargs runs the subcommand; demandCommand rejects a missing one
+    }
+};
+
+function formatBytes(bytes: number): string {
+    const units = ["B", "kB", "MB", "GB"];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1000 && unit < units.length - 1) {
+        value /= 1000;
+        unit++;
+    }
+    return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
