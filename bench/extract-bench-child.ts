@@ -22,24 +22,29 @@ async function measure(run: (tokens: number[][]) => Promise<void>, tokenize: (te
     return {mode, documents: tokens.length, tokens: totalTokens, seconds, tokensPerSecond: totalTokens / seconds};
 }
 
-if (mode === "raw" || mode === "all-logits") {
-    // Plain prefill with the same context settings the engine uses. "raw" asks for no output at
-    // all (llama.cpp then skips the LM head); "all-logits" computes every position's logits and
-    // reads none: the floor for any extraction that needs per-position logits.
+if (mode === "raw") {
+    // Plain prefill, no outputs at all (llama.cpp then skips the LM head), with the engine's
+    // context settings: `contexts` documents at a time in as many contexts sharing the threads.
     const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
     const model = await llama.loadModel({modelPath, defaultContextFlashAttention: true});
-    const context = await model.createContext({contextSize, batchSize, threads, sequences: 1, flashAttention: true});
-    const sequence = context.getSequence();
+    const threadsPerContext = Math.max(1, Math.floor(threads / contexts));
+    const contextsList = await Promise.all(Array.from({length: contexts}, () =>
+        model.createContext({contextSize, batchSize, threads: threadsPerContext, sequences: 1, flashAttention: true})));
     const tokenize = (text: string) => [model.tokens.bos as number, ...model.tokenize(text)];
+    const sequences = new Map(contextsList.map((context) => [context, context.getSequence()]));
+    const evaluate = async (context: (typeof contextsList)[number], tokens: number[]) => {
+        const sequence = sequences.get(context)!;
+        await sequence.clearHistory();
+        await sequence.controlledEvaluate(tokens as Token[]);
+    };
     const result = await measure(async (docs) => {
-        for (const tokens of docs) {
-            await sequence.clearHistory();
-            if (mode === "raw") await sequence.controlledEvaluate(tokens as Token[]);
-            else await sequence.controlledEvaluate(tokens.map((token) => [token as Token, {generateNext: {token: true}}]));
-        }
+        let next = 0;
+        await Promise.all(contextsList.map(async (context) => {
+            while (next < docs.length) await evaluate(context, docs[next++] as number[]);
+        }));
     }, tokenize);
-    process.stdout.write(JSON.stringify(result) + "\n");
-    await context.dispose();
+    process.stdout.write(JSON.stringify({...result, contexts}) + "\n");
+    for (const context of contextsList) await context.dispose();
     await model.dispose();
 } else {
     const route = mode === "three-pass" ? "three-pass" : "one-pass";

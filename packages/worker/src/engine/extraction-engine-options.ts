@@ -13,11 +13,13 @@ export interface ExtractionEngineOptions {
     readonly contextSize?: number;
     /** Tokens decoded per llama.cpp batch. Default 512. */
     readonly batchSize?: number;
-    /** CPU threads for llama.cpp. Default: the machine's available parallelism. */
+    /** CPU threads for llama.cpp, shared by the contexts on CPU. Default: the machine's available parallelism. */
     readonly threads?: number;
     /**
      * Independent contexts evaluated concurrently, so one document's per-position read-out
-     * overlaps the next document's forward pass. Default 2.
+     * overlaps another's forward pass. On CPU they split `threads` between them: two 1-thread
+     * contexts beat one 2-thread context on 2 cores (bench/extract-bench.ts, "one-pass x2" vs
+     * "x1"), as small per-token matrices scale poorly across threads. Default 2.
      */
     readonly contexts?: number;
     /**
@@ -40,6 +42,7 @@ export interface ResolvedExtractionEngineOptions {
     readonly modelPath: string;
     readonly contextSize: number;
     readonly batchSize: number;
+    /** llama.cpp threads of each context. */
     readonly threads: number;
     readonly contexts: number;
     readonly flashAttention: boolean;
@@ -52,15 +55,19 @@ export const DEFAULT_CONTEXT_SIZE = 4096;
 export const DEFAULT_BATCH_SIZE = 512;
 export const DEFAULT_ENGINE_CONTEXTS = 2;
 
-export function resolveExtractionEngineOptions(options: ExtractionEngineOptions): ResolvedExtractionEngineOptions {
+/** Resolves the options once the backend is known (`onGpu`: node-llama-cpp picked a GPU). */
+export function resolveExtractionEngineOptions(options: ExtractionEngineOptions, backend: {onGpu: boolean}): ResolvedExtractionEngineOptions {
     const contextSize = positiveInteger("contextSize", options.contextSize ?? DEFAULT_CONTEXT_SIZE);
     const batchSize = positiveInteger("batchSize", options.batchSize ?? DEFAULT_BATCH_SIZE);
+    const contexts = positiveInteger("contexts", options.contexts ?? DEFAULT_ENGINE_CONTEXTS);
+    const threads = positiveInteger("threads", options.threads ?? availableParallelism());
     return {
         modelPath: options.modelPath,
         contextSize,
         batchSize: Math.min(batchSize, contextSize),
-        threads: positiveInteger("threads", options.threads ?? availableParallelism()),
-        contexts: positiveInteger("contexts", options.contexts ?? DEFAULT_ENGINE_CONTEXTS),
+        // on CPU the contexts share the cores; on a GPU the threads only feed it
+        threads: backend.onGpu ? threads : Math.max(1, Math.floor(threads / contexts)),
+        contexts,
         flashAttention: options.flashAttention ?? true,
         gpu: options.gpu ?? "auto",
         route: options.route ?? "auto",

@@ -43,15 +43,15 @@ export class ExtractionEngine {
     }
 
     public static async load(options: ExtractionEngineOptions): Promise<ExtractionEngine> {
-        const resolved = resolveExtractionEngineOptions(options);
-        const log = resolved.logger?.child({component: "engine"});
-        await assertModelFile(resolved.modelPath);
+        const log = options.logger?.child({component: "engine"});
+        await assertModelFile(options.modelPath);
         const llama = await getLlama({
-            gpu: resolved.gpu,
+            gpu: options.gpu ?? "auto",
             build: "never",
             logLevel: LlamaLogLevel.error,
             logger: (level, message) => log?.debug({llamaLevel: level}, message.trimEnd())
         });
+        const resolved = resolveExtractionEngineOptions(options, {onGpu: llama.gpu !== false});
         const models: LlamaModel[] = [];
         const evaluators: DocumentEvaluator[] = [];
         try {
