@@ -1,5 +1,6 @@
+import {cancelCommand, dashboardCommand, resumeCommand, retryFailedCommand, runCommand, statusCommand} from "@orchard/coordinator";
 import {GLOBAL_CLI_OPTIONS, reportCliError} from "@orchard/shared";
-import {extractCommand, modelCommand} from "@orchard/worker";
+import {extractCommand, modelCommand, workerCommand} from "@orchard/worker";
 import yargs from "yargs";
 
 /**
@@ -16,6 +17,13 @@ export async function main(argv: string[]): Promise<void> {
         .options(GLOBAL_CLI_OPTIONS)
         .command(extractCommand as never)
         .command(modelCommand as never)
+        .command(runCommand as never)
+        .command(workerCommand as never)
+        .command(resumeCommand as never)
+        .command(cancelCommand as never)
+        .command(retryFailedCommand as never)
+        .command(statusCommand as never)
+        .command(dashboardCommand as never)
         .demandCommand(1, "Name a command (orchard --help lists them)")
         .recommendCommands()
         .strict()

@@ -1,17 +1,25 @@
-// `npm run demo`: synthesizes the tiny test model if it is absent, then runs `orchard extract`
-// on the bundled labelled sentiment sample, writing out/sentiment.attributes.jsonl. Everything it
-// needs is in the repository: no download, no Redis.
+// `npm run demo`: synthesizes the tiny test model if it is absent, then runs the bundled labelled
+// sentiment sample through a whole fleet on this machine: `orchard run` starts its embedded Redis
+// (redis-server from PATH, data under .orchard/) and two local `orchard worker` processes, and
+// merges their results into out/sentiment.attributes.jsonl, byte for byte what `orchard extract`
+// writes. Another machine can join while it runs with the URL it prints. No download.
 import {spawnSync} from "node:child_process";
+import {availableParallelism} from "node:os";
 import {fileURLToPath} from "node:url";
 import {ensureSyntheticModel} from "@orchard/worker";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const model = await ensureSyntheticModel({preset: "tiny", type: "f32", seed: 1, dir: `${root}models`});
+const localWorkers = 2;
 const args = [
-    `${root}bin/orchard.js`, "extract",
+    `${root}bin/orchard.js`, "run",
     "--model", model,
     "--input", `${root}scripts/sample-data/sentiment.jsonl`,
-    "--output", `${root}out/sentiment.attributes.jsonl`,
+    "--output-dir", `${root}out`,
+    "--local-workers", String(localWorkers),
+    // the workers share this machine's cores: more llama.cpp threads than cores slows everything down
+    "--threads", String(Math.max(1, Math.floor(availableParallelism() / localWorkers))),
+    "--state-dir", `${root}.orchard`,
     "--overwrite",
     ...process.argv.slice(2)
 ];

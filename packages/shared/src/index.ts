@@ -25,3 +25,23 @@ export {readGgufHeader, readGgufTensor, GgufReader, dequantizeGgml, type GgufHea
 export {
     float32ToFloat16Bits, float16BitsToFloat32, encodeF32, encodeF16, encodeQ8_0, encodeGgmlValues, encodedByteLength
 } from "./gguf/ggml-quantize.ts";
+export type {DatasetStart} from "./dataset/dataset-reader.ts";
+export {resolvePromptSettings, type PromptOptions} from "./prompt/resolve-prompt-settings.ts";
+export {PROMPT_FLAGS, type PromptFlagValues} from "./cli/prompt-flags.ts";
+export {modelFingerprint, simulatedEngineFingerprint, type ModelFingerprint} from "./gguf/model-fingerprint.ts";
+export {readOrchardEnvironment, type OrchardEnvironment} from "./config/orchard-environment.ts";
+export * from "./fleet/fleet-defaults.ts";
+export {
+    DEFAULT_KEY_PREFIX, FleetKeys, shardQueueName, shardJobId, embeddedRedisEndpointPath, sha256Json, redactRedisUrl
+} from "./fleet/fleet-keys.ts";
+export * from "./fleet/fleet-schemas.ts";
+export {readLiveEmbeddedRedisEndpoint, embeddedRedisUrl, isProcessAlive} from "./fleet/embedded-redis-endpoint.ts";
+export {FLEET_CONNECTION_FLAGS, type FleetConnectionFlagValues} from "./cli/fleet-connection-flags.ts";
+export * from "./monitor/monitor-defaults.ts";
+export {MonitorKeys, RUN_WORKER_COUNTERS, runWorkerField, type RunWorkerCounter} from "./monitor/monitor-keys.ts";
+export {rollingRate, busyTokensPerSecond, overlapShare, type WorkSample, type RollingRate, type RollingRateOptions} from "./monitor/rolling-rate.ts";
+export {workerHeartbeatSchema, heartbeatShardSchema, HEARTBEAT_STATES, type WorkerHeartbeat, type HeartbeatShard} from "./monitor/heartbeat-schema.ts";
+export {
+    fleetStatusSchema, runStatusSchema, workerStatusSchema, runWorkerSchema, failedShardSchema, inputProgressSchema, currentShardSchema,
+    workerStateSchema, WORKER_STATES, HEALTH_LEVELS, type FleetStatus, type RunStatusReport, type WorkerStatus, type RunWorker, type FailedShard, type WorkerState
+} from "./monitor/status-schema.ts";

@@ -1,6 +1,9 @@
 import {isOrchardError, type OrchardErrorCode} from "../errors/orchard-error.ts";
 
-/** Exit codes: 1 for a user mistake (bad input, flags, files), 2 for an environment problem, 3 for a bug. */
+/**
+ * Exit codes: 1 for a user mistake (bad input, flags, files), 2 for an environment problem, 3 for a
+ * bug, 4 for a fleet run that finished with documents missing (listed; `orchard retry-failed`).
+ */
 const EXIT_CODES: Readonly<Record<OrchardErrorCode, number>> = {
     INVALID_ARGUMENT: 1,
     INPUT_NOT_FOUND: 1,
@@ -11,6 +14,9 @@ const EXIT_CODES: Readonly<Record<OrchardErrorCode, number>> = {
     MODEL_INVALID: 1,
     OUTPUT_MISMATCH: 1,
     RUN_NOT_FOUND: 1,
+    RUN_CANCELLED: 1,
+    RUN_INCOMPLETE: 4,
+    RUN_BUSY: 2,
     ENGINE_FAILED: 2,
     ENGINE_UNSUPPORTED: 2,
     REDIS_UNAVAILABLE: 2,

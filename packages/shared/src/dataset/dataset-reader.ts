@@ -24,23 +24,35 @@ export class InputValidationError extends OrchardError {
     }
 }
 
+/** Where to start reading a dataset that was validated before (a shard's first document). */
+export interface DatasetStart {
+    /** Byte offset of the first line to read (a PreparedDocument's `byteOffset`). */
+    readonly byteOffset: number;
+    /** Its 1-based line number. */
+    readonly lineNumber: number;
+    /** Its 0-based document index. */
+    readonly index: number;
+}
+
 /**
  * Reads and validates a whole JSONL dataset, yielding prepared documents in order. Problems are
  * collected (up to MAX_REPORTED_INPUT_ERRORS) and thrown together at the end, so a caller that
- * must write nothing for a bad file consumes everything before acting.
+ * must write nothing for a bad file consumes everything before acting. With `start`, reading
+ * begins at a document of a file validated before (duplicate ids are then checked only from there).
  */
-export async function* readDataset(file: string, settings: PromptSettings): AsyncGenerator<PreparedDocument> {
+export async function* readDataset(file: string, settings: PromptSettings, start?: DatasetStart): AsyncGenerator<PreparedDocument> {
     await assertReadableFile(file);
     const problems: InputLineError[] = [];
     const seenIds = new Map<string, number>();
     let truncated = false;
-    let index = 0;
+    let index = start?.index ?? 0;
     const report = (problem: InputLineError) => {
         if (problems.length < MAX_REPORTED_INPUT_ERRORS) problems.push(problem);
         else truncated = true;
     };
 
-    for await (const {lineNumber, text} of readJsonlLines(file)) {
+    const lines = readJsonlLines(file, start === undefined ? {} : {startByte: start.byteOffset, startLine: start.lineNumber});
+    for await (const {lineNumber, text, byteOffset} of lines) {
         if (text.trim() === "") continue; // blank lines (e.g. a final newline) are not documents
         const result = parseDocumentLine(file, lineNumber, text, settings);
         if (result instanceof InputLineError) {
@@ -57,6 +69,7 @@ export async function* readDataset(file: string, settings: PromptSettings): Asyn
         yield {
             index: index++,
             lineNumber,
+            byteOffset,
             doc: result,
             documentText: prepareDocumentText(result.document, settings.maxDocumentChars),
             promptText: effectivePromptText(result, settings)

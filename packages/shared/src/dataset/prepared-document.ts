@@ -6,6 +6,8 @@ export interface PreparedDocument {
     readonly index: number;
     /** 1-based line number in the input file. */
     readonly lineNumber: number;
+    /** Byte offset of the line in the input file (set by readDataset; lets a reader seek to a shard). */
+    readonly byteOffset?: number;
     readonly doc: InputDocument;
     /** The document stripped and cut to the maximum length, as prompted and as written. */
     readonly documentText: string;

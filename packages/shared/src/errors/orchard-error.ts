@@ -15,6 +15,9 @@ export type OrchardErrorCode =
     | "ENGINE_UNSUPPORTED"
     | "REDIS_UNAVAILABLE"
     | "RUN_NOT_FOUND"
+    | "RUN_INCOMPLETE"
+    | "RUN_CANCELLED"
+    | "RUN_BUSY"
     | "INTERNAL";
 
 export interface OrchardErrorOptions {

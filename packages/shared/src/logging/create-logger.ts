@@ -11,6 +11,8 @@ export interface LoggerOptions {
     readonly pretty?: boolean;
     /** Name of the entry point (orchard-extract, orchard-worker...). */
     readonly name?: string;
+    /** Where lines go instead of stderr (a live terminal view that keeps them above its block). */
+    readonly destination?: NodeJS.WritableStream;
 }
 
 /**
@@ -22,6 +24,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const usePretty = options.pretty ?? process.stderr.isTTY === true;
     const base = {level, name: options.name};
     if (usePretty)
-        return pino(base, pretty({destination: 2, colorize: true, sync: true, ignore: "pid,hostname,name", translateTime: "HH:MM:ss"}));
-    return pino(base, pino.destination({dest: 2, sync: true}));
+        return pino(base, pretty({destination: options.destination ?? 2, colorize: true, sync: true, ignore: "pid,hostname,name", translateTime: "HH:MM:ss"}));
+    return pino(base, options.destination ?? pino.destination({dest: 2, sync: true}));
 }

@@ -1,6 +1,4 @@
-import {
-    DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_PROMPT_TEXT, DEFAULT_TRAILING_INSTRUCTION, OrchardError, type Logger, type PromptSettings
-} from "@orchard/shared";
+import {resolvePromptSettings, type Logger, type PromptSettings} from "@orchard/shared";
 import type {ExtractionEngineOptions} from "../engine/extraction-engine-options.ts";
 
 export interface ExtractOptions {
@@ -39,24 +37,8 @@ export interface ResolvedExtractOptions {
     readonly logger: Logger | undefined;
 }
 
-/** Checks the settings that need no file access; every problem is a user mistake (INVALID_ARGUMENT). */
-export function resolvePromptSettings(options: Pick<ExtractOptions, "promptText" | "trailingInstruction" | "useJsonPrompt" | "combinePromptAndDocument" | "dropPrompt" | "maxDocumentChars">): PromptSettings {
-    const promptText = options.promptText ?? DEFAULT_PROMPT_TEXT;
-    const trailingInstruction = options.trailingInstruction ?? DEFAULT_TRAILING_INSTRUCTION;
-    const useJsonPrompt = options.useJsonPrompt ?? false;
-    const combinePromptAndDocument = options.combinePromptAndDocument ?? false;
-    const dropPrompt = options.dropPrompt ?? false;
-    const maxDocumentChars = options.maxDocumentChars ?? DEFAULT_MAX_DOCUMENT_CHARS;
-    if (!useJsonPrompt && promptText.trim() === "")
-        throw new OrchardError("INVALID_ARGUMENT", "--prompt-text is empty: give the instruction placed before each document (or --use-json-prompt)");
-    if (trailingInstruction.trim() === "")
-        throw new OrchardError("INVALID_ARGUMENT", "--trailing-instruction is empty: give the question placed after each document");
-    if (combinePromptAndDocument && dropPrompt)
-        throw new OrchardError("INVALID_ARGUMENT", "--combine-prompt-and-document and --drop-prompt exclude each other: choose one");
-    if (!Number.isInteger(maxDocumentChars) || maxDocumentChars <= 0)
-        throw new OrchardError("INVALID_ARGUMENT", `--max-document-chars must be a positive integer (got ${maxDocumentChars})`);
-    return {promptText, trailingInstruction, useJsonPrompt, combinePromptAndDocument, dropPrompt, maxDocumentChars};
-}
+/** Defined in shared (the fleet's `run` resolves the same settings); re-exported for existing importers. */
+export {resolvePromptSettings};
 
 export function resolveExtractOptions(options: ExtractOptions): ResolvedExtractOptions {
     return {

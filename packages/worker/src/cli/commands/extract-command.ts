@@ -1,6 +1,4 @@
-import {
-    createLogger, DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_PROMPT_TEXT, DEFAULT_TRAILING_INSTRUCTION, prettyLogsFor, type GlobalCliOptions
-} from "@orchard/shared";
+import {createLogger, prettyLogsFor, PROMPT_FLAGS, type GlobalCliOptions} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, DEFAULT_ENGINE_CONTEXTS, type EngineGpu, type EngineRoute} from "../../engine/extraction-engine-options.ts";
 import {runExtract} from "../../extract/extract-job.ts";
@@ -28,26 +26,18 @@ interface ExtractArgs extends GlobalCliOptions {
     progress: boolean;
 }
 
-/** Flags shared by `extract` and the fleet's `run`: how documents become prompts and output lines. */
-export const PROMPT_FLAGS = {
-    "prompt-text": {alias: "prompt_text", type: "string", default: DEFAULT_PROMPT_TEXT, describe: "Instruction placed before each document"},
-    "trailing-instruction": {alias: "trailing_instruction", type: "string", default: DEFAULT_TRAILING_INSTRUCTION, describe: "Question placed after each document, before \"Yes or No?\""},
-    "use-json-prompt": {alias: "use_json_prompt", type: "boolean", default: false, describe: "Take the instruction from each line's \"prompt\" field instead of --prompt-text"},
-    "combine-prompt-and-document": {
-        alias: "combine_the_prompt_and_document_fields_in_json_output", type: "boolean", default: false,
-        describe: "Output \"<prompt> <document>\" as the document, without a prompt field"
-    },
-    "drop-prompt": {alias: "drop_the_prompt_in_json_output", type: "boolean", default: false, describe: "Leave the prompt field out of the output"},
-    "max-document-chars": {type: "number", default: DEFAULT_MAX_DOCUMENT_CHARS, describe: "Documents are stripped and cut to this many characters"},
-    "truncate": {type: "boolean", default: false, describe: "Cut documents whose prompt is longer than the context instead of failing"}
-} as const;
+/** Flags shared by `extract` and the fleet's `run` (defined in shared, re-exported for existing importers). */
+export {PROMPT_FLAGS};
 
 /** Flags that shape the extraction engine (worker side). */
 export const ENGINE_FLAGS = {
     "context-size": {type: "number", default: DEFAULT_CONTEXT_SIZE, describe: "Context size in tokens: the longest prompt that fits"},
     "batch-size": {type: "number", default: DEFAULT_BATCH_SIZE, describe: "Tokens per llama.cpp decode batch"},
     "threads": {type: "number", describe: "CPU threads for llama.cpp (default: all cores)"},
-    "contexts": {type: "number", default: DEFAULT_ENGINE_CONTEXTS, describe: "Documents evaluated concurrently, each in its own context"},
+    "contexts": {
+        type: "number", default: DEFAULT_ENGINE_CONTEXTS,
+        describe: "Documents evaluated concurrently, each in its own context (on CPU they share --threads)"
+    },
     "gpu": {type: "string", choices: ["auto", "metal", "cuda", "vulkan", "false"], default: "auto", describe: "GPU backend (Metal is picked automatically on Apple Silicon)"},
     "engine-route": {
         type: "string", choices: ["auto", "one-pass", "three-pass"], default: "auto",
@@ -78,7 +68,7 @@ export const extractCommand: CommandModule<GlobalCliOptions, ExtractArgs> = {
         .options(ENGINE_FLAGS)
         .option("seed", {type: "number", describe: "Accepted for the seed script's commands; extraction is deterministic, so it has no effect"})
         .option("progress", {type: "boolean", default: true, describe: "Progress bar on a TTY (--no-progress to hide)"})
-        .example("$0 extract --model models/tiny-f32-seed1.gguf --input data/sample/sentiment.jsonl --output out/sentiment.attributes.jsonl", "") as never,
+        .example("$0 extract --model models/tiny-f32-seed1.gguf --input scripts/sample-data/sentiment.jsonl --output out/sentiment.attributes.jsonl", "") as never,
     handler: async (args) => {
         const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-extract"});
         const view = createExtractProgressView({enabled: args.progress});

@@ -1,0 +1,56 @@
+import {
+    createLogger, DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, embeddedRedisUrl, FLEET_CONNECTION_FLAGS, OrchardError, prettyLogsFor,
+    readLiveEmbeddedRedisEndpoint, readOrchardEnvironment, type FleetConnectionFlagValues, type GlobalCliOptions
+} from "@orchard/shared";
+import type {CommandModule} from "yargs";
+import {resolveDashboardOptions} from "../../monitor/dashboard/dashboard-options.ts";
+import {DashboardServer} from "../../monitor/dashboard/dashboard-server.ts";
+
+interface DashboardArgs extends FleetConnectionFlagValues, GlobalCliOptions {
+    port: number;
+    host: string;
+    token?: string;
+    refreshMs: number;
+}
+
+export const dashboardCommand: CommandModule<GlobalCliOptions, DashboardArgs> = {
+    command: "dashboard",
+    describe: "Serve the web dashboard: every run's progress, throughput, workers and failed shards (retry, cancel), live; /metrics for Prometheus; /queues for BullMQ",
+    builder: (yargs) => yargs
+        .option("port", {type: "number", default: DEFAULT_DASHBOARD_PORT, describe: "Port to listen on (0: any free port)"})
+        .option("host", {type: "string", default: DEFAULT_DASHBOARD_HOST, describe: "Address to listen on; any but loopback (e.g. 0.0.0.0 for a phone on the LAN) needs --token"})
+        .option("token", {type: "string", describe: "Token required on every request, stream and action (default ORCHARD_DASHBOARD_TOKEN; at least 16 characters)"})
+        .option("refresh-ms", {type: "number", default: 1000, describe: "Milliseconds between live updates of an open page"})
+        .options(FLEET_CONNECTION_FLAGS)
+        .example("$0 dashboard", "http://127.0.0.1:8420 for the embedded Redis of a run in this folder")
+        .example("ORCHARD_DASHBOARD_TOKEN=$(openssl rand -hex 16) $0 dashboard --host 0.0.0.0 --redis redis://:secret@fleet-host:6379", "reachable from a phone") as never,
+    handler: async (args) => {
+        const environment = readOrchardEnvironment();
+        const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-dashboard"});
+        const token = args.token ?? environment.dashboardToken;
+        // refuse a public address without a token before anything else
+        resolveDashboardOptions({redisUrl: "redis://127.0.0.1", host: args.host, port: args.port, ...(token === undefined ? {} : {token}), refreshMs: args.refreshMs});
+        const redisUrl = args.redis ?? environment.redisUrl ?? await embeddedUrl(args.stateDir);
+        const server = await DashboardServer.start({
+            redisUrl, keyPrefix: args.redisPrefix, host: args.host, port: args.port, refreshMs: args.refreshMs, logger, ...(token === undefined ? {} : {token})
+        });
+        process.stdout.write(`Dashboard: ${server.url}/${token === undefined ? "" : "   (first visit: append ?token=<your token>)"}\n` +
+            `Metrics:   ${server.url}/metrics   Queues: ${server.url}/queues/\n`);
+        await new Promise<void>((resolve) => {
+            const stop = () => resolve();
+            process.once("SIGINT", stop);
+            process.once("SIGTERM", stop);
+        });
+        logger.info("stopping the dashboard");
+        await server.close();
+    }
+};
+
+async function embeddedUrl(stateDir: string): Promise<string> {
+    const live = await readLiveEmbeddedRedisEndpoint(stateDir);
+    if (live === undefined)
+        throw new OrchardError("INVALID_ARGUMENT",
+            "no Redis to show: pass --redis <url> (or set ORCHARD_REDIS_URL), or start `orchard run` in this folder first " +
+            `(no embedded Redis is running under ${stateDir})`);
+    return embeddedRedisUrl(live);
+}

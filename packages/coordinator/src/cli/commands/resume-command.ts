@@ -1,0 +1,25 @@
+import {createLogger, prettyLogsFor} from "@orchard/shared";
+import type {CommandModule} from "yargs";
+import {resumeRun} from "../../run/run-coordinator.ts";
+import {FLEET_SESSION_FLAGS, fleetSessionOptionsFromArgs, interruptSignal, type FleetSessionFlagValues} from "../fleet-session-flags.ts";
+import {reportRunSummary} from "../report-run-summary.ts";
+import {createRunProgressView} from "../run-progress-view.ts";
+
+interface RunIdArgs extends FleetSessionFlagValues {
+    run: string;
+}
+
+export const resumeCommand: CommandModule<FleetSessionFlagValues, RunIdArgs> = {
+    command: "resume <run>",
+    describe: "Go on coordinating an unfinished run (after a crash or Ctrl-C); running the same `orchard run` again does the same",
+    builder: (yargs) => yargs
+        .positional("run", {type: "string", demandOption: true, describe: "The run id `orchard run` printed"})
+        .options(FLEET_SESSION_FLAGS) as never,
+    handler: async (args) => {
+        const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-resume"});
+        const view = createRunProgressView({logger});
+        const summary = await resumeRun({...fleetSessionOptionsFromArgs(args, logger, interruptSignal(logger)), runId: args.run, onEvent: view.onEvent})
+            .finally(view.stop);
+        reportRunSummary(summary);
+    }
+};

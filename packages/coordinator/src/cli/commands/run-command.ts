@@ -1,0 +1,82 @@
+import {DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, PROMPT_FLAGS, type PromptFlagValues} from "@orchard/shared";
+import type {CommandModule} from "yargs";
+import {runCoordinator} from "../../run/run-coordinator.ts";
+import {FLEET_SESSION_FLAGS, fleetSessionOptionsFromArgs, interruptSignal, type FleetSessionFlagValues} from "../fleet-session-flags.ts";
+import {reportRunSummary} from "../report-run-summary.ts";
+import {createRunMonitorForCli, RUN_DASHBOARD_FLAGS, type RunDashboardFlagValues} from "../dashboard-flags.ts";
+
+interface RunArgs extends FleetSessionFlagValues, PromptFlagValues, RunDashboardFlagValues {
+    model: string;
+    input: string[];
+    outputDir: string;
+    contextSize: number;
+    shardSize: number;
+    maxPendingShards?: number;
+    shardAttempts?: number;
+    retryDelayMs?: number;
+    name?: string;
+    overwrite: boolean;
+    simulateTokensPerSecond?: number;
+}
+
+export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
+    command: "run",
+    describe: "Coordinate a fleet run: validate the inputs, queue their shards in Redis, merge the workers' results in input order",
+    builder: (yargs) => yargs
+        // --input repeats, while every other flag given twice keeps its last value as everywhere else in the CLI
+        .parserConfiguration({"duplicate-arguments-array": true, "flatten-duplicate-arrays": true})
+        .middleware(lastValueWins(["input"]), true)
+        .option("model", {alias: "model-path", type: "string", demandOption: true, describe: "Mixtral GGUF file the workers hold (its fingerprint picks the queue)"})
+        .option("input", {type: "string", array: true, demandOption: true, describe: "Input JSONL (repeat for several: they are one run)"})
+        .option("output-dir", {type: "string", demandOption: true, describe: "Folder of the outputs: <input name>.attributes.jsonl each"})
+        .options(PROMPT_FLAGS)
+        .option("context-size", {type: "number", default: DEFAULT_RUN_CONTEXT_SIZE, describe: "Longest prompt in tokens; longer documents are reported missing (or cut with --truncate)"})
+        .option("shard-size", {type: "number", default: DEFAULT_SHARD_SIZE, describe: "Documents per shard (one queue job)"})
+        .option("max-pending-shards", {type: "number", describe: "Shards queued ahead of the merge, at most (default 64)"})
+        .option("shard-attempts", {type: "number", describe: "Attempts of a failing shard before it is reported (default 3)"})
+        .option("retry-delay-ms", {type: "number", describe: "First delay before retrying a failed shard (exponential; default 5000)"})
+        .option("name", {type: "string", describe: "A label for the run (the start of its id)"})
+        .option("overwrite", {type: "boolean", default: false, describe: "Start afresh even if the outputs exist or the same run completed"})
+        .options(FLEET_SESSION_FLAGS)
+        .options(RUN_DASHBOARD_FLAGS)
+        .option("simulate-tokens-per-second", {type: "number", hidden: true, describe: "Tests/benchmarks: a run for simulated workers (never real output)"})
+        .example("$0 run --model models/tiny-f32-seed1.gguf --input data/a.jsonl --input data/b.jsonl --output-dir out --local-workers 2", "") as never,
+    handler: async (args) => {
+        const {logger, view} = createRunMonitorForCli(args, {name: "orchard-run", modelHint: args.model});
+        const session = fleetSessionOptionsFromArgs(args, logger, interruptSignal(logger));
+        const contextSize = args.contextSize;
+        const summary = await runCoordinator({
+            ...session,
+            // local workers need a context at least as large as the run's prompt limit
+            localWorkerArgs: ["--context-size", String(contextSize), ...(session.localWorkerArgs ?? [])],
+            modelPath: args.model,
+            inputPaths: args.input,
+            outputDir: args.outputDir,
+            promptText: args.promptText,
+            trailingInstruction: args.trailingInstruction,
+            useJsonPrompt: args.useJsonPrompt,
+            combinePromptAndDocument: args.combinePromptAndDocument,
+            dropPrompt: args.dropPrompt,
+            maxDocumentChars: args.maxDocumentChars,
+            truncate: args.truncate,
+            contextSize,
+            shardSize: args.shardSize,
+            ...(args.maxPendingShards === undefined ? {} : {maxPendingShards: args.maxPendingShards}),
+            ...(args.shardAttempts === undefined ? {} : {shardAttempts: args.shardAttempts}),
+            ...(args.retryDelayMs === undefined ? {} : {retryDelayMs: args.retryDelayMs}),
+            ...(args.name === undefined ? {} : {name: args.name}),
+            overwrite: args.overwrite,
+            ...(args.simulateTokensPerSecond === undefined ? {} : {simulatedEngine: {tokensPerSecond: args.simulateTokensPerSecond}}),
+            onEvent: view.onEvent
+        }).finally(view.stop);
+        reportRunSummary(summary);
+    }
+};
+
+/** Keeps the last value of every repeated flag except `repeatable` ones (applied before validation). */
+function lastValueWins(repeatable: readonly string[]) {
+    return (args: Record<string, unknown>) => {
+        for (const key of Object.keys(args))
+            if (key !== "_" && !repeatable.includes(key) && Array.isArray(args[key])) args[key] = (args[key] as unknown[]).at(-1);
+    };
+}

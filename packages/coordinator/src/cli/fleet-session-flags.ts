@@ -1,0 +1,79 @@
+import {FLEET_CONNECTION_FLAGS, readOrchardEnvironment, type FleetConnectionFlagValues, type GlobalCliOptions, type Logger} from "@orchard/shared";
+import type {FleetSessionOptions} from "../run/coordinator-options.ts";
+
+/**
+ * Flags of the commands that coordinate a run (run, resume, retry-failed). Engine flags are passed
+ * through to local workers by name: the coordinator never loads a model, and it does not import
+ * the worker package, which validates them.
+ */
+export const FLEET_SESSION_FLAGS = {
+    ...FLEET_CONNECTION_FLAGS,
+    "local-workers": {type: "number", describe: "Workers started beside the coordinator (default 1 with the embedded Redis, 0 with --redis)"},
+    "redis-bind": {type: "string", describe: "Listen address of the embedded Redis (default 127.0.0.1; 0.0.0.0 lets other machines join, with a generated password)"},
+    "threads": {type: "number", describe: "Local workers: llama.cpp CPU threads"},
+    "contexts": {type: "number", describe: "Local workers: documents evaluated concurrently"},
+    "batch-size": {type: "number", describe: "Local workers: tokens per decode batch"},
+    "gpu": {type: "string", describe: "Local workers: GPU backend (auto, metal, cuda, vulkan, false)"},
+    "engine-route": {type: "string", describe: "Local workers: one-pass, three-pass or auto"},
+    "lock-duration-ms": {type: "number", describe: "Local workers: BullMQ lock of a shard (default 60000)"},
+    "stalled-interval-ms": {type: "number", describe: "Local workers: how often to look for shards of dead workers (default 30000)"}
+} as const;
+
+export interface FleetSessionFlagValues extends FleetConnectionFlagValues, GlobalCliOptions {
+    readonly localWorkers?: number;
+    readonly redisBind?: string;
+    readonly threads?: number;
+    readonly contexts?: number;
+    readonly batchSize?: number;
+    readonly gpu?: string;
+    readonly engineRoute?: string;
+    readonly lockDurationMs?: number;
+    readonly stalledIntervalMs?: number;
+}
+
+/** Session options from parsed flags; the Redis URL falls back to ORCHARD_REDIS_URL. */
+export function fleetSessionOptionsFromArgs(args: FleetSessionFlagValues, logger: Logger, signal: AbortSignal): FleetSessionOptions {
+    const redisUrl = args.redis ?? readOrchardEnvironment().redisUrl;
+    const passThrough: string[] = [];
+    const pass = (flag: string, value: string | number | undefined) => {
+        if (value !== undefined) passThrough.push(`--${flag}`, String(value));
+    };
+    pass("threads", args.threads);
+    pass("contexts", args.contexts);
+    pass("batch-size", args.batchSize);
+    pass("gpu", args.gpu);
+    pass("engine-route", args.engineRoute);
+    pass("lock-duration-ms", args.lockDurationMs);
+    pass("stalled-interval-ms", args.stalledIntervalMs);
+    // local workers log what matters (warnings) unless the coordinator is asked for detail
+    const workerLevel = args.logLevel === "debug" || args.logLevel === "trace" || args.logLevel === "silent" ? args.logLevel : "warn";
+    passThrough.push("--log-level", workerLevel, "--log-format", args.logFormat);
+    return {
+        ...(redisUrl === undefined ? {} : {redisUrl}),
+        keyPrefix: args.redisPrefix,
+        stateDir: args.stateDir,
+        ...(args.redisBind === undefined ? {} : {redisBind: args.redisBind}),
+        ...(args.localWorkers === undefined ? {} : {localWorkers: args.localWorkers}),
+        // the same CLI this process runs, so local workers are exactly `orchard worker`
+        localWorkerCommand: [process.execPath, ...process.execArgv, process.argv[1] as string],
+        localWorkerArgs: passThrough,
+        logger,
+        signal
+    };
+}
+
+/**
+ * An AbortSignal for Ctrl-C / SIGTERM: the first stops the coordinator after its current merge step
+ * (the run stays resumable); a second exits at once.
+ */
+export function interruptSignal(logger: Logger): AbortSignal {
+    const controller = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+        if (controller.signal.aborted) process.exit(130);
+        logger.info({signal}, "stopping: the run stays resumable (again to exit at once)");
+        controller.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    return controller.signal;
+}

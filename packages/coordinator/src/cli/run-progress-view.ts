@@ -1,0 +1,60 @@
+import type {Logger} from "@orchard/shared";
+import type {CoordinatorEvent} from "../run/coordinator-events.ts";
+
+/** Non-interactive progress lines are logged this often. */
+const LOG_EVERY_MS = 30_000;
+
+/**
+ * Shows a run's progress: one line rewritten in place on a terminal (stderr), an info log line every
+ * 30 s otherwise. Prints the run id and how other machines join when the run starts (stdout).
+ */
+export function createRunProgressView(options: {logger: Logger; modelHint?: string; stream?: NodeJS.WriteStream}) {
+    const stream = options.stream ?? process.stderr;
+    const interactive = stream.isTTY === true;
+    let lastLog = 0;
+    let drawn = false;
+    const clear = () => {
+        if (drawn) stream.write("\r\x1b[2K");
+        drawn = false;
+    };
+    return {
+        onEvent: (event: CoordinatorEvent) => {
+            if (event.type === "started") {
+                clear();
+                process.stdout.write(
+                    `Run ${event.runId} (${event.resumed ? "resumed" : "new"}): ${event.mergedDocuments}/${event.totalDocuments} documents merged, queue ${event.queueName}` +
+                    (event.localWorkers > 0 ? `, ${event.localWorkers} local worker${event.localWorkers === 1 ? "" : "s"}` : "") + "\n" +
+                    `Redis: ${event.redisUrl}${event.embeddedRedis ? " (embedded)" : ""}\n` +
+                    `Join from another machine: orchard worker --model ${options.modelHint ?? "<the same model file>"} --redis ${event.redisUrl}\n`);
+                return;
+            }
+            if (event.type === "patching") {
+                clear();
+                process.stdout.write(`Rerunning ${event.shards} failed shard${event.shards === 1 ? "" : "s"} of run ${event.runId}\n`);
+                return;
+            }
+            const done = event.merged + event.missing;
+            const percent = event.total > 0 ? (100 * done) / event.total : 100;
+            const eta = event.documentsPerSecond > 0 ? formatSeconds((event.total - done) / event.documentsPerSecond) : "-";
+            const text = `${event.runId}: ${event.merged}/${event.total} documents (${percent.toFixed(1)}%)` +
+                (event.missing > 0 ? ` | ${event.missing} missing` : "") +
+                ` | ${event.workers ?? "?"} workers | ${event.documentsPerSecond.toFixed(2)} docs/s | ETA ${eta}`;
+            if (interactive) {
+                stream.write(`\r\x1b[2K${text}`);
+                drawn = true;
+            } else if (Date.now() - lastLog >= LOG_EVERY_MS) {
+                lastLog = Date.now();
+                options.logger.info({merged: event.merged, missing: event.missing, total: event.total, workers: event.workers, documentsPerSecond: event.documentsPerSecond}, text);
+            }
+        },
+        stop: clear
+    };
+}
+
+function formatSeconds(seconds: number): string {
+    if (!Number.isFinite(seconds)) return "-";
+    const s = Math.round(seconds);
+    if (s < 60) return `${s}s`;
+    if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+    return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}

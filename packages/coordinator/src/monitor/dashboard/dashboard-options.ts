@@ -1,0 +1,67 @@
+import {
+    DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, DEFAULT_KEY_PREFIX, MIN_DASHBOARD_TOKEN_LENGTH, OrchardError, type Logger
+} from "@orchard/shared";
+import {isLoopbackHost} from "./dashboard-auth.ts";
+
+export interface DashboardServerOptions {
+    /** The fleet's Redis. */
+    readonly redisUrl: string;
+    /** Prefix of Orchard's keys. Default "orchard". */
+    readonly keyPrefix?: string;
+    /** Listen address. Default 127.0.0.1 (this machine only); any other needs `token`. */
+    readonly host?: string;
+    /** Listen port. Default 8420; 0 picks a free one. */
+    readonly port?: number;
+    /**
+     * Shared secret checked on every request, the live streams and the actions (at least 16
+     * characters). Required unless `host` is loopback; enforced whenever given.
+     */
+    readonly token?: string;
+    /** Milliseconds between live updates of an open page. Default 1,000. */
+    readonly refreshMs?: number;
+    /** A worker silent this long reads as lost, in ms. Default 30,000. */
+    readonly lostAfterMs?: number;
+    /**
+     * Whether the retry button may coordinate a retry in this process when no coordinator runs the
+     * run (its files must be on this machine). Default true; off for the dashboard of `orchard run`.
+     */
+    readonly allowRetrySessions?: boolean;
+    readonly logger?: Logger;
+}
+
+export interface ResolvedDashboardOptions {
+    readonly redisUrl: string;
+    readonly keyPrefix: string;
+    readonly host: string;
+    readonly port: number;
+    readonly token: string | undefined;
+    readonly refreshMs: number;
+    readonly lostAfterMs: number | undefined;
+    readonly allowRetrySessions: boolean;
+    readonly logger: Logger | undefined;
+}
+
+export function resolveDashboardOptions(options: DashboardServerOptions): ResolvedDashboardOptions {
+    const host = (options.host ?? DEFAULT_DASHBOARD_HOST).trim();
+    const port = options.port ?? DEFAULT_DASHBOARD_PORT;
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new OrchardError("INVALID_ARGUMENT", `--port must be a port number (got ${port})`);
+    const token = options.token === undefined || options.token === "" ? undefined : options.token;
+    if (token === undefined && !isLoopbackHost(host))
+        throw new OrchardError("INVALID_ARGUMENT",
+            `the dashboard listens on ${host}, beyond this machine: give it a --token (or ORCHARD_DASHBOARD_TOKEN), e.g. $(openssl rand -hex 16)`);
+    if (token !== undefined && token.length < MIN_DASHBOARD_TOKEN_LENGTH)
+        throw new OrchardError("INVALID_ARGUMENT", `the dashboard token must be at least ${MIN_DASHBOARD_TOKEN_LENGTH} characters (e.g. $(openssl rand -hex 16))`);
+    const refreshMs = options.refreshMs ?? 1000;
+    if (!(refreshMs >= 100)) throw new OrchardError("INVALID_ARGUMENT", `the refresh interval must be at least 100 ms (got ${refreshMs})`);
+    return {
+        redisUrl: options.redisUrl,
+        keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
+        host,
+        port,
+        token,
+        refreshMs,
+        lostAfterMs: options.lostAfterMs,
+        allowRetrySessions: options.allowRetrySessions ?? true,
+        logger: options.logger
+    };
+}

@@ -1,0 +1,176 @@
+import {
+    DEFAULT_KEY_PREFIX, FleetKeys, MonitorKeys, OrchardError, RATE_MAX_WINDOW_MS, RUN_WORKER_COUNTERS, workerHeartbeatSchema,
+    type FleetStatus, type RunStatusReport, type RunWorkerCounter, type WorkerHeartbeat
+} from "@orchard/shared";
+import type {Redis} from "ioredis";
+import {RunStore} from "../run/run-store.ts";
+import {QueueRegistry, type QueueCounts} from "./queue-registry.ts";
+import {buildRunStatus, workerIsRecent, workerStatusOf, type RunRecords} from "./status/run-status-builder.ts";
+import {parseThroughputEntries, type ThroughputSample} from "./status/throughput-series.ts";
+
+export interface StatusCollectorOptions {
+    /** A connection to the fleet's Redis (not closed by the collector). */
+    readonly redis: Redis;
+    /** Prefix of Orchard's keys. Default "orchard". */
+    readonly keyPrefix?: string;
+    /** A worker silent this long reads as lost, in ms. Default WORKER_LOST_AFTER_MS (30,000). */
+    readonly lostAfterMs?: number;
+    /** Queue handles to count jobs with (shared with bull-board); default: its own. */
+    readonly queues?: QueueRegistry;
+}
+
+/** Runs a fleet-wide status lists when no run is named. */
+export const DEFAULT_STATUS_RUN_LIMIT = 20;
+
+/**
+ * Reads the fleet's state from Redis (run records, worker heartbeats, per-run counters and
+ * throughput streams, queue counts) into the `orchard status --json` schema. Read-only: it never
+ * changes a run. Shared by `orchard status`, the live view of `orchard run`, the dashboard and /metrics.
+ */
+export class StatusCollector {
+    public readonly keyPrefix: string;
+    readonly #redis: Redis;
+    readonly #store: RunStore;
+    readonly #keys: MonitorKeys;
+    readonly #queues: QueueRegistry;
+    readonly #ownQueues: boolean;
+    readonly #lostAfterMs: number | undefined;
+
+    public constructor(options: StatusCollectorOptions) {
+        this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+        this.#redis = options.redis;
+        this.#store = new RunStore(options.redis, new FleetKeys(this.keyPrefix));
+        this.#keys = new MonitorKeys(this.keyPrefix);
+        this.#ownQueues = options.queues === undefined;
+        this.#queues = options.queues ?? new QueueRegistry(options.redis, this.keyPrefix);
+        this.#lostAfterMs = options.lostAfterMs;
+    }
+
+    /** The Redis clock in ms (heartbeats and throughput entries are stamped with it). */
+    public async nowMs(): Promise<number> {
+        const [seconds, micros] = await this.#redis.time();
+        return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    }
+
+    /**
+     * The fleet: one run (RUN_NOT_FOUND if unknown) or the `limit` most recent runs, and the
+     * workers heard from in the last hour.
+     */
+    public async fleet(options: {runId?: string; limit?: number} = {}): Promise<FleetStatus> {
+        const now = await this.nowMs();
+        const heartbeats = await this.heartbeats();
+        const runIds = options.runId !== undefined ? [options.runId] : await this.runIds(options.limit ?? DEFAULT_STATUS_RUN_LIMIT);
+        const counts = new Map<string, Promise<QueueCounts>>();
+        const runs: RunStatusReport[] = [];
+        for (const runId of runIds) {
+            const status = await this.#runStatus(runId, now, heartbeats, counts);
+            if (status !== undefined) runs.push(status);
+            else if (options.runId !== undefined) throw notFound(runId, this.keyPrefix);
+        }
+        const workers = [...heartbeats.values()].filter((heartbeat) => workerIsRecent(heartbeat, now, this.#lostAfterMs))
+            .map((heartbeat) => workerStatusOf(heartbeat, now, this.#lostAfterMs)).sort((a, b) => a.name.localeCompare(b.name));
+        return {v: 1, generatedAt: new Date(now).toISOString(), keyPrefix: this.keyPrefix, runs, workers};
+    }
+
+    /** One run's status; RUN_NOT_FOUND if unknown. */
+    public async run(runId: string): Promise<RunStatusReport> {
+        const status = await this.#runStatus(runId, await this.nowMs(), await this.heartbeats(), new Map());
+        if (status === undefined) throw notFound(runId, this.keyPrefix);
+        return status;
+    }
+
+    /** Run ids, newest first. */
+    public async runIds(limit: number = DEFAULT_STATUS_RUN_LIMIT): Promise<string[]> {
+        return this.#redis.zrevrange(new FleetKeys(this.keyPrefix).runs(), 0, Math.max(0, limit - 1));
+    }
+
+    /** The queue names of the newest runs (what bull-board shows). */
+    public async queueNames(limit: number = 50): Promise<string[]> {
+        const names = new Set<string>();
+        for (const runId of await this.runIds(limit)) {
+            const run = await this.#store.loadRun(runId).catch(() => undefined);
+            if (run !== undefined) names.add(run.spec.queueName);
+        }
+        return [...names];
+    }
+
+    /** Every worker heartbeat on record (up to a day old), by name. */
+    public async heartbeats(): Promise<Map<string, WorkerHeartbeat>> {
+        const names = await this.#redis.zrange(this.#keys.workers(), 0, -1);
+        const heartbeats = new Map<string, WorkerHeartbeat>();
+        if (names.length === 0) return heartbeats;
+        const values = await this.#redis.mget(...names.map((name) => this.#keys.worker(name)));
+        for (const value of values) {
+            if (value === null) continue;
+            const parsed = safeJson(value);
+            const heartbeat = workerHeartbeatSchema.safeParse(parsed);
+            // a heartbeat of another Orchard version is skipped rather than breaking the status
+            if (heartbeat.success) heartbeats.set(heartbeat.data.name, heartbeat.data);
+        }
+        return heartbeats;
+    }
+
+    /** Completed shards of a run's throughput stream after entry `afterId` (exclusive), oldest first. */
+    public async throughputSamples(runId: string, options: {afterId?: string; sinceMs?: number} = {}): Promise<ThroughputSample[]> {
+        const start = options.afterId !== undefined ? `(${options.afterId}` : options.sinceMs !== undefined ? String(Math.max(0, Math.floor(options.sinceMs))) : "-";
+        const entries = await this.#redis.xrange(this.#keys.runThroughput(runId), start, "+");
+        return parseThroughputEntries(entries);
+    }
+
+    public async close(): Promise<void> {
+        if (this.#ownQueues) await this.#queues.close();
+    }
+
+    async #runStatus(runId: string, now: number, heartbeats: ReadonlyMap<string, WorkerHeartbeat>, counts: Map<string, Promise<QueueCounts>>): Promise<RunStatusReport | undefined> {
+        const run = await this.#store.loadRun(runId);
+        if (run === undefined) return undefined;
+        const fleetKeys = this.#store.keys;
+        const [times, waiting, lock, counterFields] = await Promise.all([
+            this.#redis.hmget(fleetKeys.run(runId), "updatedAt", "finishedAt"),
+            this.#redis.hlen(fleetKeys.results(runId)),
+            this.#redis.exists(fleetKeys.lock(runId)),
+            this.#redis.hgetall(this.#keys.runWorkers(runId))
+        ]);
+        const queueName = run.spec.queueName;
+        if (!counts.has(queueName)) counts.set(queueName, this.#queues.counts(queueName));
+        const [failures, skipped, retrying, samples, queue] = await Promise.all([
+            this.#store.failures(runId),
+            this.#store.skippedDocuments(runId),
+            this.#store.retrying(runId),
+            this.throughputSamples(runId, {sinceMs: now - RATE_MAX_WINDOW_MS}),
+            counts.get(queueName) as Promise<QueueCounts>
+        ]);
+        const records: RunRecords = {
+            spec: run.spec, state: run.state, updatedAt: times[0] ?? undefined, finishedAt: times[1] ?? undefined,
+            waitingShards: waiting, coordinatorActive: lock === 1, failures, skipped, retrying, counters: parseCounters(counterFields), samples, queue
+        };
+        return buildRunStatus(records, heartbeats, now, this.#lostAfterMs);
+    }
+}
+
+/** `documents:<worker>` ... fields into worker -> counters. */
+function parseCounters(fields: Record<string, string>): Map<string, {documents: number; tokens: number; shards: number; failures: number}> {
+    const counters = new Map<string, {documents: number; tokens: number; shards: number; failures: number}>();
+    for (const [field, value] of Object.entries(fields)) {
+        const separator = field.indexOf(":");
+        const counter = field.slice(0, separator) as RunWorkerCounter;
+        if (separator < 0 || !RUN_WORKER_COUNTERS.includes(counter)) continue;
+        const worker = field.slice(separator + 1);
+        let entry = counters.get(worker);
+        if (entry === undefined) counters.set(worker, (entry = {documents: 0, tokens: 0, shards: 0, failures: 0}));
+        entry[counter] = Number(value) || 0;
+    }
+    return counters;
+}
+
+function safeJson(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return undefined;
+    }
+}
+
+function notFound(runId: string, prefix: string): OrchardError {
+    return new OrchardError("RUN_NOT_FOUND", `no run "${runId}" in this Redis (key prefix "${prefix}"); check --redis, --redis-prefix and --state-dir`);
+}

@@ -1,0 +1,127 @@
+import type {Logger, RunStatusReport} from "@orchard/shared";
+import type {Redis} from "ioredis";
+import {createRunProgressView} from "../../cli/run-progress-view.ts";
+import {closeRedis, connectRedis} from "../../redis/redis-client.ts";
+import type {CoordinatorEvent} from "../../run/coordinator-events.ts";
+import {DashboardServer} from "../dashboard/dashboard-server.ts";
+import {StatusCollector} from "../status-collector.ts";
+import type {LiveTerminal} from "./live-terminal.ts";
+import {renderLiveView, renderRunLine} from "./status-text.ts";
+import {colorFor} from "./text-format.ts";
+
+export interface RunMonitorViewOptions {
+    readonly logger: Logger;
+    readonly terminal: LiveTerminal;
+    readonly keyPrefix: string;
+    /** The model path as the user typed it, for the "join from another machine" line. */
+    readonly modelHint?: string;
+    /** Plain status lines this often when not on a TTY, in ms. Default 30,000. */
+    readonly lineIntervalMs?: number;
+    /** Also serve the dashboard while the run goes on. */
+    readonly dashboard?: {readonly host?: string; readonly port?: number; readonly token?: string};
+}
+
+export interface RunMonitorView {
+    readonly onEvent: (event: CoordinatorEvent) => void;
+    /** Draws the final state, stops the dashboard, disconnects. */
+    readonly stop: () => Promise<void>;
+}
+
+/**
+ * What `orchard run` shows while it coordinates: on a terminal, a block redrawn every second
+ * (a progress bar per input and overall, documents, tokens/s over the last minute, ETA, active
+ * workers, failures, the busiest workers); elsewhere (CI, nohup, launchd) one plain log line at the
+ * start and every 30 s. Reads the same status as `orchard status`, over its own Redis connection;
+ * if that fails it falls back to the coordinator's own progress line. Optionally serves the dashboard.
+ */
+export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitorView {
+    const {terminal, logger} = options;
+    const inner = createRunProgressView({logger, ...(options.modelHint === undefined ? {} : {modelHint: options.modelHint}), stream: terminal.stream});
+    const lineIntervalMs = options.lineIntervalMs ?? 30_000;
+    let runId: string | undefined;
+    let redis: Redis | undefined;
+    let collector: StatusCollector | undefined;
+    let dashboard: DashboardServer | undefined;
+    let starting: Promise<void> | undefined;
+    let refreshing: Promise<void> | undefined;
+    let broken = false;
+    let lastLine = 0;
+
+    const show = (status: RunStatusReport) => {
+        if (terminal.interactive) terminal.draw(renderLiveView(status, {color: colorFor(terminal.stream), width: terminal.stream.columns ?? 100}));
+        else {
+            logger.info({
+                runId: status.runId, merged: status.documents.merged, missing: status.documents.missing, total: status.documents.total,
+                tokensPerSecond: Math.round(status.throughput.tokensPerSecond), documentsPerSecond: status.throughput.documentsPerSecond,
+                etaSeconds: status.eta.seconds === null ? null : Math.round(status.eta.seconds), activeWorkers: status.activeWorkers,
+                failedShards: status.shards.failed, health: status.health
+            }, renderRunLine(status));
+        }
+    };
+    const refresh = (force = false): Promise<void> => {
+        if (refreshing !== undefined || collector === undefined || runId === undefined) return refreshing ?? Promise.resolve();
+        if (!terminal.interactive && !force && Date.now() - lastLine < lineIntervalMs) return Promise.resolve();
+        const current = collector;
+        const id = runId;
+        refreshing = (async () => {
+            try {
+                const status = await current.run(id);
+                lastLine = Date.now();
+                show(status);
+            } catch (error) {
+                if (!broken) logger.warn({err: (error as Error).message}, "the run's status cannot be read; showing the coordinator's progress only");
+                broken = true;
+            }
+        })().finally(() => (refreshing = undefined));
+        return refreshing;
+    };
+    const start = async (event: Extract<CoordinatorEvent, {type: "started"}>) => {
+        try {
+            redis = await connectRedis(event.redisUrl, {logger, name: "orchard-run-monitor"});
+            collector = new StatusCollector({redis, keyPrefix: options.keyPrefix});
+        } catch (error) {
+            broken = true;
+            logger.warn({err: (error as Error).message}, "the live view cannot read Redis; showing the coordinator's progress only");
+        }
+        if (options.dashboard !== undefined) {
+            try {
+                dashboard = await DashboardServer.start({
+                    redisUrl: event.redisUrl, keyPrefix: options.keyPrefix, ...options.dashboard, allowRetrySessions: false, logger
+                });
+                terminal.clear();
+                process.stdout.write(`Dashboard: ${dashboard.url}/runs/${event.runId}${options.dashboard.token === undefined ? "" : "   (open it with ?token=<your token> once)"}\n`);
+            } catch (error) {
+                logger.warn({err: (error as Error).message}, "the dashboard could not start; the run goes on without it");
+            }
+        }
+    };
+
+    return {
+        onEvent: (event) => {
+            if (event.type === "started") {
+                terminal.clear();
+                inner.onEvent(event);
+                runId = event.runId;
+                starting = start(event);
+                return;
+            }
+            if (event.type === "patching") {
+                terminal.clear();
+                inner.onEvent(event);
+                return;
+            }
+            if (broken) inner.onEvent(event);
+            else void refresh();
+        },
+        stop: async () => {
+            await starting;
+            await refreshing;
+            if (!broken && terminal.interactive) await refresh(true);
+            terminal.finish();
+            inner.stop();
+            await dashboard?.close().catch(() => undefined);
+            await collector?.close();
+            if (redis !== undefined) await closeRedis(redis);
+        }
+    };
+}

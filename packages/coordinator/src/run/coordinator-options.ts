@@ -1,0 +1,145 @@
+import {resolve} from "node:path";
+import {
+    DEFAULT_KEY_PREFIX, DEFAULT_MAX_PENDING_SHARDS, DEFAULT_RETRY_DELAY_MS, DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_ATTEMPTS,
+    DEFAULT_SHARD_SIZE, DEFAULT_STATE_DIR, OrchardError, resolvePromptSettings, type Logger, type PromptOptions, type PromptSettings
+} from "@orchard/shared";
+import type {CoordinatorEvent} from "./coordinator-events.ts";
+
+/** How a coordinator reaches the fleet and runs local workers: shared by run, resume and retry-failed. */
+export interface FleetSessionOptions {
+    /** The fleet's Redis URL. Default: an embedded redis-server under `stateDir`. */
+    readonly redisUrl?: string;
+    /** Prefix of Orchard's Redis keys. Default "orchard". */
+    readonly keyPrefix?: string;
+    /** Folder of the embedded Redis. Default ".orchard" in the working directory. */
+    readonly stateDir?: string;
+    /** Listen address of the embedded Redis. Default "127.0.0.1"; another address (0.0.0.0) lets other Macs join, with a password. */
+    readonly redisBind?: string;
+    /** Workers started beside the coordinator. Default 1 with the embedded Redis, 0 with a URL. */
+    readonly localWorkers?: number;
+    /** argv prefix that runs the `orchard` CLI, for local workers (e.g. [process.execPath, "bin/orchard.js"]). */
+    readonly localWorkerCommand?: readonly string[];
+    /** Extra `orchard worker` arguments for local workers (engine flags, log level). */
+    readonly localWorkerArgs?: readonly string[];
+    /** Milliseconds between looks at Redis for new results while none is mergeable. Default 200. */
+    readonly pollIntervalMs?: number;
+    /** Milliseconds between re-adds of the pending window (recovers jobs a Redis crash lost). Default 10,000. */
+    readonly reconcileIntervalMs?: number;
+    readonly logger?: Logger;
+    /** Aborting stops the coordinator after its current merge step; the run stays resumable. */
+    readonly signal?: AbortSignal;
+    /** Progress and lifecycle events (the CLI's progress view). */
+    readonly onEvent?: (event: CoordinatorEvent) => void;
+}
+
+/** `orchard run`: a new run (or the unfinished run of the same command). */
+export interface RunOptions extends FleetSessionOptions, PromptOptions {
+    /** The GGUF model the workers hold: its fingerprint picks the queue. */
+    readonly modelPath: string;
+    readonly inputPaths: readonly string[];
+    /** Outputs are `<outputDir>/<input name without .jsonl>.attributes.jsonl`. */
+    readonly outputDir: string;
+    /** Cut documents whose prompt exceeds `contextSize` instead of reporting them missing. Default false. */
+    readonly truncate?: boolean;
+    /** The run's prompt limit in tokens (BOS included). Default 4096, as `extract`. */
+    readonly contextSize?: number;
+    /** Documents per shard. Default DEFAULT_SHARD_SIZE (32). */
+    readonly shardSize?: number;
+    /** Shards enqueued ahead of the merge cursor, at most. Default 64. */
+    readonly maxPendingShards?: number;
+    /** Attempts of a shard whose processing throws. Default 3. */
+    readonly shardAttempts?: number;
+    /** First retry delay of a failed attempt, in ms (exponential). Default 5,000. */
+    readonly retryDelayMs?: number;
+    /** A label for the run, shown in its id. */
+    readonly name?: string;
+    /** Start a new run even if the outputs exist or the same run completed. Default false. */
+    readonly overwrite?: boolean;
+    /** Tests and benchmarks only: the run is for workers with the simulated engine (its own fingerprint). */
+    readonly simulatedEngine?: {readonly tokensPerSecond: number};
+}
+
+export interface ResolvedFleetSessionOptions {
+    readonly redisUrl: string | undefined;
+    readonly keyPrefix: string;
+    readonly stateDir: string;
+    readonly redisBind: string | undefined;
+    readonly localWorkers: number;
+    readonly localWorkerCommand: readonly string[];
+    readonly localWorkerArgs: readonly string[];
+    readonly pollIntervalMs: number;
+    readonly reconcileIntervalMs: number;
+    readonly logger: Logger | undefined;
+    readonly signal: AbortSignal | undefined;
+    readonly onEvent: (event: CoordinatorEvent) => void;
+}
+
+export interface ResolvedRunOptions extends ResolvedFleetSessionOptions {
+    readonly modelPath: string;
+    readonly inputPaths: readonly string[];
+    readonly outputDir: string;
+    readonly prompt: PromptSettings;
+    readonly truncate: boolean;
+    readonly contextSize: number;
+    readonly shardSize: number;
+    readonly maxPendingShards: number;
+    readonly shardAttempts: number;
+    readonly retryDelayMs: number;
+    readonly name: string | undefined;
+    readonly overwrite: boolean;
+    readonly simulatedEngine: {readonly tokensPerSecond: number} | undefined;
+}
+
+export function resolveFleetSessionOptions(options: FleetSessionOptions): ResolvedFleetSessionOptions {
+    const redisUrl = options.redisUrl === undefined || options.redisUrl.trim() === "" ? undefined : options.redisUrl.trim();
+    const localWorkers = options.localWorkers ?? (redisUrl === undefined ? 1 : 0);
+    if (!Number.isInteger(localWorkers) || localWorkers < 0)
+        throw new OrchardError("INVALID_ARGUMENT", `--local-workers must be a non-negative integer (got ${localWorkers})`);
+    return {
+        redisUrl,
+        keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
+        stateDir: resolve(options.stateDir ?? DEFAULT_STATE_DIR),
+        redisBind: options.redisBind,
+        localWorkers,
+        localWorkerCommand: options.localWorkerCommand ?? [],
+        localWorkerArgs: options.localWorkerArgs ?? [],
+        pollIntervalMs: positive("pollIntervalMs", options.pollIntervalMs ?? 200),
+        reconcileIntervalMs: positive("reconcileIntervalMs", options.reconcileIntervalMs ?? 10_000),
+        logger: options.logger,
+        signal: options.signal,
+        onEvent: options.onEvent ?? (() => undefined)
+    };
+}
+
+export function resolveRunOptions(options: RunOptions): ResolvedRunOptions {
+    if (options.inputPaths.length === 0) throw new OrchardError("INVALID_ARGUMENT", "give at least one --input");
+    const tokensPerSecond = options.simulatedEngine?.tokensPerSecond;
+    if (tokensPerSecond !== undefined && !(tokensPerSecond > 0))
+        throw new OrchardError("INVALID_ARGUMENT", `the simulated engine's tokens/s must be positive (got ${tokensPerSecond})`);
+    return {
+        ...resolveFleetSessionOptions(options),
+        modelPath: options.modelPath,
+        inputPaths: options.inputPaths,
+        outputDir: resolve(options.outputDir),
+        prompt: resolvePromptSettings(options),
+        truncate: options.truncate ?? false,
+        contextSize: positive("--context-size", options.contextSize ?? DEFAULT_RUN_CONTEXT_SIZE),
+        shardSize: positive("--shard-size", options.shardSize ?? DEFAULT_SHARD_SIZE),
+        maxPendingShards: positive("--max-pending-shards", options.maxPendingShards ?? DEFAULT_MAX_PENDING_SHARDS),
+        shardAttempts: positive("--shard-attempts", options.shardAttempts ?? DEFAULT_SHARD_ATTEMPTS),
+        retryDelayMs: nonNegative("--retry-delay-ms", options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS),
+        name: options.name,
+        overwrite: options.overwrite ?? false,
+        simulatedEngine: options.simulatedEngine
+    };
+}
+
+function positive(name: string, value: number): number {
+    if (!Number.isInteger(value) || value <= 0) throw new OrchardError("INVALID_ARGUMENT", `${name} must be a positive integer (got ${value})`);
+    return value;
+}
+
+function nonNegative(name: string, value: number): number {
+    if (!Number.isInteger(value) || value < 0) throw new OrchardError("INVALID_ARGUMENT", `${name} must be a non-negative integer (got ${value})`);
+    return value;
+}

@@ -1,0 +1,92 @@
+import {open, rename, rm} from "node:fs/promises";
+import {dirname} from "node:path";
+import {formatOutputLine, readDataset, readJsonlLines, type PromptSettings, type ShardResult, type SkippedDocument} from "@orchard/shared";
+import {syncDirectory} from "./ordered-merger.ts";
+import type {ShardPlan} from "./shard-plan.ts";
+
+export interface PatchOutputOptions {
+    readonly plan: ShardPlan;
+    readonly input: number;
+    readonly inputPath: string;
+    readonly displayPath: string;
+    readonly outputPath: string;
+    readonly settings: PromptSettings;
+    /** Retried shards whose results arrived: their documents go into the output. */
+    readonly patchShards: ReadonlySet<number>;
+    readonly resultOf: (shard: number) => Promise<ShardResult | undefined>;
+}
+
+export interface PatchOutcome {
+    /** Lines in the patched output. */
+    readonly lines: number;
+    /** Documents of patched shards that the worker refused (e.g. too long). */
+    readonly skipped: readonly SkippedDocument[];
+}
+
+/**
+ * Puts the documents of retried shards into an output that was merged without them (`retry-failed`):
+ * streams the input and the old output side by side and writes, in input order, each document's
+ * old line if it has one, else its new line if its shard was retried, else nothing (still missing).
+ * The result replaces the output atomically (temporary file, fsync, rename), and running it twice
+ * is harmless: a document already present keeps its line. Memory: one shard's results at a time.
+ */
+export async function patchOutput(options: PatchOutputOptions): Promise<PatchOutcome> {
+    const {plan, input, settings} = options;
+    const temporary = `${options.outputPath}.patch-${process.pid}.tmp`;
+    const oldLines = readJsonlLines(options.outputPath)[Symbol.asyncIterator]();
+    let oldLine = await nextOldLine(oldLines);
+    const handle = await open(temporary, "w");
+    const skipped: SkippedDocument[] = [];
+    let lines = 0;
+    let cachedShard = -1;
+    let cachedResult: ShardResult | undefined;
+    try {
+        let pending = "";
+        const write = async (line: string) => {
+            pending += line + "\n";
+            lines++;
+            if (pending.length > 1 << 20) {
+                await handle.write(pending);
+                pending = "";
+            }
+        };
+        for await (const prepared of readDataset(options.inputPath, settings)) {
+            if (oldLine !== undefined && oldLine.id === prepared.doc.id) {
+                await write(oldLine.text);
+                oldLine = await nextOldLine(oldLines);
+                continue;
+            }
+            const shard = plan.firstShardOf(input) + Math.floor(prepared.index / plan.shardSize);
+            if (!options.patchShards.has(shard)) continue; // still missing
+            if (shard !== cachedShard) {
+                cachedShard = shard;
+                cachedResult = await options.resultOf(shard);
+            }
+            const outcome = cachedResult?.documents[prepared.index - plan.shard(shard).firstDocument];
+            if (outcome === undefined || outcome.id !== prepared.doc.id) continue;
+            if ("attributes" in outcome) await write(formatOutputLine(prepared, outcome.attributes, settings));
+            else skipped.push({id: prepared.doc.id, input, index: prepared.index, line: prepared.lineNumber, code: outcome.error.code, message: outcome.error.message});
+        }
+        await handle.write(pending);
+        await handle.datasync();
+    } catch (error) {
+        await handle.close();
+        await rm(temporary, {force: true});
+        throw error;
+    } finally {
+        await oldLines.return?.(undefined);
+    }
+    await handle.close();
+    await rename(temporary, options.outputPath);
+    await syncDirectory(dirname(options.outputPath));
+    return {lines, skipped};
+}
+
+async function nextOldLine(lines: AsyncIterator<{text: string}>): Promise<{id: unknown; text: string} | undefined> {
+    for (;;) {
+        const next = await lines.next();
+        if (next.done === true) return undefined;
+        if (next.value.text === "") continue;
+        return {id: (JSON.parse(next.value.text) as {id?: unknown}).id, text: next.value.text};
+    }
+}

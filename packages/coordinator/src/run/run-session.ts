@@ -1,0 +1,364 @@
+import {stat} from "node:fs/promises";
+import {
+    EVENTS_STREAM_MAX_LENGTH, formatOutputLine, readJsonlLines, type Logger, type PreparedDocument, type RunSpec, type ShardFailure, type ShardResult, type SkippedDocument
+} from "@orchard/shared";
+import {Queue} from "bullmq";
+import type {FleetRedis} from "../redis/fleet-redis.ts";
+import type {CoordinatorEvent, RunSummary} from "./coordinator-events.ts";
+import {CoordinatorLock} from "./coordinator-lock.ts";
+import type {ResolvedFleetSessionOptions} from "./coordinator-options.ts";
+import {readShardDocuments, type ScannedInput} from "./input-scanner.ts";
+import {LocalWorkerPool} from "./local-worker-pool.ts";
+import {listMissingDocuments} from "./missing-documents.ts";
+import {OrderedMerger} from "./ordered-merger.ts";
+import {patchOutput} from "./output-patcher.ts";
+import type {RunStore, StoredResult} from "./run-store.ts";
+import {ShardEnqueuer} from "./shard-enqueuer.ts";
+import {ShardJobWatch} from "./shard-job-watch.ts";
+import {ShardPlan} from "./shard-plan.ts";
+
+/** Shards merged per durable step at most (one fsync and one Redis transaction each). */
+const MAX_SHARDS_PER_STEP = 64;
+const STATUS_CHECK_MS = 1000;
+const PROGRESS_MS = 1000;
+const WORKER_COUNT_MS = 5000;
+
+export interface RunSessionInit {
+    readonly spec: RunSpec;
+    readonly scanned: readonly ScannedInput[];
+    readonly fleet: FleetRedis;
+    readonly store: RunStore;
+    readonly options: ResolvedFleetSessionOptions;
+    readonly resumed: boolean;
+    /** Aborted on a signal or on a fatal condition (embedded Redis gone for good, lock lost). */
+    readonly stop: AbortSignal;
+    /** Why `stop` was aborted when it was not the user's signal. */
+    readonly fatal: () => Error | undefined;
+    readonly onFatal: (error: Error) => void;
+}
+
+/**
+ * One coordinator's time with a run: holds the run's lock, feeds its shards to the queue, merges
+ * results into the outputs in input order, patches retried shards in, and records the outcome.
+ * Everything it needs to go on is in Redis and the outputs, so any session can pick up where a
+ * killed one stopped.
+ */
+export class RunSession {
+    readonly #spec: RunSpec;
+    readonly #fleet: FleetRedis;
+    readonly #store: RunStore;
+    readonly #options: ResolvedFleetSessionOptions;
+    readonly #plan: ShardPlan;
+    readonly #log: Logger | undefined;
+    readonly #init: RunSessionInit;
+    #cursor = 0;
+    #merged = 0;
+    #missing = 0;
+    #reconcileNeeded = false;
+    readonly #rate: {at: number; merged: number}[] = [];
+
+    private constructor(init: RunSessionInit) {
+        this.#init = init;
+        this.#spec = init.spec;
+        this.#fleet = init.fleet;
+        this.#store = init.store;
+        this.#options = init.options;
+        this.#plan = new ShardPlan(init.scanned.map((input) => ({documents: input.documents, shardStarts: input.shardStarts})), init.spec.shardSize);
+        this.#log = init.options.logger?.child({component: "coordinator", runId: init.spec.runId});
+    }
+
+    public static async execute(init: RunSessionInit): Promise<RunSummary> {
+        return new RunSession(init).#execute();
+    }
+
+    async #execute(): Promise<RunSummary> {
+        const started = performance.now();
+        const spec = this.#spec;
+        const runId = spec.runId;
+        await using lock = await CoordinatorLock.acquire(this.#fleet.client, this.#store.keys.lock(runId), runId, {
+            ...(this.#log === undefined ? {} : {logger: this.#log}), onLost: (error) => this.#init.onFatal(error)
+        });
+        const queue = new Queue(spec.queueName, {
+            connection: this.#fleet.client, prefix: this.#store.keys.prefix, streams: {events: {maxLen: EVENTS_STREAM_MAX_LENGTH}}
+        });
+        // BullMQ reports connection trouble as events: the shared client's own handler already logs it
+        queue.on("error", (error) => this.#log?.debug({err: error}, "queue error"));
+        const onReady = () => (this.#reconcileNeeded = true);
+        this.#fleet.client.on("ready", onReady);
+        let workers: LocalWorkerPool | undefined;
+        try {
+            const state = (await this.#store.requireRun(runId)).state;
+            this.#cursor = state.cursorShard;
+            this.#merged = state.mergedDocuments;
+            const failures = await this.#store.failures(runId);
+            this.#missing = [...failures.keys()].reduce((sum, shard) => sum + this.#plan.shard(shard).documents, 0) + (await this.#store.skippedDocuments(runId)).length;
+            const enqueuer = new ShardEnqueuer({queue, spec, plan: this.#plan, store: this.#store, ...(this.#log === undefined ? {} : {logger: this.#log})});
+            const watch = new ShardJobWatch(queue, enqueuer, this.#store, runId, this.#log);
+            workers = this.#startLocalWorkers();
+            this.#emit({
+                type: "started", runId, resumed: this.#init.resumed, redisUrl: this.#fleet.publicUrl, embeddedRedis: this.#fleet.embedded !== undefined,
+                queueName: spec.queueName, totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, localWorkers: workers?.pids.length ?? 0
+            });
+            await using merger = await OrderedMerger.open(this.#plan, spec.inputs.map((input) => input.output), {shard: this.#cursor, bytes: state.cursorBytes});
+            const outcome = await this.#mainLoop(enqueuer, merger, watch, queue);
+            if (outcome === "done") {
+                const retrying = await this.#store.retrying(runId);
+                const patched = retrying.length === 0 ? "done" : await this.#patch(retrying, enqueuer, watch);
+                if (patched === "done") return await this.#finish(started);
+                return this.#summary(patched, started);
+            }
+            return this.#summary(outcome, started);
+        } finally {
+            this.#fleet.client.off("ready", onReady);
+            await workers?.stop();
+            await queue.close().catch(() => undefined);
+            await lock.release();
+        }
+    }
+
+    /** Merges until every shard is in (or recorded missing), or the session must stop. */
+    async #mainLoop(enqueuer: ShardEnqueuer, merger: OrderedMerger, watch: ShardJobWatch, queue: Queue): Promise<"done" | "interrupted" | "cancelled"> {
+        let lastStatus = 0;
+        let lastProgress = 0;
+        let lastReconcile = performance.now();
+        let lastWorkerCount = 0;
+        let workersSeen: number | undefined;
+        while (this.#cursor < this.#plan.total) {
+            const stopped = this.#stopped();
+            if (stopped !== undefined) return stopped;
+            const now = performance.now();
+            if (now - lastStatus >= STATUS_CHECK_MS) {
+                lastStatus = now;
+                if (await this.#store.status(this.#spec.runId) === "cancelled") return "cancelled";
+            }
+            if (this.#reconcileNeeded || now - lastReconcile >= this.#options.reconcileIntervalMs) {
+                this.#reconcileNeeded = false;
+                lastReconcile = now;
+                const added = await enqueuer.reconcile(this.#cursor);
+                if (added > 0) this.#log?.info({added}, "re-enqueued shards missing from the queue");
+            } else
+                await enqueuer.fill(this.#cursor);
+            const progressed = await this.#mergeStep(merger, watch);
+            if (now - lastWorkerCount >= WORKER_COUNT_MS) {
+                lastWorkerCount = now;
+                workersSeen = await queue.getWorkersCount().catch(() => undefined);
+            }
+            if (now - lastProgress >= PROGRESS_MS) {
+                lastProgress = now;
+                this.#emitProgress(workersSeen);
+            }
+            if (!progressed) await this.#sleep(this.#options.pollIntervalMs);
+        }
+        this.#emitProgress(workersSeen);
+        return "done";
+    }
+
+    /** Merges the results waiting at the cursor (or records the cursor shard failed): one fsync, one transaction. */
+    async #mergeStep(merger: OrderedMerger, watch: ShardJobWatch): Promise<boolean> {
+        const runId = this.#spec.runId;
+        const count = Math.min(this.#plan.total - this.#cursor, MAX_SHARDS_PER_STEP);
+        const shards = Array.from({length: count}, (_, i) => this.#cursor + i);
+        const results = await this.#store.results(runId, shards, (shard, error) => this.#log?.error({shard, err: error.message}, "dropped an invalid result; the shard will run again"));
+        const ready: {shard: number; result?: ShardResult; documents?: PreparedDocument[]; failure?: ShardFailure}[] = [];
+        for (const [i, stored] of results.entries()) {
+            if (stored === undefined) break;
+            const shard = shards[i] as number;
+            const documents = await this.#documentsAnswered(shard, stored);
+            if (documents === undefined) break;
+            ready.push({shard, result: stored.result, documents});
+        }
+        if (ready.length === 0) {
+            const failure = await watch.check(this.#cursor);
+            if (failure === undefined) return false;
+            ready.push({shard: this.#cursor, failure});
+        }
+        const mergedShards: number[] = [];
+        const failures = new Map<number, ShardFailure>();
+        const skipped: SkippedDocument[] = [];
+        let merged = this.#merged;
+        for (const item of ready) {
+            const planned = this.#plan.shard(item.shard);
+            if (item.result === undefined) {
+                await merger.skip(planned);
+                failures.set(item.shard, item.failure as ShardFailure);
+                this.#log?.warn({shard: item.shard, reason: item.failure?.message}, `shard failed for good; its ${planned.documents} documents are left out`);
+                continue;
+            }
+            const lines = this.#linesOf(item.shard, item.result, item.documents ?? [], skipped);
+            await merger.append(planned, lines);
+            merged += lines.length;
+            mergedShards.push(item.shard);
+        }
+        const cursor = await merger.flush();
+        // the cursor moves only after the lines are on disk: a crash in between rewrites them, once
+        await this.#store.commitMerge(runId, {cursorShard: cursor.shard, cursorBytes: cursor.bytes, mergedDocuments: merged, mergedShards, failures, skipped});
+        this.#missing += skipped.length + [...failures.keys()].reduce((sum, shard) => sum + this.#plan.shard(shard).documents, 0);
+        this.#merged = merged;
+        this.#cursor = cursor.shard;
+        this.#rate.push({at: performance.now(), merged});
+        return true;
+    }
+
+    /** Output lines of a shard: the input re-read for everything but the attributes, exactly as `extract` writes them. */
+    #linesOf(shard: number, result: ShardResult, documents: readonly PreparedDocument[], skipped: SkippedDocument[]): string[] {
+        const input = this.#plan.shard(shard).input;
+        const lines: string[] = [];
+        for (const [i, prepared] of documents.entries()) {
+            const outcome = result.documents[i];
+            if (outcome === undefined) continue;
+            if ("attributes" in outcome) lines.push(formatOutputLine(prepared, outcome.attributes, this.#spec.prompt));
+            else skipped.push({id: prepared.doc.id, input, index: prepared.index, line: prepared.lineNumber, code: outcome.error.code, message: outcome.error.message});
+        }
+        return lines;
+    }
+
+    /**
+     * The shard's documents, re-read from its input, if the result answers exactly them; otherwise the
+     * result is dropped (the shard then looks unanswered and runs again) and undefined is returned.
+     */
+    async #documentsAnswered(shard: number, {result, raw}: StoredResult): Promise<PreparedDocument[] | undefined> {
+        const planned = this.#plan.shard(shard);
+        const input = this.#spec.inputs[planned.input];
+        if (input === undefined) throw new RangeError(`no input ${planned.input}`);
+        const documents = await readShardDocuments(input.path, this.#spec.prompt, planned);
+        if (result.runId === this.#spec.runId && result.shard === shard && result.documents.length === documents.length &&
+            result.documents.every((outcome, i) => outcome.id === documents[i]?.doc.id))
+            return documents;
+        await this.#store.dropResult(this.#spec.runId, shard, raw);
+        this.#log?.error({shard, worker: result.worker}, "dropped a result that does not match its shard's documents; the shard will run again");
+        return undefined;
+    }
+
+    /** `retry-failed`: reruns the shards in the retry set, then patches their documents into the outputs. */
+    async #patch(shards: readonly number[], enqueuer: ShardEnqueuer, watch: ShardJobWatch): Promise<"done" | "interrupted" | "cancelled"> {
+        const runId = this.#spec.runId;
+        this.#emit({type: "patching", runId, shards: shards.length});
+        this.#log?.info({shards: shards.length}, "rerunning failed shards");
+        await enqueuer.add(shards);
+        const pending = new Set(shards);
+        const failedAgain = new Map<number, ShardFailure>();
+        let lastStatus = 0;
+        while (pending.size > 0) {
+            const stopped = this.#stopped();
+            if (stopped !== undefined) return stopped;
+            if (performance.now() - lastStatus >= STATUS_CHECK_MS) {
+                lastStatus = performance.now();
+                if (await this.#store.status(runId) === "cancelled") return "cancelled";
+            }
+            const list = [...pending];
+            const present = await this.#store.haveResults(runId, list);
+            for (const [i, shard] of list.entries()) {
+                if (present[i] === true) {
+                    pending.delete(shard);
+                    continue;
+                }
+                const failure = await watch.check(shard);
+                if (failure !== undefined) {
+                    pending.delete(shard);
+                    failedAgain.set(shard, failure);
+                }
+            }
+            if (pending.size > 0) await this.#sleep(this.#options.pollIntervalMs);
+        }
+        const patched = shards.filter((shard) => !failedAgain.has(shard));
+        const skipped: SkippedDocument[] = [];
+        let merged = this.#merged;
+        for (const [input, spec] of this.#spec.inputs.entries()) {
+            const patchShards = new Set(patched.filter((shard) => this.#plan.shard(shard).input === input));
+            if (patchShards.size === 0) continue;
+            const before = await countLines(spec.output);
+            const outcome = await patchOutput({
+                plan: this.#plan, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: spec.output, settings: this.#spec.prompt,
+                patchShards, resultOf: async (shard) => (await this.#store.results(runId, [shard]))[0]?.result
+            });
+            skipped.push(...outcome.skipped);
+            merged += outcome.lines - before;
+        }
+        await this.#store.commitPatch(runId, {patched, failedAgain, skipped, mergedDocuments: merged});
+        this.#merged = merged;
+        return "done";
+    }
+
+    async #finish(started: number): Promise<RunSummary> {
+        const runId = this.#spec.runId;
+        const failures = await this.#store.failures(runId);
+        const skipped = await this.#store.skippedDocuments(runId);
+        const status = failures.size === 0 && skipped.length === 0 ? "completed" : "incomplete";
+        const sizes = await Promise.all(this.#spec.inputs.map(async (input) => (await stat(input.output)).size));
+        await this.#store.finish(runId, status, sizes);
+        const missing = await listMissingDocuments(this.#spec, this.#plan, failures, skipped);
+        this.#log?.info({status, merged: this.#merged, missing: missing.count}, "run finished");
+        return {...this.#summary(status, started), missingDocuments: missing.count, missing: missing.listed};
+    }
+
+    #summary(status: RunSummary["status"], started: number): RunSummary {
+        return {
+            runId: this.#spec.runId, status, alreadyComplete: false, resumed: this.#init.resumed,
+            totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, missingDocuments: this.#missing, missing: [],
+            outputs: this.#spec.inputs.map((input) => input.output), seconds: (performance.now() - started) / 1000
+        };
+    }
+
+    #startLocalWorkers(): LocalWorkerPool | undefined {
+        const options = this.#options;
+        if (options.localWorkers === 0) return undefined;
+        const spec = this.#spec;
+        return new LocalWorkerPool({
+            count: options.localWorkers,
+            command: options.localWorkerCommand,
+            args: [
+                "--model", spec.model.path, "--redis", this.#fleet.url, "--redis-prefix", this.#store.keys.prefix, "--exit-with-parent",
+                ...(spec.engine.kind === "simulated" ? ["--simulate-tokens-per-second", String(spec.engine.tokensPerSecond)] : []),
+                ...options.localWorkerArgs
+            ],
+            namePrefix: `${spec.runId}-local`,
+            ...(options.logger === undefined ? {} : {logger: options.logger})
+        });
+    }
+
+    get #totalDocuments(): number {
+        return this.#spec.inputs.reduce((sum, input) => sum + input.documents, 0);
+    }
+
+    #stopped(): "interrupted" | undefined {
+        if (!this.#init.stop.aborted) return undefined;
+        const fatal = this.#init.fatal();
+        if (fatal !== undefined) throw fatal;
+        return "interrupted";
+    }
+
+    #emitProgress(workers: number | undefined): void {
+        const now = performance.now();
+        while (this.#rate.length > 1 && now - (this.#rate[0] as {at: number}).at > 60_000) this.#rate.shift();
+        const first = this.#rate[0];
+        const last = this.#rate.at(-1);
+        const documentsPerSecond = first !== undefined && last !== undefined && last.at > first.at ? (last.merged - first.merged) / ((last.at - first.at) / 1000) : 0;
+        this.#emit({type: "progress", runId: this.#spec.runId, merged: this.#merged, missing: this.#missing, total: this.#totalDocuments, workers, documentsPerSecond});
+    }
+
+    #emit(event: CoordinatorEvent): void {
+        try {
+            this.#options.onEvent(event);
+        } catch (error) {
+            this.#log?.warn({err: error}, "an event handler threw");
+        }
+    }
+
+    #sleep(ms: number): Promise<void> {
+        return new Promise((resolve) => {
+            const done = () => {
+                clearTimeout(timer);
+                this.#init.stop.removeEventListener("abort", done);
+                resolve();
+            };
+            const timer = setTimeout(done, ms);
+            this.#init.stop.addEventListener("abort", done, {once: true});
+        });
+    }
+}
+
+async function countLines(path: string): Promise<number> {
+    let lines = 0;
+    for await (const line of readJsonlLines(path)) if (line.text !== "") lines++;
+    return lines;
+}

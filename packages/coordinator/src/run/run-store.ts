@@ -1,0 +1,218 @@
+import {
+    FleetKeys, OrchardError, runSpecSchema, runStateSchema, shardFailureSchema, shardResultSchema, skippedDocumentSchema,
+    type RunSpec, type RunState, type RunStatus, type ShardFailure, type ShardResult, type SkippedDocument
+} from "@orchard/shared";
+import type {Redis} from "ioredis";
+
+const DROP_IF_UNCHANGED = `if redis.call("HGET", KEYS[1], ARGV[1]) == ARGV[2] then return redis.call("HDEL", KEYS[1], ARGV[1]) end return 0`;
+
+/** A shard result as read from Redis: parsed, and the exact text (to delete it only if unchanged). */
+export interface StoredResult {
+    readonly result: ShardResult;
+    readonly raw: string;
+}
+
+/** A run as stored: its fixed spec and its mutable state. */
+export interface StoredRun {
+    readonly spec: RunSpec;
+    readonly state: RunState;
+}
+
+/** What one durable merge step changes, applied in one MULTI after the output is fsynced. */
+export interface MergeCommit {
+    readonly cursorShard: number;
+    readonly cursorBytes: number;
+    readonly mergedDocuments: number;
+    /** Shards merged (their results are dropped). */
+    readonly mergedShards: readonly number[];
+    /** Shards passed over because they failed for good. */
+    readonly failures: ReadonlyMap<number, ShardFailure>;
+    /** Documents passed over on a worker's verdict. */
+    readonly skipped: readonly SkippedDocument[];
+}
+
+/**
+ * The run records in Redis (see FleetKeys for the layout). Everything read back is parsed with the
+ * schemas in shared. Multi-key changes go through MULTI so that a crash between commands never
+ * leaves a cursor that disagrees with the results it consumed.
+ */
+export class RunStore {
+    public readonly keys: FleetKeys;
+    readonly #redis: Redis;
+
+    public constructor(redis: Redis, keys: FleetKeys) {
+        this.#redis = redis;
+        this.keys = keys;
+    }
+
+    public async findRunBySpec(specKey: string): Promise<string | undefined> {
+        return (await this.#redis.get(this.keys.runBySpec(specKey))) ?? undefined;
+    }
+
+    /** Records a new run (status running, cursor at the start) and makes it the run of its spec. */
+    public async createRun(spec: RunSpec): Promise<void> {
+        await this.#redis.multi()
+            .del(this.keys.results(spec.runId), this.keys.failed(spec.runId), this.keys.skipped(spec.runId), this.keys.retrying(spec.runId))
+            .hset(this.keys.run(spec.runId), {spec: JSON.stringify(spec), status: "running", cursorShard: 0, cursorBytes: 0, mergedDocuments: 0, updatedAt: new Date().toISOString()})
+            .set(this.keys.runBySpec(spec.specKey), spec.runId)
+            .zadd(this.keys.runs(), Date.now(), spec.runId)
+            .exec();
+    }
+
+    public async loadRun(runId: string): Promise<StoredRun | undefined> {
+        const fields = await this.#redis.hgetall(this.keys.run(runId));
+        if (fields["spec"] === undefined) return undefined;
+        const spec = parseJson(runSpecSchema, fields["spec"], `run ${runId}'s spec`);
+        const state = runStateSchema.safeParse(fields);
+        if (!state.success) throw new OrchardError("INTERNAL", `run ${runId}'s state in Redis is invalid: ${state.error.message}`);
+        return {spec, state: state.data};
+    }
+
+    public async requireRun(runId: string): Promise<StoredRun> {
+        const run = await this.loadRun(runId);
+        if (run === undefined)
+            throw new OrchardError("RUN_NOT_FOUND", `no run "${runId}" in this Redis (key prefix "${this.keys.prefix}"); check --redis, --redis-prefix and --state-dir`);
+        return run;
+    }
+
+    /** Sizes of the outputs when the run finished (to tell whether they are still its outputs). */
+    public async outputSizes(runId: string): Promise<number[] | undefined> {
+        const text = await this.#redis.hget(this.keys.run(runId), "outputSizes");
+        if (text === null) return undefined;
+        const value = JSON.parse(text) as unknown;
+        return Array.isArray(value) && value.every((size) => typeof size === "number") ? value as number[] : undefined;
+    }
+
+    public async status(runId: string): Promise<RunStatus | undefined> {
+        const status = await this.#redis.hget(this.keys.run(runId), "status");
+        return status === null ? undefined : runStateSchema.shape.status.parse(status);
+    }
+
+    public async setStatus(runId: string, status: RunStatus): Promise<void> {
+        await this.#redis.hset(this.keys.run(runId), {status, updatedAt: new Date().toISOString()});
+    }
+
+    /**
+     * Results of `shards`, in order (undefined where none arrived yet), with the stored text. A
+     * result that does not parse (a worker of another Orchard version, a bug) is dropped and reported
+     * through `onInvalid`: the shard then looks unanswered and its job is added again.
+     */
+    public async results(runId: string, shards: readonly number[], onInvalid?: (shard: number, error: OrchardError) => void): Promise<(StoredResult | undefined)[]> {
+        if (shards.length === 0) return [];
+        const values = await this.#redis.hmget(this.keys.results(runId), ...shards.map(String));
+        const results: (StoredResult | undefined)[] = [];
+        for (const [i, raw] of values.entries()) {
+            const shard = shards[i] as number;
+            if (raw === null) {
+                results.push(undefined);
+                continue;
+            }
+            try {
+                results.push({result: parseJson(shardResultSchema, raw, `the result of shard ${shard}`), raw});
+            } catch (error) {
+                await this.dropResult(runId, shard, raw);
+                onInvalid?.(shard, error as OrchardError);
+                results.push(undefined);
+            }
+        }
+        return results;
+    }
+
+    /**
+     * Forgets a shard's result if it is still `raw` (invalid, or not matching its documents): a
+     * worker may have written a good one since, which must not be lost.
+     */
+    public async dropResult(runId: string, shard: number, raw: string): Promise<void> {
+        await this.#redis.eval(DROP_IF_UNCHANGED, 1, this.keys.results(runId), String(shard), raw);
+    }
+
+    /** Which of `shards` have a result waiting (one round trip). */
+    public async haveResults(runId: string, shards: readonly number[]): Promise<boolean[]> {
+        if (shards.length === 0) return [];
+        const pipeline = this.#redis.pipeline();
+        for (const shard of shards) pipeline.hexists(this.keys.results(runId), String(shard));
+        const replies = (await pipeline.exec()) ?? [];
+        return replies.map(([error, value]) => error === null && value === 1);
+    }
+
+    public async commitMerge(runId: string, commit: MergeCommit): Promise<void> {
+        const multi = this.#redis.multi().hset(this.keys.run(runId), {
+            cursorShard: commit.cursorShard, cursorBytes: commit.cursorBytes, mergedDocuments: commit.mergedDocuments,
+            updatedAt: new Date().toISOString()
+        });
+        if (commit.mergedShards.length > 0) multi.hdel(this.keys.results(runId), ...commit.mergedShards.map(String));
+        for (const [shard, failure] of commit.failures) multi.hset(this.keys.failed(runId), String(shard), JSON.stringify(failure));
+        for (const doc of commit.skipped) multi.hset(this.keys.skipped(runId), `${doc.input}:${doc.index}`, JSON.stringify(doc));
+        await exec(multi);
+    }
+
+    public async failures(runId: string): Promise<Map<number, ShardFailure>> {
+        const fields = await this.#redis.hgetall(this.keys.failed(runId));
+        return new Map(Object.entries(fields).map(([shard, value]) => [Number(shard), parseJson(shardFailureSchema, value, `failure of shard ${shard}`)]));
+    }
+
+    public async skippedDocuments(runId: string): Promise<SkippedDocument[]> {
+        const fields = await this.#redis.hgetall(this.keys.skipped(runId));
+        return Object.values(fields).map((value) => parseJson(skippedDocumentSchema, value, "a skipped document"))
+            .sort((a, b) => a.input - b.input || a.index - b.index);
+    }
+
+    public async retrying(runId: string): Promise<number[]> {
+        return (await this.#redis.smembers(this.keys.retrying(runId))).map(Number).sort((a, b) => a - b);
+    }
+
+    /** Moves failed shards to the retry set and reopens the run (`retry-failed`). */
+    public async startRetry(runId: string, shards: readonly number[]): Promise<void> {
+        if (shards.length === 0) return;
+        await exec(this.#redis.multi()
+            .sadd(this.keys.retrying(runId), ...shards.map(String))
+            .hdel(this.keys.failed(runId), ...shards.map(String))
+            .hset(this.keys.run(runId), {status: "running", updatedAt: new Date().toISOString()}));
+    }
+
+    /** Records the outcome of patching retried shards into the outputs. */
+    public async commitPatch(runId: string, patch: {patched: readonly number[]; failedAgain: ReadonlyMap<number, ShardFailure>; skipped: readonly SkippedDocument[]; mergedDocuments: number}): Promise<void> {
+        const multi = this.#redis.multi().del(this.keys.retrying(runId))
+            .hset(this.keys.run(runId), {mergedDocuments: patch.mergedDocuments, updatedAt: new Date().toISOString()});
+        if (patch.patched.length > 0) multi.hdel(this.keys.results(runId), ...patch.patched.map(String));
+        for (const [shard, failure] of patch.failedAgain) multi.hset(this.keys.failed(runId), String(shard), JSON.stringify(failure));
+        for (const doc of patch.skipped) multi.hset(this.keys.skipped(runId), `${doc.input}:${doc.index}`, JSON.stringify(doc));
+        await exec(multi);
+    }
+
+    /** Final status; a finished or cancelled run drops its leftover results (late duplicates of merged shards). */
+    public async finish(runId: string, status: RunStatus, outputSizes: readonly number[] = []): Promise<void> {
+        await exec(this.#redis.multi()
+            .hset(this.keys.run(runId), {status, outputSizes: JSON.stringify(outputSizes), finishedAt: new Date().toISOString(), updatedAt: new Date().toISOString()})
+            .del(this.keys.results(runId)));
+    }
+
+    /** Forgets the spec -> run link (a cancelled run is not resumed by re-running its command). */
+    public async unlinkSpec(spec: RunSpec): Promise<void> {
+        const current = await this.#redis.get(this.keys.runBySpec(spec.specKey));
+        if (current === spec.runId) await this.#redis.del(this.keys.runBySpec(spec.specKey));
+    }
+
+    public async deleteWorkingData(runId: string): Promise<void> {
+        await this.#redis.del(this.keys.results(runId), this.keys.retrying(runId));
+    }
+}
+
+function parseJson<T>(schema: {safeParse: (value: unknown) => {success: true; data: T} | {success: false; error: {message: string}}}, text: string, what: string): T {
+    let value: unknown;
+    try {
+        value = JSON.parse(text);
+    } catch (error) {
+        throw new OrchardError("INTERNAL", `${what} in Redis is not JSON: ${(error as Error).message}`);
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new OrchardError("INTERNAL", `${what} in Redis does not match its schema: ${parsed.error.message}`);
+    return parsed.data;
+}
+
+async function exec(multi: ReturnType<Redis["multi"]>): Promise<void> {
+    const replies = await multi.exec();
+    const failed = replies?.find(([error]) => error !== null);
+    if (replies === null || failed !== undefined)
+        throw new OrchardError("REDIS_UNAVAILABLE", `a Redis transaction failed: ${String(failed?.[0] ?? "aborted")}`);
+}

@@ -1,0 +1,151 @@
+import {z} from "zod";
+import {ATTRIBUTE_COUNT} from "../attributes/attribute-definitions.ts";
+
+/**
+ * Schemas of everything the fleet reads back from Redis (job payloads, results, run records) and
+ * from local state files: data entering a process is parsed, never trusted. Types are inferred.
+ */
+
+/** Run ids go into job ids and keys: lower-case, digits and dashes (BullMQ forbids ":"). */
+export const runIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {error: "a run id is lower-case letters, digits and dashes"});
+
+const nonNegativeInt = z.number().int().nonnegative();
+const positiveInt = z.number().int().positive();
+
+export const promptSettingsSchema = z.object({
+    promptText: z.string(),
+    trailingInstruction: z.string(),
+    useJsonPrompt: z.boolean(),
+    combinePromptAndDocument: z.boolean(),
+    dropPrompt: z.boolean(),
+    maxDocumentChars: positiveInt
+});
+
+/** One document of a shard, as the worker prompts it (the coordinator keeps the rest of the line). */
+export const shardDocumentSchema = z.object({
+    id: z.string(),
+    /** 1-based line in the input, for messages. */
+    line: positiveInt,
+    promptText: z.string(),
+    documentText: z.string()
+});
+
+/** A BullMQ job: consecutive documents of one input, with everything the worker needs to prompt them. */
+export const shardJobSchema = z.object({
+    v: z.literal(1),
+    runId: runIdSchema,
+    /** Global shard index across the run's inputs: the merge order and the results field. */
+    shard: nonNegativeInt,
+    input: nonNegativeInt,
+    localShard: nonNegativeInt,
+    /** The input file as the user named it, for `file:line` messages. */
+    file: z.string(),
+    /** Longest prompt (BOS included) in tokens; the run decides it, so that all workers agree. */
+    contextSize: positiveInt,
+    truncate: z.boolean(),
+    trailingInstruction: z.string(),
+    documents: z.array(shardDocumentSchema).min(1)
+});
+export type ShardJob = z.infer<typeof shardJobSchema>;
+export type ShardDocument = z.infer<typeof shardDocumentSchema>;
+
+export const documentErrorSchema = z.object({code: z.string(), message: z.string()});
+
+/** A document's outcome: its attributes, or why the worker refused it for good (e.g. DOCUMENT_TOO_LONG). */
+export const documentResultSchema = z.union([
+    z.object({id: z.string(), attributes: z.array(z.number()).length(ATTRIBUTE_COUNT)}),
+    z.object({id: z.string(), error: documentErrorSchema})
+]);
+export type DocumentResult = z.infer<typeof documentResultSchema>;
+
+/** What a worker writes back for a shard: attributes only; the coordinator re-reads the input for the rest. */
+export const shardResultSchema = z.object({
+    v: z.literal(1),
+    runId: runIdSchema,
+    shard: nonNegativeInt,
+    worker: z.string(),
+    documents: z.array(documentResultSchema),
+    tokens: nonNegativeInt,
+    elapsedMs: z.number().nonnegative()
+});
+export type ShardResult = z.infer<typeof shardResultSchema>;
+
+export const runEngineSchema = z.discriminatedUnion("kind", [
+    z.object({kind: z.literal("llama")}),
+    /** Fake inference for tests and benchmarks; its own fingerprint keeps it out of real runs. */
+    z.object({kind: z.literal("simulated"), tokensPerSecond: z.number().positive()})
+]);
+export type RunEngine = z.infer<typeof runEngineSchema>;
+
+export const runInputSchema = z.object({
+    /** Absolute path. */
+    path: z.string(),
+    /** As the user named it (messages). */
+    displayPath: z.string(),
+    sha256: z.string(),
+    sizeBytes: nonNegativeInt,
+    documents: nonNegativeInt,
+    shards: nonNegativeInt,
+    /** Absolute path of its output file. */
+    output: z.string()
+});
+export type RunInput = z.infer<typeof runInputSchema>;
+
+/** Everything fixed when a run is created; stored as JSON in the run hash's `spec` field. */
+export const runSpecSchema = z.object({
+    v: z.literal(1),
+    runId: runIdSchema,
+    /** Hash of what makes two `orchard run` commands the same run. */
+    specKey: z.string(),
+    name: z.string().optional(),
+    createdAt: z.string(),
+    model: z.object({path: z.string(), fingerprint: z.string(), sizeBytes: nonNegativeInt, name: z.string().optional()}),
+    engine: runEngineSchema,
+    queueName: z.string(),
+    inputs: z.array(runInputSchema).min(1),
+    outputDir: z.string(),
+    prompt: promptSettingsSchema,
+    truncate: z.boolean(),
+    contextSize: positiveInt,
+    shardSize: positiveInt,
+    shardAttempts: positiveInt,
+    retryDelayMs: nonNegativeInt,
+    maxPendingShards: positiveInt
+});
+export type RunSpec = z.infer<typeof runSpecSchema>;
+
+export const RUN_STATUSES = ["running", "incomplete", "completed", "cancelled"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The mutable fields of a run hash (Redis returns strings). */
+export const runStateSchema = z.object({
+    status: z.enum(RUN_STATUSES),
+    /** Next global shard to merge: every shard before it is in the outputs (or recorded missing). */
+    cursorShard: z.coerce.number().int().nonnegative(),
+    /** Durable length of the output of the cursor shard's input. */
+    cursorBytes: z.coerce.number().int().nonnegative(),
+    mergedDocuments: z.coerce.number().int().nonnegative()
+});
+export type RunState = z.infer<typeof runStateSchema>;
+
+/** A shard that exhausted its attempts. */
+export const shardFailureSchema = z.object({code: z.string(), message: z.string(), attempts: nonNegativeInt, at: z.string()});
+export type ShardFailure = z.infer<typeof shardFailureSchema>;
+
+/** A document left out of the output by a worker's verdict (DOCUMENT_TOO_LONG). */
+export const skippedDocumentSchema = z.object({
+    id: z.string(), input: nonNegativeInt, index: nonNegativeInt, line: positiveInt, code: z.string(), message: z.string()
+});
+export type SkippedDocument = z.infer<typeof skippedDocumentSchema>;
+
+/** `<state dir>/redis/endpoint.json`: how to reach the embedded Redis, and which coordinator owns it. */
+export const embeddedRedisEndpointSchema = z.object({
+    pid: positiveInt,
+    host: z.string(),
+    port: positiveInt,
+    password: z.string().optional(),
+    ownerPid: positiveInt,
+    ownerHost: z.string(),
+    startedAt: z.string()
+});
+export type EmbeddedRedisEndpoint = z.infer<typeof embeddedRedisEndpointSchema>;

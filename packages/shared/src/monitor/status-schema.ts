@@ -1,0 +1,166 @@
+import {z} from "zod";
+import {RUN_STATUSES} from "../fleet/fleet-schemas.ts";
+
+/**
+ * `orchard status --json` (and the dashboard's /api/status): a stable, versioned schema. Fields are
+ * only ever added; a change of meaning bumps `v`. Times are ISO-8601 strings (UTC), durations
+ * seconds, rates per second. Documented in the README's Monitoring section.
+ */
+
+const count = z.number().int().nonnegative();
+const rate = z.number().nonnegative();
+const isoTime = z.string();
+
+/** busy/idle/stopping/stopped as the worker said; lost: silent past the threshold; unknown: no heartbeat on record. */
+export const WORKER_STATES = ["busy", "idle", "stopping", "stopped", "lost", "unknown"] as const;
+export const workerStateSchema = z.enum(WORKER_STATES);
+export type WorkerState = z.infer<typeof workerStateSchema>;
+
+export const currentShardSchema = z.object({runId: z.string(), shard: count, jobId: z.string(), documents: count, startedAt: isoTime});
+
+/** A worker of the fleet, from its heartbeat. */
+export const workerStatusSchema = z.object({
+    name: z.string(),
+    host: z.string(),
+    os: z.string(),
+    /** CPU model, e.g. "Apple M2 Ultra". */
+    chip: z.string(),
+    cores: count,
+    /** "metal", "cuda", "vulkan", "cpu" or "simulated". */
+    backend: z.string(),
+    engine: z.enum(["llama", "simulated"]),
+    contexts: count,
+    concurrency: count,
+    memory: z.object({totalBytes: count, freeBytes: count, processRssBytes: count}),
+    model: z.object({file: z.string(), fingerprint: z.string(), queue: z.string()}),
+    state: workerStateSchema,
+    startedAt: isoTime,
+    lastHeartbeatAt: isoTime,
+    heartbeatAgeSeconds: z.number(),
+    /** Over the last minute, idle time included. */
+    tokensPerSecond: rate,
+    documentsPerSecond: rate,
+    /** Busy-time speed over its last shards; null before its first. */
+    engineTokensPerSecond: rate.nullable(),
+    totals: z.object({shards: count, documents: count, tokens: count, failures: count}),
+    current: z.array(currentShardSchema)
+});
+export type WorkerStatus = z.infer<typeof workerStatusSchema>;
+
+/** A worker's part in one run. Machine facts are null when its heartbeat is gone (expired). */
+export const runWorkerSchema = z.object({
+    name: z.string(),
+    host: z.string().nullable(),
+    chip: z.string().nullable(),
+    backend: z.string().nullable(),
+    state: workerStateSchema,
+    /** Documents, tokens and shards this worker computed for the run (a shard done twice counts twice). */
+    documents: count,
+    tokens: count,
+    shards: count,
+    /** Shard attempts of this run that threw on this worker. */
+    failures: count,
+    /** On this run, over the last minute. */
+    tokensPerSecond: rate,
+    documentsPerSecond: rate,
+    lastHeartbeatAt: isoTime.nullable(),
+    heartbeatAgeSeconds: z.number().nullable(),
+    /** Shards of this run it is processing now. */
+    currentShards: z.array(count)
+});
+export type RunWorker = z.infer<typeof runWorkerSchema>;
+
+export const inputProgressSchema = z.object({
+    /** As the user named it. */
+    file: z.string(),
+    output: z.string(),
+    documents: count,
+    merged: count,
+    /** Failed shards' and refused documents. */
+    missing: count,
+    /** In shards queued for a retry. */
+    retrying: count,
+    /** 100 x (merged + missing) / documents. */
+    percent: z.number().min(0).max(100)
+});
+
+export const failedShardSchema = z.object({
+    shard: count,
+    input: count,
+    file: z.string(),
+    /** 1-based index of its first document in its input. */
+    firstDocument: z.number().int().positive(),
+    documents: count,
+    code: z.string(),
+    message: z.string(),
+    attempts: count,
+    at: isoTime,
+    /** Queued for a retry (dashboard, retry-failed): it leaves the list when patched in, or comes back failed. */
+    retrying: z.boolean()
+});
+export type FailedShard = z.infer<typeof failedShardSchema>;
+
+export const HEALTH_LEVELS = ["ok", "warning", "error"] as const;
+
+export const runStatusSchema = z.object({
+    runId: z.string(),
+    name: z.string().nullable(),
+    status: z.enum(RUN_STATUSES),
+    /** At a glance: ok, warning (failures, lost workers, stalled) or error (nobody working on a running run, documents missing). */
+    health: z.enum(HEALTH_LEVELS),
+    /** Why health is not ok, one sentence each. */
+    problems: z.array(z.string()),
+    /** Whether a coordinator holds the run (merging); absent for a finished run or a crashed coordinator. */
+    coordinator: z.enum(["active", "absent"]),
+    createdAt: isoTime,
+    updatedAt: isoTime.nullable(),
+    finishedAt: isoTime.nullable(),
+    engine: z.enum(["llama", "simulated"]),
+    model: z.object({file: z.string(), fingerprint: z.string(), queue: z.string()}),
+    shardSize: count,
+    documents: z.object({total: count, merged: count, missing: count, retrying: count, remaining: count}),
+    /** 100 x (merged + missing) / total. */
+    percent: z.number().min(0).max(100),
+    shards: z.object({
+        total: count,
+        /** Below the merge cursor: in the outputs or recorded failed. */
+        merged: count,
+        /** Computed, waiting for the shards before them to be merged. */
+        waiting: count,
+        failed: count,
+        retrying: count
+    }),
+    inputs: z.array(inputProgressSchema),
+    throughput: z.object({
+        tokensPerSecond: rate,
+        documentsPerSecond: rate,
+        windowSeconds: z.number().nonnegative(),
+        /** Prompt tokens computed for the run so far, all workers. */
+        tokens: count
+    }),
+    /** From the remaining documents and the last minute's rate; null when unknown or not running. */
+    eta: z.object({seconds: z.number().nonnegative().nullable(), at: isoTime.nullable()}),
+    /** Workers alive (busy or idle) on the run's queue. */
+    activeWorkers: count,
+    workers: z.array(runWorkerSchema),
+    failedShards: z.array(failedShardSchema),
+    skippedDocuments: z.object({
+        count,
+        /** The first 20, in input order. */
+        first: z.array(z.object({file: z.string(), line: count, id: z.string(), code: z.string(), message: z.string()}))
+    }),
+    /** The run's BullMQ queue (shared by every run of the same model). */
+    queue: z.object({name: z.string(), waiting: count, active: count, delayed: count, prioritized: count, failed: count})
+});
+export type RunStatusReport = z.infer<typeof runStatusSchema>;
+
+export const fleetStatusSchema = z.object({
+    v: z.literal(1),
+    generatedAt: isoTime,
+    keyPrefix: z.string(),
+    /** The asked run, or the most recent runs, newest first. */
+    runs: z.array(runStatusSchema),
+    /** Every worker heard from in the last hour (and lost ones), by name. */
+    workers: z.array(workerStatusSchema)
+});
+export type FleetStatus = z.infer<typeof fleetStatusSchema>;

@@ -1,0 +1,207 @@
+import {
+    FleetKeys, modelFingerprint, OrchardError, shardJobSchema, shardQueueName, simulatedEngineFingerprint, type Logger, type ShardJob
+} from "@orchard/shared";
+import {UnrecoverableError, WaitingError, Worker, type Job} from "bullmq";
+import type {Redis} from "ioredis";
+import {resolveFleetWorkerOptions, type FleetWorkerOptions, type ResolvedFleetWorkerOptions} from "./fleet-worker-options.ts";
+import {HeartbeatPublisher} from "./heartbeat-publisher.ts";
+import {LlamaShardEngine} from "./llama-shard-engine.ts";
+import {connectWorkerRedis} from "./redis-connection.ts";
+import type {ShardEngine} from "./shard-engine.ts";
+import {processShard} from "./shard-processor.ts";
+import {SimulatedShardEngine} from "./simulated-shard-engine.ts";
+import {TestHookEngine} from "./test-hook-engine.ts";
+
+/** After the graceful deadline, returning the shard gets this long before the worker is closed by force. */
+const RETURN_GRACE_MS = 30_000;
+
+/** What a worker did since it started. */
+export interface FleetWorkerStats {
+    readonly shards: number;
+    readonly documents: number;
+    readonly tokens: number;
+}
+
+/**
+ * A member of the fleet: holds one model, consumes the BullMQ queue of that model's fingerprint
+ * (so it can only ever take shards of runs made for its weights), writes each shard's attributes
+ * to the run's results hash, and runs until closed. Closing finishes the current shard, or gives it
+ * back to the queue when that takes longer than `shutdownTimeoutMs`.
+ */
+export class FleetWorker {
+    public readonly name: string;
+    /** The fingerprint of what this worker computes (the model's, or its simulated twin). */
+    public readonly fingerprint: string;
+    public readonly queueName: string;
+    readonly #options: ResolvedFleetWorkerOptions;
+    readonly #engine: ShardEngine;
+    readonly #redis: Redis;
+    readonly #keys: FleetKeys;
+    readonly #log: Logger | undefined;
+    #worker: Worker | undefined;
+    #closing: Promise<void> | undefined;
+    #stats = {shards: 0, documents: 0, tokens: 0};
+    #heartbeat: HeartbeatPublisher | undefined;
+
+    private constructor(init: {options: ResolvedFleetWorkerOptions; engine: ShardEngine; redis: Redis; fingerprint: string}) {
+        this.#options = init.options;
+        this.#engine = init.engine;
+        this.#redis = init.redis;
+        this.name = init.options.name;
+        this.fingerprint = init.fingerprint;
+        this.queueName = shardQueueName(init.fingerprint);
+        this.#keys = new FleetKeys(init.options.keyPrefix);
+        this.#log = init.options.logger?.child({component: "fleet-worker", worker: this.name});
+    }
+
+    /** Fingerprints the model, loads the engine, connects, and starts taking shards. */
+    public static async start(options: FleetWorkerOptions): Promise<FleetWorker> {
+        const resolved = resolveFleetWorkerOptions(options);
+        const real = await modelFingerprint(resolved.modelPath);
+        const fingerprint = resolved.simulatedEngine === undefined ? real.fingerprint : simulatedEngineFingerprint(real).fingerprint;
+        let engine: ShardEngine = resolved.simulatedEngine === undefined
+            ? await LlamaShardEngine.load({...resolved.engine, modelPath: resolved.modelPath, ...(resolved.logger === undefined ? {} : {logger: resolved.logger})})
+            : new SimulatedShardEngine({tokensPerSecond: resolved.simulatedEngine.tokensPerSecond, ...(resolved.engine.contextSize === undefined ? {} : {contextSize: resolved.engine.contextSize})});
+        if (TestHookEngine.needed(resolved.testHooks)) engine = new TestHookEngine(engine, resolved.testHooks);
+        let redis: Redis;
+        try {
+            redis = await connectWorkerRedis(resolved.redisUrl, {name: `orchard-worker-${resolved.name}`, ...(resolved.logger === undefined ? {} : {logger: resolved.logger})});
+        } catch (error) {
+            await engine.close();
+            throw error;
+        }
+        // monitoring (heartbeats, per-run counters) hears every shard event before the caller's handler
+        const heartbeat = HeartbeatPublisher.start({
+            redis, keyPrefix: resolved.keyPrefix, name: resolved.name, modelPath: resolved.modelPath, fingerprint, queueName: shardQueueName(fingerprint),
+            concurrency: resolved.concurrency, engine: {kind: engine.kind, backend: engine.backend ?? engine.kind, contexts: engine.contexts},
+            ...(resolved.logger === undefined ? {} : {logger: resolved.logger})
+        });
+        const onShard = resolved.onShard;
+        const worker = new FleetWorker({options: {...resolved, onShard: (event) => (heartbeat.onShard(event), onShard(event))}, engine, redis, fingerprint});
+        worker.#heartbeat = heartbeat;
+        worker.#run();
+        return worker;
+    }
+
+    public get stats(): FleetWorkerStats {
+        return {...this.#stats};
+    }
+
+    /**
+     * Stops taking shards and finishes the current ones; past `shutdownTimeoutMs` they are given
+     * back to the queue (another worker takes them at once, no stall wait). Idempotent.
+     */
+    public close(): Promise<void> {
+        this.#closing ??= this.#close();
+        return this.#closing;
+    }
+
+    /** Gives the current shards back to the queue now instead of finishing them (a second Ctrl-C). */
+    public returnShards(): void {
+        this.#worker?.cancelAllJobs("worker stopping");
+    }
+
+    public async [Symbol.asyncDispose](): Promise<void> {
+        await this.close();
+    }
+
+    #run(): void {
+        const options = this.#options;
+        // three parameters: BullMQ passes an AbortSignal only to processors that declare it
+        const processor = (job: Job, token: string | undefined, signal: AbortSignal | undefined) => this.#process(job, token, signal);
+        this.#worker = new Worker(this.queueName, processor, {
+            connection: this.#redis,
+            prefix: options.keyPrefix,
+            name: this.name,
+            concurrency: options.concurrency,
+            lockDuration: options.lockDurationMs,
+            stalledInterval: options.stalledIntervalMs,
+            maxStalledCount: options.maxStalledCount,
+            autorun: true
+        });
+        this.#worker.on("error", (error) => this.#log?.warn({err: error.message}, "BullMQ worker error"));
+        this.#log?.info({queue: this.queueName, engine: this.#engine.kind, concurrency: options.concurrency, lockDurationMs: options.lockDurationMs}, "worker ready: waiting for shards");
+    }
+
+    async #process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<{documents: number; tokens: number} | {skipped: string}> {
+        const parsed = shardJobSchema.safeParse(job.data);
+        if (!parsed.success) throw new UnrecoverableError(`[INTERNAL] invalid shard payload: ${parsed.error.message}`);
+        const shard: ShardJob = parsed.data;
+        const jobId = job.id ?? "?";
+        const log = this.#log?.child({runId: shard.runId, shard: shard.shard, jobId});
+        if (!await this.#runIsLive(shard.runId)) {
+            log?.info("skipping a shard of a run that is not running (cancelled, finished or unknown)");
+            return {skipped: "run cancelled"};
+        }
+        log?.info({documents: shard.documents.length, attempt: job.attemptsMade + 1}, "shard started");
+        this.#options.onShard({type: "started", jobId, runId: shard.runId, shard: shard.shard, documents: shard.documents.length});
+        let outcome;
+        try {
+            outcome = await processShard(shard, this.#engine, {worker: this.name, ...(signal === undefined ? {} : {signal})});
+        } catch (error) {
+            const orchard = error instanceof OrchardError ? error : new OrchardError("ENGINE_FAILED", (error as Error).message ?? String(error), {cause: error, retryable: true});
+            log?.warn({code: orchard.code, err: orchard.message}, "shard failed");
+            this.#options.onShard({type: "failed", jobId, runId: shard.runId, shard: shard.shard, error: orchard.message});
+            // the code travels in the message: the coordinator reports it with the missing documents
+            const message = `[${orchard.code}] ${orchard.message}`;
+            throw orchard.retryable ? new Error(message) : new UnrecoverableError(message);
+        }
+        if (outcome.kind === "aborted") {
+            // back to the wait list now: another worker takes it without waiting for the lock to expire
+            await job.moveToWait(token);
+            log?.info({documentsDone: outcome.documentsDone}, "shard returned to the queue (worker stopping)");
+            this.#options.onShard({type: "returned", jobId, runId: shard.runId, shard: shard.shard});
+            throw new WaitingError();
+        }
+        if (!await this.#runIsLive(shard.runId)) return {skipped: "run cancelled"};
+        // idempotent: a shard processed twice (a lock lost mid-shard) writes the same bytes
+        await this.#redis.hset(this.#keys.results(shard.runId), String(shard.shard), JSON.stringify(outcome.result));
+        const documents = outcome.result.documents.length;
+        this.#stats = {shards: this.#stats.shards + 1, documents: this.#stats.documents + documents, tokens: this.#stats.tokens + outcome.result.tokens};
+        log?.info({documents, tokens: outcome.result.tokens, ms: Math.round(outcome.result.elapsedMs)}, "shard done");
+        this.#options.onShard({type: "completed", jobId, runId: shard.runId, shard: shard.shard, documents, tokens: outcome.result.tokens, elapsedMs: outcome.result.elapsedMs});
+        return {documents, tokens: outcome.result.tokens};
+    }
+
+    /**
+     * Whether the run still wants results: not cancelled, not finished (a worker that was frozen past
+     * its lock must not write into a run that already ended: nobody would ever read or delete it).
+     */
+    async #runIsLive(runId: string): Promise<boolean> {
+        return await this.#redis.hget(this.#keys.run(runId), "status") === "running";
+    }
+
+    async #close(): Promise<void> {
+        this.#heartbeat?.markStopping();
+        const worker = this.#worker;
+        if (worker !== undefined) {
+            // BullMQ's close() waits for active shards without a deadline: give it one, then hand the shards back
+            const returnTimer = setTimeout(() => {
+                this.#log?.info("shutdown deadline reached: giving the current shard back to the queue");
+                worker.cancelAllJobs("worker stopping");
+            }, this.#options.shutdownTimeoutMs);
+            let forceTimer: NodeJS.Timeout | undefined;
+            const forced = new Promise<"forced">((resolve) => {
+                forceTimer = setTimeout(() => resolve("forced"), this.#options.shutdownTimeoutMs + RETURN_GRACE_MS);
+            });
+            try {
+                // BullMQ's close() cannot be forced once started: stop waiting instead (the shard's lock then expires)
+                if (await Promise.race([worker.close(), forced]) === "forced")
+                    this.#log?.warn("the current shard did not end in time; leaving it to expire");
+            } finally {
+                clearTimeout(returnTimer);
+                clearTimeout(forceTimer);
+            }
+        }
+        await this.#heartbeat?.close();
+        await this.#engine.close();
+        if (this.#redis.status === "ready") await this.#redis.quit().catch(() => this.#redis.disconnect());
+        else this.#redis.disconnect();
+        this.#log?.info(this.#stats, "worker stopped");
+    }
+}
+
+/** Starts a fleet worker (the in-process API benchmarks and tests use; `orchard worker` wraps it). */
+export function startFleetWorker(options: FleetWorkerOptions): Promise<FleetWorker> {
+    return FleetWorker.start(options);
+}

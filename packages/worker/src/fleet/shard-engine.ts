@@ -1,0 +1,20 @@
+/**
+ * What a fleet worker needs of an engine: tokenize a prompt, compute a document's 32 attributes.
+ * The real one wraps ExtractionEngine; the simulated one (tests, benchmarks) fakes it at a set
+ * speed. Either way a worker advertises the fingerprint of what it computes, not of the file alone.
+ */
+export interface ShardEngine {
+    /** "llama" or "simulated". */
+    readonly kind: "llama" | "simulated";
+    /** The backend node-llama-cpp picked ("metal", "cuda", "vulkan", "cpu"), for monitoring; none for the simulated engine. */
+    readonly backend?: string;
+    /** Documents evaluated at once. */
+    readonly contexts: number;
+    /** The longest prompt (BOS included) the engine accepts, in tokens. */
+    readonly contextSize: number;
+    /** BOS followed by the tokens of `text`. */
+    tokenizePrompt(text: string): number[];
+    /** The 32 attributes of one tokenized prompt; `documentId` only names the document in errors and hooks. */
+    extract(tokens: readonly number[], documentId: string): Promise<number[]>;
+    close(): Promise<void>;
+}

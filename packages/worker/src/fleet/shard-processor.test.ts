@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import {describe, it} from "node:test";
+import {OrchardError, type ShardJob} from "@orchard/shared";
+import {processShard} from "./shard-processor.ts";
+import type {ShardEngine} from "./shard-engine.ts";
+import {SimulatedShardEngine, simulatedAttributes} from "./simulated-shard-engine.ts";
+
+function job(texts: string[], overrides: Partial<ShardJob> = {}): ShardJob {
+    return {
+        v: 1, runId: "r-1", shard: 3, input: 0, localShard: 3, file: "in.jsonl", contextSize: 64, truncate: false, trailingInstruction: "Q?",
+        documents: texts.map((text, i) => ({id: `d${i}`, line: i + 10, promptText: "P:", documentText: text})),
+        ...overrides
+    };
+}
+
+/** Completes documents in reverse order of submission, to check results still come back in document order. */
+class ReorderingEngine implements ShardEngine {
+    public readonly kind = "simulated";
+    public readonly contexts = 3;
+    public readonly contextSize = 4096;
+    public readonly started: string[] = [];
+    readonly #inner = new SimulatedShardEngine({tokensPerSecond: 1e9});
+
+    public tokenizePrompt(text: string): number[] {
+        return this.#inner.tokenizePrompt(text);
+    }
+
+    public async extract(tokens: readonly number[], documentId: string): Promise<number[]> {
+        this.started.push(documentId);
+        await new Promise((resolve) => setTimeout(resolve, 30 - 10 * this.started.length));
+        if (documentId === "boom") throw new OrchardError("ENGINE_FAILED", "boom", {retryable: true});
+        return simulatedAttributes(tokens);
+    }
+
+    public async close(): Promise<void> {}
+}
+
+describe("processShard", () => {
+    it("returns attributes in document order whatever order evaluations finish in", async () => {
+        const engine = new ReorderingEngine();
+        const outcome = await processShard(job(["a", "b", "c", "d"]), engine, {worker: "w"});
+        assert.equal(outcome.kind, "done");
+        if (outcome.kind !== "done") return;
+        assert.deepEqual(outcome.result.documents.map((doc) => doc.id), ["d0", "d1", "d2", "d3"]);
+        assert.deepEqual(outcome.result.documents[2], {id: "d2", attributes: simulatedAttributes(engine.tokenizePrompt("[INST] How can I help you?\nP: c Q? Yes or No? [/INST]"))});
+        assert.equal(outcome.result.shard, 3);
+    });
+
+    it("refuses a document whose prompt exceeds the run's context, alone: a verdict, not a shard failure", async () => {
+        const engine = new SimulatedShardEngine({tokensPerSecond: 1e9});
+        const outcome = await processShard(job(["short", "long ".repeat(100)]), engine, {worker: "w"});
+        assert.equal(outcome.kind, "done");
+        if (outcome.kind !== "done") return;
+        assert.ok("attributes" in (outcome.result.documents[0] ?? {}));
+        const refused = outcome.result.documents[1];
+        assert.ok(refused !== undefined && "error" in refused);
+        assert.equal(refused.error.code, "DOCUMENT_TOO_LONG");
+        assert.match(refused.error.message, /^in\.jsonl:11: the prompt for document "d1" is \d+ tokens, longer than the context size of 64/);
+        // with truncate, the same document is cut to fit instead
+        const truncated = await processShard(job(["long ".repeat(100)], {truncate: true}), engine, {worker: "w"});
+        assert.ok(truncated.kind === "done" && "attributes" in (truncated.result.documents[0] ?? {}));
+    });
+
+    it("throws what the engine throws (the queue retries the shard)", async () => {
+        const engine = new ReorderingEngine();
+        const shard = job(["a", "b"]);
+        const poisoned = {...shard, documents: [shard.documents[0] as ShardJob["documents"][number], {...(shard.documents[1] as ShardJob["documents"][number]), id: "boom"}]};
+        await assert.rejects(processShard(poisoned, engine, {worker: "w"}), /boom/);
+    });
+
+    it("stops between documents when aborted (a stopping worker gives the shard back)", async () => {
+        const controller = new AbortController();
+        const engine = new SimulatedShardEngine({tokensPerSecond: 200});
+        const pending = processShard(job(["a", "b", "c", "d"]), engine, {worker: "w", signal: controller.signal});
+        setTimeout(() => controller.abort(), 20);
+        const outcome = await pending;
+        assert.equal(outcome.kind, "aborted");
+    });
+});

@@ -1,0 +1,71 @@
+import {OrchardError, type DocumentResult, type PreparedDocument, type ShardJob, type ShardResult} from "@orchard/shared";
+import {tokenizeDocumentPrompt} from "../extract/prompt-tokenizer.ts";
+import type {ShardEngine} from "./shard-engine.ts";
+
+/** How processing a shard ended. */
+export type ShardOutcome =
+    | {readonly kind: "done"; readonly result: ShardResult}
+    /** Stopped between documents because the worker is shutting down: the shard goes back to the queue. */
+    | {readonly kind: "aborted"; readonly documentsDone: number};
+
+/**
+ * Computes the attributes of a shard's documents: each prompt is built (shared's re-ask prompt,
+ * through the same tokenizer helper as `extract`) and checked against the run's context size, then
+ * evaluated, up to `engine.contexts` at a time. A prompt too long for the run (without --truncate)
+ * is that document's verdict, not a failure of the shard: retrying would refuse it again. Engine
+ * errors throw (the queue retries the shard). Results come back in document order.
+ */
+export async function processShard(job: ShardJob, engine: ShardEngine, options: {worker: string; signal?: AbortSignal}): Promise<ShardOutcome> {
+    const started = performance.now();
+    const outcomes: (DocumentResult | undefined)[] = new Array(job.documents.length);
+    const prompts: {index: number; tokens: number[]}[] = [];
+    let tokens = 0;
+    for (const [index, document] of job.documents.entries()) {
+        // the tokenizer helper takes a PreparedDocument; it reads only these fields
+        const prepared: PreparedDocument = {index, lineNumber: document.line, doc: {id: document.id, label: 0, document: document.documentText}, documentText: document.documentText, promptText: document.promptText};
+        try {
+            const prompt = tokenizeDocumentPrompt(prepared, job.trailingInstruction, (text) => engine.tokenizePrompt(text), {contextSize: job.contextSize, truncate: job.truncate, file: job.file});
+            if (prompt.tokens.length > engine.contextSize)
+                throw new OrchardError("ENGINE_FAILED",
+                    `this worker's --context-size ${engine.contextSize} is smaller than the run's ${job.contextSize}: start workers with --context-size ${job.contextSize} or more`,
+                    {retryable: true});
+            prompts.push({index, tokens: prompt.tokens});
+            tokens += prompt.tokens.length;
+        } catch (error) {
+            if (!(error instanceof OrchardError && error.code === "DOCUMENT_TOO_LONG")) throw error;
+            outcomes[index] = {id: document.id, error: {code: error.code, message: error.message}};
+        }
+    }
+
+    const inFlight: Promise<void>[] = [];
+    let done = 0;
+    try {
+        for (const prompt of prompts) {
+            if (options.signal?.aborted === true) {
+                await Promise.all(inFlight);
+                return {kind: "aborted", documentsDone: done};
+            }
+            const id = (job.documents[prompt.index] as {id: string}).id;
+            const evaluation = engine.extract(prompt.tokens, id).then((attributes) => {
+                outcomes[prompt.index] = {id, attributes};
+                done++;
+            });
+            evaluation.catch(() => undefined); // awaited in order; no unhandled rejection meanwhile
+            inFlight.push(evaluation);
+            if (inFlight.length >= engine.contexts) await inFlight.shift();
+        }
+        await Promise.all(inFlight);
+    } catch (error) {
+        // let the other evaluations of this shard end before the shard is failed (they share the engine)
+        await Promise.allSettled(inFlight);
+        throw error;
+    }
+    return {
+        kind: "done",
+        result: {
+            v: 1, runId: job.runId, shard: job.shard, worker: options.worker,
+            documents: outcomes.map((outcome, i) => outcome ?? {id: (job.documents[i] as {id: string}).id, error: {code: "INTERNAL", message: "no outcome"}}),
+            tokens, elapsedMs: performance.now() - started
+        }
+    };
+}

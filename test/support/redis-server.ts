@@ -1,0 +1,127 @@
+import {execFile, spawn, type ChildProcess} from "node:child_process";
+import {mkdtemp, rm} from "node:fs/promises";
+import {createServer, connect} from "node:net";
+import {tmpdir} from "node:os";
+import {join} from "node:path";
+
+export interface TestRedisOptions {
+    /** AOF with appendfsync everysec (production settings). Default false: faster, nothing on disk. */
+    readonly appendOnly?: boolean;
+    /** requirepass. Default none. */
+    readonly password?: string;
+}
+
+/**
+ * A real redis-server for a test file: a free loopback port, its own temporary folder, killed
+ * and restarted on demand (same port, same data folder, so AOF recovery is exercised), removed by
+ * `stop()`. Tests never mock Redis.
+ */
+export class TestRedisServer {
+    public readonly port: number;
+    public readonly dir: string;
+    readonly #options: TestRedisOptions;
+    #child: ChildProcess | undefined;
+
+    private constructor(port: number, dir: string, options: TestRedisOptions) {
+        this.port = port;
+        this.dir = dir;
+        this.#options = options;
+    }
+
+    public static async start(options: TestRedisOptions = {}): Promise<TestRedisServer> {
+        const dir = await mkdtemp(join(tmpdir(), "orchard-redis-"));
+        const server = new TestRedisServer(await freePort(), dir, options);
+        await server.#spawn();
+        return server;
+    }
+
+    public get url(): string {
+        return `redis://${this.#options.password === undefined ? "" : `:${encodeURIComponent(this.#options.password)}@`}127.0.0.1:${this.port}`;
+    }
+
+    public get pid(): number | undefined {
+        return this.#child?.pid;
+    }
+
+    /** Runs one Redis command through redis-cli (installed with redis-server) and returns its raw answer. */
+    public command(...args: string[]): Promise<string> {
+        const auth = this.#options.password === undefined ? [] : ["-a", this.#options.password, "--no-auth-warning"];
+        return new Promise((resolve, reject) => {
+            execFile("redis-cli", ["-p", String(this.port), ...auth, ...args], (error, stdout) => (error === null ? resolve(stdout.trim()) : reject(error)));
+        });
+    }
+
+    /** Kills the server (SIGKILL by default: no AOF flush beyond what everysec already wrote). */
+    public async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+        const child = this.#child;
+        this.#child = undefined;
+        if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill(signal);
+        await exited;
+    }
+
+    /** Starts the server again on the same port and folder. */
+    public async restart(): Promise<void> {
+        await this.kill();
+        await this.#spawn();
+    }
+
+    /** Stops the server and removes its folder. Idempotent. */
+    public async stop(): Promise<void> {
+        await this.kill("SIGTERM");
+        await rm(this.dir, {recursive: true, force: true});
+    }
+
+    public async [Symbol.asyncDispose](): Promise<void> {
+        await this.stop();
+    }
+
+    async #spawn(): Promise<void> {
+        const args = [
+            "--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--daemonize", "no",
+            "--maxmemory-policy", "noeviction", "--logfile", "redis.log",
+            "--appendonly", this.#options.appendOnly === true ? "yes" : "no", "--appendfsync", "everysec",
+            ...(this.#options.password === undefined ? [] : ["--requirepass", this.#options.password])
+        ];
+        const child = spawn("redis-server", args, {stdio: "ignore"});
+        this.#child = child;
+        const deadline = Date.now() + 20_000;
+        while (Date.now() < deadline) {
+            if (child.exitCode !== null) throw new Error(`redis-server exited at startup (see ${join(this.dir, "redis.log")})`);
+            if (await answersPing(this.port, this.#options.password)) return;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        throw new Error("redis-server did not start within 20 s");
+    }
+}
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const address = server.address();
+            server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+        });
+    });
+}
+
+function answersPing(port: number, password: string | undefined): Promise<boolean> {
+    return new Promise((resolve) => {
+        const socket = connect({host: "127.0.0.1", port});
+        let answer = "";
+        const done = (ok: boolean) => {
+            socket.destroy();
+            resolve(ok);
+        };
+        socket.setTimeout(500, () => done(false));
+        socket.once("error", () => done(false));
+        socket.on("data", (chunk) => {
+            answer += chunk.toString();
+            if (answer.includes("+PONG")) done(true);
+            else if (answer.includes("-")) done(false);
+        });
+        socket.once("connect", () => socket.write(`${password === undefined ? "" : `AUTH ${password}\r\n`}PING\r\n`));
+    });
+}
