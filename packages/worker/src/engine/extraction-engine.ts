@@ -79,6 +79,7 @@ export class ExtractionEngine {
         } catch (error) {
             for (const evaluator of evaluators) await evaluator.close().catch(() => undefined);
             for (const model of models) await model.dispose().catch(() => undefined);
+            await llama.dispose().catch(() => undefined);
             if (error instanceof OrchardError) throw error;
             throw new OrchardError("MODEL_INVALID", `${resolved.modelPath}: llama.cpp could not load the model (${(error as Error).message})`, {cause: error});
         }
@@ -116,6 +117,8 @@ export class ExtractionEngine {
         this.#closed = true;
         for (const evaluator of this.#all) await evaluator.close();
         for (const model of this.#models) await model.dispose();
+        // each getLlama() makes its own Llama (with a process "beforeExit" listener): release it
+        await this.#llama.dispose();
     }
 
     public async [Symbol.asyncDispose](): Promise<void> {
