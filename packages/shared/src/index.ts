@@ -27,7 +27,7 @@ export {
 } from "./gguf/ggml-quantize.ts";
 export type {DatasetStart} from "./dataset/dataset-reader.ts";
 export {resolvePromptSettings, type PromptOptions} from "./prompt/resolve-prompt-settings.ts";
-export {PROMPT_FLAGS, type PromptFlagValues} from "./cli/prompt-flags.ts";
+export {PROMPT_FLAGS, promptOptionsFromArgs, type PromptFlagValues} from "./cli/prompt-flags.ts";
 export {modelFingerprint, simulatedEngineFingerprint, type ModelFingerprint} from "./gguf/model-fingerprint.ts";
 export {readOrchardEnvironment, type OrchardEnvironment} from "./config/orchard-environment.ts";
 export * from "./fleet/fleet-defaults.ts";
@@ -45,3 +45,4 @@ export {
     fleetStatusSchema, runStatusSchema, workerStatusSchema, runWorkerSchema, failedShardSchema, inputProgressSchema, currentShardSchema,
     workerStateSchema, WORKER_STATES, HEALTH_LEVELS, type FleetStatus, type RunStatusReport, type WorkerStatus, type RunWorker, type FailedShard, type WorkerState
 } from "./monitor/status-schema.ts";
+export {connectRedis, closeRedis} from "./fleet/redis-connection.ts";

@@ -1,4 +1,5 @@
 import {DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_PROMPT_TEXT, DEFAULT_TRAILING_INSTRUCTION} from "../prompt/reask-prompt.ts";
+import type {PromptOptions} from "../prompt/resolve-prompt-settings.ts";
 
 /**
  * Flags shared by `extract` and the fleet's `run`: how documents become prompts and output lines.
@@ -26,4 +27,17 @@ export interface PromptFlagValues {
     readonly dropPrompt: boolean;
     readonly maxDocumentChars: number;
     readonly truncate: boolean;
+}
+
+/** The prompt options (and --truncate) of parsed PROMPT_FLAGS, for `extract` and `run` alike. */
+export function promptOptionsFromArgs(args: PromptFlagValues): PromptOptions & {readonly truncate: boolean} {
+    return {
+        promptText: args.promptText,
+        trailingInstruction: args.trailingInstruction,
+        useJsonPrompt: args.useJsonPrompt,
+        combinePromptAndDocument: args.combinePromptAndDocument,
+        dropPrompt: args.dropPrompt,
+        maxDocumentChars: args.maxDocumentChars,
+        truncate: args.truncate
+    };
 }

@@ -1,4 +1,4 @@
-import {DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, PROMPT_FLAGS, type PromptFlagValues} from "@orchard/shared";
+import {DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, PROMPT_FLAGS, promptOptionsFromArgs, type PromptFlagValues} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {runCoordinator} from "../../run/run-coordinator.ts";
 import {FLEET_SESSION_FLAGS, fleetSessionOptionsFromArgs, interruptSignal, type FleetSessionFlagValues} from "../fleet-session-flags.ts";
@@ -52,13 +52,7 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
             modelPath: args.model,
             inputPaths: args.input,
             outputDir: args.outputDir,
-            promptText: args.promptText,
-            trailingInstruction: args.trailingInstruction,
-            useJsonPrompt: args.useJsonPrompt,
-            combinePromptAndDocument: args.combinePromptAndDocument,
-            dropPrompt: args.dropPrompt,
-            maxDocumentChars: args.maxDocumentChars,
-            truncate: args.truncate,
+            ...promptOptionsFromArgs(args),
             contextSize,
             shardSize: args.shardSize,
             ...(args.maxPendingShards === undefined ? {} : {maxPendingShards: args.maxPendingShards}),

@@ -1,4 +1,4 @@
-import {createLogger, prettyLogsFor, PROMPT_FLAGS, type GlobalCliOptions} from "@orchard/shared";
+import {createLogger, prettyLogsFor, PROMPT_FLAGS, promptOptionsFromArgs, type GlobalCliOptions} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, DEFAULT_ENGINE_CONTEXTS, type EngineGpu, type EngineRoute} from "../../engine/extraction-engine-options.ts";
 import {runExtract} from "../../extract/extract-job.ts";
@@ -76,13 +76,7 @@ export const extractCommand: CommandModule<GlobalCliOptions, ExtractArgs> = {
             modelPath: args.model,
             inputPath: args.input,
             outputPath: args.output,
-            promptText: args.promptText,
-            trailingInstruction: args.trailingInstruction,
-            useJsonPrompt: args.useJsonPrompt,
-            combinePromptAndDocument: args.combinePromptAndDocument,
-            dropPrompt: args.dropPrompt,
-            maxDocumentChars: args.maxDocumentChars,
-            truncate: args.truncate,
+            ...promptOptionsFromArgs(args),
             overwrite: args.overwrite,
             engine: engineOptionsFromArgs(args),
             logger
