@@ -1,7 +1,7 @@
 import {embeddedRedisUrl, OrchardError, readLiveEmbeddedRedisEndpoint, redactRedisUrl, type Logger} from "@orchard/shared";
 import type {Redis} from "ioredis";
 import {EmbeddedRedis} from "./embedded-redis.ts";
-import {closeRedis, connectRedis} from "./redis-client.ts";
+import {closeRedis, connectRedis} from "@orchard/shared";
 
 export interface FleetRedisOptions {
     /** The fleet's Redis; undefined: the embedded Redis of `stateDir`. */

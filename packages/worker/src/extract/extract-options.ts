@@ -1,22 +1,11 @@
-import {resolvePromptSettings, type Logger, type PromptSettings} from "@orchard/shared";
+import {resolvePromptSettings, type Logger, type PromptOptions, type PromptSettings} from "@orchard/shared";
 import type {ExtractionEngineOptions} from "../engine/extraction-engine-options.ts";
 
-export interface ExtractOptions {
+/** `orchard extract`'s options: the prompt settings shared with the fleet's `run`, plus these. */
+export interface ExtractOptions extends PromptOptions {
     readonly modelPath: string;
     readonly inputPath: string;
     readonly outputPath: string;
-    /** Instruction before each document. Default DEFAULT_PROMPT_TEXT. */
-    readonly promptText?: string;
-    /** Question after each document, before "Yes or No?". Default DEFAULT_TRAILING_INSTRUCTION. */
-    readonly trailingInstruction?: string;
-    /** Take the instruction from each line's `prompt` field. Default false. */
-    readonly useJsonPrompt?: boolean;
-    /** Output `prompt + " " + document` as the document. Default false. */
-    readonly combinePromptAndDocument?: boolean;
-    /** Leave the `prompt` field out of the output. Default false. */
-    readonly dropPrompt?: boolean;
-    /** Documents are stripped and cut to this many characters (code points). Default 4800. */
-    readonly maxDocumentChars?: number;
     /** Cut documents whose prompt exceeds the context instead of failing. Default false. */
     readonly truncate?: boolean;
     /** Replace an output that belongs to another input instead of failing. Default false. */

@@ -6,7 +6,7 @@ import type {Redis} from "ioredis";
 import {resolveFleetWorkerOptions, type FleetWorkerOptions, type ResolvedFleetWorkerOptions} from "./fleet-worker-options.ts";
 import {HeartbeatPublisher} from "./heartbeat-publisher.ts";
 import {LlamaShardEngine} from "./llama-shard-engine.ts";
-import {connectWorkerRedis} from "./redis-connection.ts";
+import {connectRedis} from "@orchard/shared";
 import type {ShardEngine} from "./shard-engine.ts";
 import {processShard} from "./shard-processor.ts";
 import {SimulatedShardEngine} from "./simulated-shard-engine.ts";
@@ -65,7 +65,7 @@ export class FleetWorker {
         if (TestHookEngine.needed(resolved.testHooks)) engine = new TestHookEngine(engine, resolved.testHooks);
         let redis: Redis;
         try {
-            redis = await connectWorkerRedis(resolved.redisUrl, {name: `orchard-worker-${resolved.name}`, ...(resolved.logger === undefined ? {} : {logger: resolved.logger})});
+            redis = await connectRedis(resolved.redisUrl, {name: `orchard-worker-${resolved.name}`, maxReconnectDelayMs: 2000, ...(resolved.logger === undefined ? {} : {logger: resolved.logger})});
         } catch (error) {
             await engine.close();
             throw error;

@@ -1,9 +1,8 @@
-import {createLogger, prettyLogsFor} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {retryFailedRun} from "../../run/run-coordinator.ts";
 import {FLEET_SESSION_FLAGS, fleetSessionOptionsFromArgs, interruptSignal, type FleetSessionFlagValues} from "../fleet-session-flags.ts";
 import {reportRunSummary} from "../report-run-summary.ts";
-import {createRunProgressView} from "../run-progress-view.ts";
+import {createRunMonitorForCli} from "../dashboard-flags.ts";
 
 interface RunIdArgs extends FleetSessionFlagValues {
     run: string;
@@ -16,8 +15,7 @@ export const retryFailedCommand: CommandModule<FleetSessionFlagValues, RunIdArgs
         .positional("run", {type: "string", demandOption: true, describe: "The run id"})
         .options(FLEET_SESSION_FLAGS) as never,
     handler: async (args) => {
-        const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-retry-failed"});
-        const view = createRunProgressView({logger});
+        const {logger, view} = createRunMonitorForCli(args, {name: "orchard-retry-failed"});
         const summary = await retryFailedRun({
             ...fleetSessionOptionsFromArgs(args, logger, interruptSignal(logger)), runId: args.run, onEvent: view.onEvent,
             onNothingToRetry: () => process.stdout.write(`Run ${args.run} has no failed shards to retry\n`)

@@ -52,11 +52,11 @@ export class SnapshotCache {
         })().finally(() => (entry.fetching = undefined));
         await entry.fetching;
         const now = await this.#collector.nowMs();
-        const starts = entry.samples.map((sample) => sample.endMs - sample.elapsedMs);
-        const fromMs = starts.length > 0 ? Math.min(...starts) : Date.parse(run.createdAt);
         // up to the latest completion: shards in progress are not counted yet, so "now" would always read as a drop
-        const lastEnd = entry.samples.at(-1)?.endMs ?? now;
-        const toMs = Math.max(fromMs + 1000, lastEnd);
+        const toMs = entry.samples.at(-1)?.endMs ?? now;
+        const starts = entry.samples.map((sample) => sample.endMs - sample.elapsedMs);
+        // at least a minute (not before the run began), so a young run's chart is not two points wide
+        const fromMs = Math.min(...starts, Math.max(Date.parse(run.createdAt), toMs - 60_000), toMs - 1000);
         return {runId: run.runId, ...throughputSeries(entry.samples, {fromMs, toMs})};
     }
 

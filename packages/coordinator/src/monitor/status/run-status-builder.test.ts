@@ -91,7 +91,7 @@ describe("worker states", () => {
         assert.equal(workerStateOf(heartbeat("a", 29_000), NOW), "busy");
         assert.equal(workerStateOf(heartbeat("a", 31_000), NOW), "lost");
         assert.equal(workerStateOf(heartbeat("a", 31_000, {intervalMs: 20_000}), NOW), "busy");
-        assert.equal(workerStateOf(heartbeat("a", 5_000), NOW, 1_000), "lost");
+        assert.equal(workerStateOf(heartbeat("a", 16_000), NOW, 1_000), "lost");
         assert.equal(workerStateOf(heartbeat("a", 999_000, {state: "stopped"}), NOW), "stopped");
     });
 

@@ -1,9 +1,10 @@
 import type {Logger, RunStatusReport} from "@orchard/shared";
 import type {Redis} from "ioredis";
 import {createRunProgressView} from "../../cli/run-progress-view.ts";
-import {closeRedis, connectRedis} from "../../redis/redis-client.ts";
+import {connectRedis} from "@orchard/shared";
 import type {CoordinatorEvent} from "../../run/coordinator-events.ts";
 import {DashboardServer} from "../dashboard/dashboard-server.ts";
+import {settleWithin} from "../settle-within.ts";
 import {StatusCollector} from "../status-collector.ts";
 import type {LiveTerminal} from "./live-terminal.ts";
 import {renderLiveView, renderRunLine} from "./status-text.ts";
@@ -45,6 +46,7 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
     let starting: Promise<void> | undefined;
     let refreshing: Promise<void> | undefined;
     let broken = false;
+    let stopped = false;
     let lastLine = 0;
 
     const show = (status: RunStatusReport) => {
@@ -77,17 +79,22 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
     };
     const start = async (event: Extract<CoordinatorEvent, {type: "started"}>) => {
         try {
-            redis = await connectRedis(event.redisUrl, {logger, name: "orchard-run-monitor"});
+            const connected = await connectRedis(event.redisUrl, {logger, name: "orchard-run-monitor"});
+            // the run may have ended while we connected
+            if (stopped) return connected.disconnect();
+            redis = connected;
             collector = new StatusCollector({redis, keyPrefix: options.keyPrefix});
         } catch (error) {
             broken = true;
             logger.warn({err: (error as Error).message}, "the live view cannot read Redis; showing the coordinator's progress only");
         }
-        if (options.dashboard !== undefined) {
+        if (options.dashboard !== undefined && !stopped) {
             try {
-                dashboard = await DashboardServer.start({
+                const server = await DashboardServer.start({
                     redisUrl: event.redisUrl, keyPrefix: options.keyPrefix, ...options.dashboard, allowRetrySessions: false, logger
                 });
+                if (stopped) return void await server.close();
+                dashboard = server;
                 terminal.clear();
                 process.stdout.write(`Dashboard: ${dashboard.url}/runs/${event.runId}${options.dashboard.token === undefined ? "" : "   (open it with ?token=<your token> once)"}\n`);
             } catch (error) {
@@ -114,14 +121,16 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
             else void refresh();
         },
         stop: async () => {
-            await starting;
-            await refreshing;
-            if (!broken && terminal.interactive) await refresh(true);
+            // the run is over and an embedded Redis may be gone with it: wait on Redis briefly, never forever
+            await settleWithin(starting, 5000);
+            stopped = true;
+            if (!broken && terminal.interactive && redis?.status === "ready") await settleWithin(refreshing ?? refresh(true), 2000);
+            else await settleWithin(refreshing, 1000);
             terminal.finish();
             inner.stop();
-            await dashboard?.close().catch(() => undefined);
-            await collector?.close();
-            if (redis !== undefined) await closeRedis(redis);
+            await settleWithin(dashboard?.close(), 5000);
+            await settleWithin(collector?.close(), 1000);
+            redis?.disconnect();
         }
     };
 }

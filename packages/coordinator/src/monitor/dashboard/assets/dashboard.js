@@ -96,15 +96,18 @@ function chartSvg(series, workersInOrder) {
         svg += `<line class="grid" x1="${L}" x2="${W - R}" y1="${y(v)}" y2="${y(v)}"/><text class="axis" x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${tokRate(v)}</text>`;
     }
     const span = n * series.bucketMs;
-    for (let k = 0; k < 5; k++) {
-        const i = Math.round(((n - 1) * k) / 4);
+    const ticks = [...new Set([0, 1, 2, 3, 4].map((k) => Math.round(((n - 1) * k) / 4)))];
+    for (const i of ticks) {
         const at = new Date(series.startMs + (i + 0.5) * series.bucketMs).toISOString();
-        svg += `<text class="axis" x="${x(i)}" y="${H - 6}" text-anchor="${k === 0 ? "start" : k === 4 ? "end" : "middle"}">${esc(clock(at, span < 3600_000))}</text>`;
+        const anchor = i === 0 ? "start" : i === n - 1 ? "end" : "middle";
+        svg += `<text class="axis" x="${x(i)}" y="${H - 6}" text-anchor="${anchor}">${esc(clock(at, span < 3600_000))}</text>`;
     }
-    const line = (values, color, width) => `<polyline fill="none" stroke="${color}" stroke-width="${width}" stroke-linejoin="round" points="${values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ")}"/>`;
-    series.workers.forEach((worker) => (svg += line(worker.tokensPerSecond, colorOf(worker.name, workersInOrder), 1.6)));
-    svg += line(series.total, "currentColor", 2.6);
-    svg += `</svg><div class="legend"><span><i style="background:currentColor"></i>total</span>` +
+    const line = (values, color, width, opacity = 1) => `<polyline fill="none" stroke="${color}" stroke-width="${width}" stroke-opacity="${opacity}" stroke-linejoin="round" ` +
+        `points="${values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ")}"/>`;
+    // the total as a wide band underneath: where one worker does all the work its line runs inside it
+    svg += line(series.total, "currentColor", 7, 0.18);
+    series.workers.forEach((worker) => (svg += line(worker.tokensPerSecond, colorOf(worker.name, workersInOrder), 2)));
+    svg += `</svg><div class="legend"><span><i style="background:currentColor;opacity:.3"></i>total</span>` +
         series.workers.map((w) => `<span><i style="background:${colorOf(w.name, workersInOrder)}"></i>${esc(w.name)}</span>`).join("") +
         `<span class="muted">tokens/s, ${duration(series.bucketMs / 1000)} steps</span></div>`;
     return svg;
@@ -220,11 +223,14 @@ function renderRun(run) {
     const failed = run.failedShards;
     const retryable = failed.filter((s) => !s.retrying).length;
     setHtml(byId("failed"), failed.length === 0 ? `<p class="muted" data-testid="no-failed-shards">None.</p>` :
-        `<table><thead><tr><th>Shard</th><th>Input</th><th>Documents</th><th>Error</th><th class="num">Attempts</th><th>When</th><th></th></tr></thead><tbody>` +
-        failed.map((s) => `<tr data-testid="failed-shard-${s.shard}"><td>#${s.shard}</td><td>${esc(s.file)}</td><td>${s.firstDocument}–${s.firstDocument + s.documents - 1}</td>` +
-            (s.retrying ? `<td class="msg">queued for a retry</td><td></td><td></td><td><span class="state state-idle" data-testid="retrying-${s.shard}">retrying</span></td>`
-                : `<td class="msg"><span class="code">[${esc(s.code)}]</span> ${esc(s.message)}</td><td class="num">${s.attempts}</td><td>${esc(clock(s.at, true))}</td>` +
-                `<td><button class="primary" data-action="retry" data-shard="${s.shard}" data-testid="retry-shard-${s.shard}">Retry</button></td>`) + `</tr>`).join("") +
+        `<table><thead><tr><th></th><th>Shard</th><th>Error</th><th>Input</th><th>Documents</th><th class="num">Attempts</th><th>When</th></tr></thead><tbody>` +
+        // the button comes first: on a phone the table scrolls sideways
+        failed.map((s) => `<tr data-testid="failed-shard-${s.shard}">` + (s.retrying
+            ? `<td><span class="state state-idle" data-testid="retrying-${s.shard}">retrying</span></td><td>#${s.shard}</td><td class="msg">queued for a retry</td>`
+            : `<td><button class="primary" data-action="retry" data-shard="${s.shard}" data-testid="retry-shard-${s.shard}">Retry</button></td><td>#${s.shard}</td>` +
+                `<td class="msg"><span class="code">[${esc(s.code)}]</span> ${esc(s.message)}</td>`) +
+            `<td>${esc(s.file)}</td><td>${s.firstDocument}–${s.firstDocument + s.documents - 1}</td>` +
+            (s.retrying ? `<td></td><td></td>` : `<td class="num">${s.attempts}</td><td>${esc(clock(s.at, true))}</td>`) + `</tr>`).join("") +
         `</tbody></table>` + (retryable > 1 ? `<p><button data-action="retry-all" data-testid="retry-all">Retry all ${retryable} failed shards</button></p>` : ""));
 
     const skippedCard = byId("skipped-card");

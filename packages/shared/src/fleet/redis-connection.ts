@@ -1,0 +1,63 @@
+import {OrchardError} from "../errors/orchard-error.ts";
+import type {Logger} from "../logging/create-logger.ts";
+import {redactRedisUrl} from "./fleet-keys.ts";
+import {Redis} from "ioredis";
+
+/** Milliseconds to wait for Redis to answer before giving up at startup. */
+const CONNECT_TIMEOUT_MS = 15_000;
+
+/**
+ * An ioredis client for the fleet, coordinator and workers alike: `maxRetriesPerRequest: null`
+ * (BullMQ requires it, and a command then waits through a Redis restart instead of failing
+ * half-way through a merge), reconnecting forever. Accepts redis://[:password@]host:port[/db] and
+ * rediss:// (TLS). Throws REDIS_UNAVAILABLE when Redis does not answer at startup, rather than hanging.
+ */
+export async function connectRedis(url: string, options: {
+    logger?: Logger;
+    name?: string;
+    /** Longest pause between reconnection attempts. Default 1000 ms: an embedded Redis is back within a second or two. */
+    maxReconnectDelayMs?: number;
+} = {}): Promise<Redis> {
+    const maxDelay = options.maxReconnectDelayMs ?? 1000;
+    const log = options.logger?.child({component: "redis"});
+    let client: Redis;
+    try {
+        client = new Redis(url, {
+            maxRetriesPerRequest: null,
+            enableReadyCheck: true,
+            connectionName: options.name,
+            retryStrategy: (times) => Math.min(times * 100, maxDelay)
+        });
+    } catch (error) {
+        throw new OrchardError("INVALID_ARGUMENT", `invalid Redis URL ${redactRedisUrl(url)}: ${(error as Error).message}`, {cause: error});
+    }
+    let lastWarning = 0;
+    client.on("error", (error: Error) => {
+        // ioredis repeats connection errors on every retry: say it once in a while, not 10 times a second
+        if (Date.now() - lastWarning > 5000) {
+            lastWarning = Date.now();
+            log?.warn({err: error.message, url: redactRedisUrl(url)}, "Redis connection problem; retrying");
+        }
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+        await Promise.race([
+            client.ping(),
+            new Promise((_, reject) => {
+                timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+            })
+        ]);
+    } catch (error) {
+        client.disconnect();
+        throw new OrchardError("REDIS_UNAVAILABLE", `cannot reach Redis at ${redactRedisUrl(url)}: ${(error as Error).message}`, {cause: error});
+    } finally {
+        clearTimeout(timer);
+    }
+    return client;
+}
+
+/** Closes a client: QUIT when connected (flushes pending replies), else drops the socket. */
+export async function closeRedis(client: Redis): Promise<void> {
+    if (client.status === "ready") await client.quit().catch(() => client.disconnect());
+    else client.disconnect();
+}
