@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import {existsSync} from "node:fs";
+import {mkdir, readFile, stat} from "node:fs/promises";
+import {join} from "node:path";
+import {after, before, describe, it} from "node:test";
+import {chromium, type Browser} from "playwright-core";
+import {repoRoot, tempDir, tinyModel, writeJsonl} from "./support/orchard-cli.ts";
+import {OrchardProcess} from "./support/orchard-process.ts";
+import {pngStats} from "./support/png-stats.ts";
+import {TestRedisServer} from "./support/redis-server.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SKIP = !existsSync(CHROMIUM) && process.env["CI"] === undefined
+    ? `headless Chromium not found at ${CHROMIUM} (apt-get install chromium); under CI this test runs (and .ci/run installs it)`
+    : false;
+const TOKEN = "e2e-token-0123456789abcdef";
+/** Screenshots for people to look at: out/ is git-ignored. */
+const ARTIFACTS = join(repoRoot, "out", "test-artifacts");
+const DOCUMENTS = 120;
+const POISON = "d-006";
+
+describe("dashboard in headless Chromium", {skip: SKIP}, () => {
+    let redis: TestRedisServer;
+    let browser: Browser | undefined;
+    const processes: OrchardProcess[] = [];
+
+    before(async () => {
+        redis = await TestRedisServer.start();
+    });
+    after(async () => {
+        await browser?.close();
+        for (const child of processes) child.kill("SIGKILL");
+        await redis?.stop();
+    });
+
+    it("follows a fleet run live, retries its failed shard with a click, and shows it complete", {timeout: 300_000}, async () => {
+        const model = await tinyModel();
+        const dir = await tempDir("orchard-e2e-");
+        const input = await writeJsonl(join(dir, "reviews.jsonl"), Array.from({length: DOCUMENTS}, (_, i) => ({
+            id: `d-${String(i + 1).padStart(3, "0")}`, label: i % 2, document: `Review ${i + 1}: the room was ${i % 2 === 0 ? "lovely" : "noisy"} and breakfast ${i % 3 === 0 ? "cold" : "fine"}.`
+        })));
+        const prefix = "e2e";
+        const connection = ["--redis", redis.url, "--redis-prefix", prefix, "--log-format", "json"];
+        const start = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+            const child = OrchardProcess.start([...args, ...connection], {env});
+            processes.push(child);
+            return child;
+        };
+        // ~65 tokens per review: a shard of 4 takes ~1 s on mac-a, so progress visibly advances; mac-b is 4x faster
+        const worker = (name: string, tokensPerSecond: number, env: NodeJS.ProcessEnv = {}) =>
+            start(["worker", "--model", model, "--name", name, "--simulate-tokens-per-second", String(tokensPerSecond), "--context-size", "1024"], env);
+        const run = start(["run", "--model", model, "--input", input, "--output-dir", join(dir, "out"), "--shard-size", "4", "--shard-attempts", "1",
+            "--context-size", "1024", "--simulate-tokens-per-second", "250"]);
+        const macA = worker("mac-a", 250, {ORCHARD_TEST_POISON_IDS: POISON});
+        const dashboard = start(["dashboard", "--port", "0", "--token", TOKEN, "--refresh-ms", "500"]);
+        browser = await chromium.launch({
+            executablePath: CHROMIUM,
+            args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+        });
+        const [, runId] = await run.waitFor(/Run (\S+) \(new\)/);
+        const [, url] = await dashboard.waitFor(/Dashboard: (http:\/\/127\.0\.0\.1:\d+)\//);
+        const page = await browser.newPage({viewport: {width: 1280, height: 1000}});
+        const pageErrors: string[] = [];
+        page.on("pageerror", (error) => pageErrors.push(error.message));
+
+        // the token travels once in the address, then as a cookie (live stream and buttons included)
+        await page.goto(`${url}/runs/${runId}?token=${TOKEN}`);
+        assert.equal(new URL(page.url()).search, "", "the token is dropped from the address");
+        await page.locator('[data-testid="run-status"]', {hasText: "running"}).waitFor({timeout: 60_000});
+
+        // mac-a fails the shard of the poisoned review (shard 1: documents 5-8) and goes on with the others
+        const failedRow = page.locator('[data-testid="failed-shard-1"]');
+        await failedRow.waitFor({timeout: 90_000});
+        assert.match(await failedRow.innerText(), /ENGINE_FAILED.*d-006/s);
+        const progress = page.locator('[data-testid="overall-progress"]');
+        const mergedBefore = Number(await progress.getAttribute("data-merged"));
+        // (polled from here: the page's Content-Security-Policy forbids evaluating strings in it)
+        const deadline = Date.now() + 30_000;
+        while (Number(await progress.getAttribute("data-merged")) <= mergedBefore) {
+            assert.ok(Date.now() < deadline, `progress stayed at ${mergedBefore} merged documents`);
+            await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        await page.locator('[data-testid="worker-row-mac-a"]').waitFor();
+        assert.notEqual(await page.locator('[data-testid="tokens-per-second"] .v').innerText(), "0.0");
+        await mkdir(ARTIFACTS, {recursive: true});
+        await page.screenshot({path: join(ARTIFACTS, "dashboard-e2e-failure.png"), fullPage: true});
+
+        // the poisoned Mac leaves; a click queues the shard for a retry; a healthy Mac joins and finishes the run
+        await macA.stop();
+        await page.click('[data-testid="retry-shard-1"]');
+        const toast = page.locator("#toast");
+        await toast.waitFor({state: "visible"});
+        const toastText = await toast.innerText();
+        assert.match(toastText, /shard #1 queued|rerunning shard #1/);
+        await page.locator('[data-testid="retrying-1"]').waitFor({timeout: 30_000});
+        worker("mac-b", 1000);
+        await page.locator('[data-testid="run-status"]', {hasText: "completed"}).waitFor({timeout: 120_000});
+        await page.locator('[data-testid="no-failed-shards"]').waitFor();
+        await page.locator('[data-testid="worker-row-mac-b"]').waitFor();
+        assert.match(await page.locator('[data-testid="worker-row-mac-a"]').innerText(), /stopped/, "a worker that exited cleanly reads as stopped");
+        assert.equal(await page.locator('[data-testid="run-health"]').innerText(), "healthy");
+        assert.equal(await progress.getAttribute("data-merged"), String(DOCUMENTS));
+        await page.locator('[data-testid="throughput-chart"]').waitFor();
+
+        const screenshot = join(ARTIFACTS, "dashboard-e2e.png");
+        await page.screenshot({path: screenshot, fullPage: true});
+        const png = await readFile(screenshot);
+        const stats = pngStats(png);
+        assert.ok((await stat(screenshot)).size > 40_000, `the screenshot is only ${png.length} bytes`);
+        assert.ok(stats.width === 1280 && stats.height >= 1000, `${stats.width}x${stats.height}`);
+        assert.ok(stats.colors > 100 && stats.nonBackground > 0.1, `a blank page? ${JSON.stringify(stats)}`);
+        assert.deepEqual(pageErrors, []);
+
+        // queued while the coordinator was in its first pass: it reran the shard and exits 0
+        const result = await run.exited;
+        assert.equal(result.code, /queued/.test(toastText) ? 0 : 4, result.stderr.slice(-3000));
+        const ids = (await readFile(join(dir, "out", "reviews.attributes.jsonl"), "utf8")).trim().split("\n").map((line) => (JSON.parse(line) as {id: string}).id);
+        assert.deepEqual(ids, Array.from({length: DOCUMENTS}, (_, i) => `d-${String(i + 1).padStart(3, "0")}`));
+    });
+});
