@@ -42,8 +42,12 @@ export interface OverheadResult {
     readonly processingSeconds: number;
     /** Including model load (and, for the fleet, the worker process's start). */
     readonly totalSeconds: number;
+    /** CPU seconds of the process holding the engine while processing (extract: this one; fleet: the worker's). */
+    readonly engineCpuSeconds: number;
     /** Fleet: CPU seconds the coordinator (this process) used while processing. */
     readonly coordinatorCpuSeconds?: number;
+    /** Fleet: how long the worker took over each shard, by its own clock (the rest of processingSeconds is the fleet's). */
+    readonly workerShardSeconds?: readonly number[];
     readonly output: string;
 }
 
@@ -109,13 +113,15 @@ async function extractSide(): Promise<OverheadResult> {
     const engine = required(options.engine, "engine");
     const output = join(required(options.outputDir, "outputDir"), "extract.jsonl");
     const started = performance.now();
+    let cpu = process.cpuUsage();
     const summary = await runExtract({
         modelPath: options.model, inputPath: required(options.input, "input"), outputPath: output, overwrite: true,
         engine: {...engine, gpu: false}
-    });
+    }, {onStart: () => (cpu = process.cpuUsage())});
+    const used = process.cpuUsage(cpu);
     return {
         side: "extract", documents: summary.documents, tokens: summary.tokens, processingSeconds: summary.seconds,
-        totalSeconds: (performance.now() - started) / 1000, output
+        totalSeconds: (performance.now() - started) / 1000, engineCpuSeconds: (used.user + used.system) / 1e6, output
     };
 }
 
@@ -132,20 +138,32 @@ async function fleetSide(): Promise<OverheadResult> {
         "--context-size", String(engine.contextSize), "--gpu", "false", "--log-format", "json"], {cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"]});
     let workerStdout = "";
     worker.stdout.setEncoding("utf8").on("data", (data: string) => (workerStdout += data));
+    // the worker's own time on its shards, from its JSON log lines ("shard done", ms)
+    const shardMs: number[] = [];
     await new Promise<void>((resolve, reject) => {
         let log = "";
+        let partial = "";
         worker.stderr.setEncoding("utf8").on("data", (data: string) => {
             log += data;
             if (log.includes("joined the fleet")) resolve();
             if (log.length > 100_000) log = log.slice(-10_000);
+            const lines = (partial + data).split("\n");
+            partial = lines.pop() ?? "";
+            for (const line of lines) {
+                if (!line.includes("\"shard done\"")) continue;
+                const ms = (JSON.parse(line) as {ms?: number}).ms;
+                if (ms !== undefined) shardMs.push(ms);
+            }
         });
         worker.once("exit", (code) => reject(new Error(`orchard worker exited with ${code} before joining: ${log.slice(-2000)}`)));
     });
     const ready = performance.now();
     const cpu = process.cpuUsage();
+    const workerCpu = await cpuSecondsOf(worker.pid as number);
     let summary: RunSummary;
     let finished: number;
     let used: NodeJS.CpuUsage;
+    let engineCpuSeconds: number;
     try {
         summary = await runCoordinator({
             modelPath: options.model, inputPaths: [input], outputDir, redisUrl, keyPrefix, localWorkers: 0, overwrite: true,
@@ -153,6 +171,7 @@ async function fleetSide(): Promise<OverheadResult> {
         });
         finished = performance.now();
         used = process.cpuUsage(cpu);
+        engineCpuSeconds = await cpuSecondsOf(worker.pid as number) - workerCpu;
     } finally {
         worker.kill("SIGTERM");
         if (worker.exitCode === null) await once(worker, "exit");
@@ -161,7 +180,8 @@ async function fleetSide(): Promise<OverheadResult> {
     const tokens = Number(/(\d+) tokens/.exec(workerStdout)?.[1] ?? 0);
     return {
         side: "fleet", documents: summary.mergedDocuments, tokens, processingSeconds: (finished - ready) / 1000,
-        totalSeconds: (finished - started) / 1000, coordinatorCpuSeconds: (used.user + used.system) / 1e6, output: outputPaths([input], outputDir)[0] as string
+        totalSeconds: (finished - started) / 1000, coordinatorCpuSeconds: (used.user + used.system) / 1e6, engineCpuSeconds,
+        workerShardSeconds: shardMs.map((ms) => ms / 1000), output: outputPaths([input], outputDir)[0] as string
     };
 }
 
@@ -258,4 +278,10 @@ async function coordinator(): Promise<CoordinatorResult> {
         documents: summary.mergedDocuments, status: summary.status, scanSeconds: (runStarted - started) / 1000, runSeconds: (finished - runStarted) / 1000,
         totalSeconds: (finished - started) / 1000, vmHwmBytes: status?.["VmHWM"] ?? 0, baselineRssBytes, atPeak: memory, heapUsedAfterGcBytes
     };
+}
+
+/** User + system CPU seconds a process has used so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
+async function cpuSecondsOf(pid: number): Promise<number> {
+    const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).replace(/^.*\) /s, "").split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
 }

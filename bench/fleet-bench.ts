@@ -135,18 +135,28 @@ async function overheadPart() {
         rate(side, "totalSeconds").toFixed(3), (rate(side, "totalSeconds") / rate("extract", "totalSeconds")).toFixed(3)
     ]));
     // each round's two sides ran back to back: their ratio is what a drifting neighbour disturbs least
-    const paired = results.fleet.map((f, i) => (f.documents / f.processingSeconds) / ((results.extract[i] as OverheadResult).documents / (results.extract[i] as OverheadResult).processingSeconds));
+    const paired = results.fleet.map((f, i) => {
+        const e = results.extract[i] as OverheadResult;
+        return (f.documents / f.processingSeconds) / (e.documents / e.processingSeconds);
+    });
     const ratio = median(paired);
     const coordinatorCpu = median(results.fleet.map((f) => (f.coordinatorCpuSeconds ?? 0) / f.processingSeconds));
+    // the same work on both sides? (CPU of the process holding the engine, per document)
+    const engineCpu = (side: "extract" | "fleet") => median(results[side].map((r) => r.engineCpuSeconds / r.documents));
+    // the fleet's own time: processing minus the worker's time on its shards (start, hand-overs between shards, merge of the last)
+    const fleetGap = median(results.fleet.map((f) => f.processingSeconds - (f.workerShardSeconds ?? []).reduce((sum, s) => sum + s, 0)));
     process.stdout.write(`fleet / extract per round: ${paired.map((r) => r.toFixed(3)).join(", ")} (median ${ratio.toFixed(3)}); ` +
-        `the coordinator used ${(100 * coordinatorCpu).toFixed(1)}% of one core meanwhile. outputs byte-identical: ${identical ? "yes" : "NO"}.\n` +
+        `fleet time outside the worker's shards: ${fleetGap.toFixed(2)} s; the coordinator used ${(100 * coordinatorCpu).toFixed(1)}% of one core meanwhile; ` +
+        `engine CPU per document: extract ${engineCpu("extract").toFixed(3)} s, fleet worker ${engineCpu("fleet").toFixed(3)} s. ` +
+        `outputs byte-identical: ${identical ? "yes" : "NO"}.\n` +
         "docs/s: first document to last line (extract: after model load and validation; fleet: worker joined, coordinator scan included). " +
         "incl. start-up: plus model load (fleet: plus the worker process's start).\n\n");
     goals.push({goal: "overhead: fleet / extract docs/s (median per round)", value: ratio, target: ">= 0.95", met: ratio >= 0.95});
     return {
         model: {preset, type: modelType}, documents, tokensPerDocument, engine, identical,
         extractDocumentsPerSecond: extract, fleetDocumentsPerSecond: fleet, ratio, ratioOfMedians: fleet / extract, pairedRatios: paired,
-        coordinatorCpuShareOfOneCore: coordinatorCpu,
+        coordinatorCpuShareOfOneCore: coordinatorCpu, fleetSecondsOutsideShards: fleetGap,
+        engineCpuSecondsPerDocument: {extract: engineCpu("extract"), fleet: engineCpu("fleet")},
         extractWithStartupDocumentsPerSecond: rate("extract", "totalSeconds"), fleetWithStartupDocumentsPerSecond: rate("fleet", "totalSeconds"),
         ratioWithStartup: rate("fleet", "totalSeconds") / rate("extract", "totalSeconds"), runs: results
     };
@@ -193,24 +203,26 @@ async function scalingPart() {
             ratio: pick("ratio"), ratioToNominal: pick("ratioToNominal"), wholeRunDocumentsPerSecond: pick("documentsPerSecond"),
             wholeRunRatio: pick("wholeRunRatio"), wholeRunRatioToShardSchedule: pick("ratioToSchedule"),
             tailSeconds: pick("tailSeconds"), idealTailSeconds: pick("idealTail"), shardScheduleTailSeconds: pick("scheduleTail"),
-            tailRatio: pick("tailRatio"), tailRatioToShardSchedule: pick("tailRatioToSchedule"), scanSeconds: pick("scanSeconds")
+            tailRatio: pick("tailRatio"), tailBeyondShardScheduleSeconds: pick("tailBeyondSchedule"), scanSeconds: pick("scanSeconds")
         };
     });
     process.stdout.write(`scaling: simulated workers of mixed speeds (x${FACTORS.slice(0, Math.max(...counts)).join(", x")} of ${baseDocsPerSecond} docs/s), ` +
         `${tokensPerDocument.toFixed(1)} tokens per document, ~${seconds} s of ideal work per run, coordinator and workers in one process, median of ${rounds} rounds\n`);
     const ratio = (value: number) => (value > 9.99 ? ">9.99" : value.toFixed(3));
-    printTable(["workers", "docs", "ideal docs/s", "docs/s", "vs ideal", "vs nominal", "whole run", "vs ideal", "vs shard sched.", "tail s", "ideal tail s", "sched. tail s", "ideal/meas."],
+    printTable(["workers", "docs", "ideal docs/s", "docs/s", "vs ideal", "vs nominal", "whole run", "vs ideal", "vs shard sched.", "tail s", "ideal tail s", "ideal/meas.", "sched. tail s", "beyond sched. s"],
         rows.map((r) => [r.workers, r.documents, r.idealDocumentsPerSecond.toFixed(1), r.steadyDocumentsPerSecond.toFixed(1), r.ratio.toFixed(3),
             r.ratioToNominal.toFixed(3), r.wholeRunDocumentsPerSecond.toFixed(1), r.wholeRunRatio.toFixed(3), r.wholeRunRatioToShardSchedule.toFixed(3),
-            r.tailSeconds.toFixed(2), r.idealTailSeconds.toFixed(2), r.shardScheduleTailSeconds.toFixed(2), ratio(r.tailRatio)]));
+            r.tailSeconds.toFixed(2), r.idealTailSeconds.toFixed(2), ratio(r.tailRatio), r.shardScheduleTailSeconds.toFixed(2), r.tailBeyondShardScheduleSeconds.toFixed(2)]));
     process.stdout.write("ideal: the sum of the workers' own speeds (documents / busy time of their shards); nominal: of the configured speeds (timer latency " +
         "makes the simulation a little slower). docs/s: the first 95% of the documents, run started (input scanned) -> 95% merged; whole run: to the last line. " +
         "shard sched.: the best possible with whole shards (each free worker takes the next shard at once, in-order merge, no overhead). " +
-        "tail: the last 5% of the documents (95% merged -> last line); 0 when one merge step covers both.\n\n");
+        "tail: the last 5% of the documents (95% merged -> last line; 0 when one merge step covers both); ideal: 5% at the ideal speed; " +
+        "sched.: the whole-shard schedule's tail, and how much longer the fleet's was.\n\n");
     const worst = rows.reduce((a, b) => (b.ratio < a.ratio ? b : a));
     goals.push({goal: `scaling: throughput / ideal (worst, N=${worst.workers})`, value: worst.ratio, target: ">= 0.95", met: worst.ratio >= 0.95});
     const worstTail = rows.reduce((a, b) => (b.tailRatio < a.tailRatio ? b : a));
     goals.push({goal: `scaling: ideal / measured tail (worst, N=${worstTail.workers})`, value: worstTail.tailRatio, target: ">= 0.95", met: worstTail.tailRatio >= 0.95});
+
     return {tokensPerDocument, documentMs, factors: FACTORS.slice(0, Math.max(...counts)), seconds, rows, runs: Object.fromEntries(results)};
 }
 
@@ -233,7 +245,7 @@ function deriveScaling(result: ScalingResult) {
         nominal, ideal, documentsPerSecond, steadyDocumentsPerSecond, ratio: steadyDocumentsPerSecond / ideal, wholeRunRatio: documentsPerSecond / ideal,
         ratioToNominal: steadyDocumentsPerSecond / nominal,
         ratioToSchedule: schedule.endSeconds / runSeconds, tailSeconds, idealTail, scheduleTail,
-        tailRatio: idealTail / Math.max(tailSeconds, 1e-3), tailRatioToSchedule: scheduleTail / Math.max(tailSeconds, 1e-3), scanSeconds: result.startedSeconds
+        tailRatio: idealTail / Math.max(tailSeconds, 1e-3), tailBeyondSchedule: tailSeconds - scheduleTail, scanSeconds: result.startedSeconds
     };
 }
 
