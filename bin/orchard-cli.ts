@@ -1,11 +1,13 @@
-import {cancelCommand, dashboardCommand, resumeCommand, retryFailedCommand, runCommand, statusCommand} from "@orchard/coordinator";
+import {cancelCommand, dashboardCommand, resumeCommand, retryFailedCommand, runCommand, statusCommand} from "@orchard/coordinator/cli";
 import {GLOBAL_CLI_OPTIONS, reportCliError} from "@orchard/shared";
-import {extractCommand, modelCommand, workerCommand} from "@orchard/worker";
+import {extractCommand, modelCommand, workerCommand} from "@orchard/worker/cli";
 import yargs from "yargs";
 
 /**
  * The `orchard` command line: one yargs CommandModule per command, owned by the package whose
- * role it is (worker: extract, model, worker; coordinator: run, status...). Errors Orchard
+ * role it is (worker: extract, model, worker; coordinator: run, status...), from the packages'
+ * `/cli` entries: a command loads its implementation when it runs (`orchard run` never loads
+ * node-llama-cpp, `orchard worker` never the dashboard). Errors Orchard
  * raises on purpose print as one clear message with an exit code; anything else is a bug.
  */
 export async function main(argv: string[]): Promise<void> {

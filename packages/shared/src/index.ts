@@ -10,8 +10,8 @@ export {
     buildReaskPrompt, effectivePromptText, prepareDocumentText, DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_PROMPT_TEXT,
     DEFAULT_TRAILING_INSTRUCTION, type PromptSettings
 } from "./prompt/reask-prompt.ts";
-export {readJsonlLines, type JsonlLine} from "./jsonl/jsonl-line-reader.ts";
-export {readDataset, loadDataset, InputValidationError, MAX_REPORTED_INPUT_ERRORS} from "./dataset/dataset-reader.ts";
+export {readJsonlLines, type JsonlLine, type ReadJsonlLinesOptions} from "./jsonl/jsonl-line-reader.ts";
+export {readDataset, loadDataset, InputValidationError, MAX_REPORTED_INPUT_ERRORS, type ReadDatasetOptions} from "./dataset/dataset-reader.ts";
 export type {PreparedDocument} from "./dataset/prepared-document.ts";
 export {formatOutputLine} from "./dataset/output-line.ts";
 export {createLogger, LOG_LEVELS, type Logger, type LoggerOptions} from "./logging/create-logger.ts";

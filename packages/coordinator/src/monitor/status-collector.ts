@@ -1,5 +1,5 @@
 import {
-    DEFAULT_KEY_PREFIX, FleetKeys, MonitorKeys, OrchardError, RATE_MAX_WINDOW_MS, RUN_WORKER_COUNTERS, workerHeartbeatSchema,
+    DEFAULT_KEY_PREFIX, DEFAULT_STATUS_RUN_LIMIT, FleetKeys, MonitorKeys, OrchardError, RATE_MAX_WINDOW_MS, RUN_WORKER_COUNTERS, workerHeartbeatSchema,
     type FleetStatus, type RunStatusReport, type RunWorkerCounter, type WorkerHeartbeat
 } from "@orchard/shared";
 import type {Redis} from "ioredis";
@@ -19,8 +19,8 @@ export interface StatusCollectorOptions {
     readonly queues?: QueueRegistry;
 }
 
-/** Runs a fleet-wide status lists when no run is named. */
-export const DEFAULT_STATUS_RUN_LIMIT = 20;
+/** Runs a fleet-wide status lists when no run is named (defined in shared: `orchard status` reads it without loading this module). */
+export {DEFAULT_STATUS_RUN_LIMIT};
 
 /**
  * Reads the fleet's state from Redis (run records, worker heartbeats, per-run counters and

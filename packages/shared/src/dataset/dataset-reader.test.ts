@@ -73,6 +73,16 @@ describe("readDataset", () => {
         assert.equal(error.code, "DUPLICATE_ID");
     });
 
+    it("reports every duplicate with its first line, that line long and ending in CRLF", async () => {
+        const long = JSON.stringify({id: "é1", label: 1, document: "ü".repeat(100_000)}) + "\r";
+        const {reasons} = await problemsOf([ok("a"), long, "", ok("b"), ok("é1"), ok("a"), ok("é1")]);
+        assert.deepEqual(reasons, [
+            "5: duplicate id \"é1\" (first seen on line 2)",
+            "6: duplicate id \"a\" (first seen on line 1)",
+            "7: duplicate id \"é1\" (first seen on line 2)"
+        ]);
+    });
+
     it("requires a prompt field on every line with --use-json-prompt", async () => {
         const {reasons} = await problemsOf([ok("a", {prompt: "Classify:"}), ok("b"), ok("c", {prompt: "  "})], {useJsonPrompt: true});
         assert.equal(reasons.length, 2);

@@ -27,6 +27,19 @@ describe("readJsonlLines", () => {
         assert.equal(lines[0]?.text, long);
         assert.equal(lines[1]?.byteOffset, 1_400_001);
     });
+    it("hands every byte read to onChunk in order, a last line without newline included", async () => {
+        const content = Buffer.from(`${"ü".repeat(700_000)}\nshort\nno newline at the end`);
+        const file = join(await mkdtemp(join(tmpdir(), "orchard-jsonl-")), "x.jsonl");
+        await writeFile(file, content);
+        for (const startByte of [undefined, 1_400_001]) {
+            const chunks: Buffer[] = [];
+            let lines = 0;
+            for await (const _line of readJsonlLines(file, {...(startByte === undefined ? {} : {startByte}), onChunk: (chunk) => chunks.push(Buffer.from(chunk))})) lines++;
+            assert.ok(chunks.length >= (startByte === undefined ? 2 : 1));
+            assert.equal(lines, startByte === undefined ? 3 : 2);
+            assert.ok(Buffer.concat(chunks).equals(content.subarray(startByte ?? 0)));
+        }
+    });
     it("starts at a byte offset with the given line number", async () => {
         const lines = await collect("one\ntwo\nthree\n", {startByte: 4, startLine: 2});
         assert.deepEqual(lines.map((l) => [l.lineNumber, l.text]), [[2, "two"], [3, "three"]]);

@@ -34,3 +34,5 @@ export const DEFAULT_DASHBOARD_PORT = 8420;
 export const DEFAULT_DASHBOARD_HOST = "127.0.0.1";
 /** A dashboard token shorter than this is refused (guessable). */
 export const MIN_DASHBOARD_TOKEN_LENGTH = 16;
+/** Runs a fleet-wide status lists when no run is named (`orchard status --limit`). */
+export const DEFAULT_STATUS_RUN_LIMIT = 20;

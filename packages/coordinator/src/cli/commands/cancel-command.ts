@@ -1,6 +1,5 @@
 import {createLogger, FLEET_CONNECTION_FLAGS, prettyLogsFor, readOrchardEnvironment, type FleetConnectionFlagValues, type GlobalCliOptions} from "@orchard/shared";
 import type {CommandModule} from "yargs";
-import {cancelRun} from "../../run/cancel-run.ts";
 
 interface CancelArgs extends FleetConnectionFlagValues, GlobalCliOptions {
     run: string;
@@ -13,6 +12,8 @@ export const cancelCommand: CommandModule<GlobalCliOptions, CancelArgs> = {
         .positional("run", {type: "string", demandOption: true, describe: "The run id"})
         .options(FLEET_CONNECTION_FLAGS) as never,
     handler: async (args) => {
+        // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
+        const {cancelRun} = await import("../../run/cancel-run.ts");
         const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-cancel"});
         const redisUrl = args.redis ?? readOrchardEnvironment().redisUrl;
         const outcome = await cancelRun({runId: args.run, ...(redisUrl === undefined ? {} : {redisUrl}), keyPrefix: args.redisPrefix, stateDir: args.stateDir, logger});

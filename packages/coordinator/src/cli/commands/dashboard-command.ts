@@ -4,7 +4,6 @@ import {
 } from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {resolveDashboardOptions} from "../../monitor/dashboard/dashboard-options.ts";
-import {DashboardServer} from "../../monitor/dashboard/dashboard-server.ts";
 
 interface DashboardArgs extends FleetConnectionFlagValues, GlobalCliOptions {
     port: number;
@@ -31,6 +30,8 @@ export const dashboardCommand: CommandModule<GlobalCliOptions, DashboardArgs> = 
         // refuse a public address without a token before anything else
         resolveDashboardOptions({redisUrl: "redis://127.0.0.1", host: args.host, port: args.port, ...(token === undefined ? {} : {token}), refreshMs: args.refreshMs});
         const redisUrl = args.redis ?? environment.redisUrl ?? await embeddedUrl(args.stateDir);
+        // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
+        const {DashboardServer} = await import("../../monitor/dashboard/dashboard-server.ts");
         const server = await DashboardServer.start({
             redisUrl, keyPrefix: args.redisPrefix, host: args.host, port: args.port, refreshMs: args.refreshMs, logger, ...(token === undefined ? {} : {token})
         });

@@ -1,8 +1,6 @@
 import type {CommandModule} from "yargs";
-import {resumeRun} from "../../run/run-coordinator.ts";
 import {FLEET_SESSION_FLAGS, fleetSessionOptionsFromArgs, interruptSignal, type FleetSessionFlagValues} from "../fleet-session-flags.ts";
 import {reportRunSummary} from "../report-run-summary.ts";
-import {createRunMonitorForCli} from "../dashboard-flags.ts";
 
 interface RunIdArgs extends FleetSessionFlagValues {
     run: string;
@@ -15,6 +13,8 @@ export const resumeCommand: CommandModule<FleetSessionFlagValues, RunIdArgs> = {
         .positional("run", {type: "string", demandOption: true, describe: "The run id `orchard run` printed"})
         .options(FLEET_SESSION_FLAGS) as never,
     handler: async (args) => {
+        // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
+        const [{createRunMonitorForCli}, {resumeRun}] = await Promise.all([import("../run-monitor-for-cli.ts"), import("../../run/run-coordinator.ts")]);
         const {logger, view} = createRunMonitorForCli(args, {name: "orchard-resume"});
         const summary = await resumeRun({...fleetSessionOptionsFromArgs(args, logger, interruptSignal(logger)), runId: args.run, onEvent: view.onEvent})
             .finally(view.stop);

@@ -1,9 +1,8 @@
 import {DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, PROMPT_FLAGS, promptOptionsFromArgs, type PromptFlagValues} from "@orchard/shared";
 import type {CommandModule} from "yargs";
-import {runCoordinator} from "../../run/run-coordinator.ts";
 import {FLEET_SESSION_FLAGS, fleetSessionOptionsFromArgs, interruptSignal, type FleetSessionFlagValues} from "../fleet-session-flags.ts";
 import {reportRunSummary} from "../report-run-summary.ts";
-import {createRunMonitorForCli, RUN_DASHBOARD_FLAGS, type RunDashboardFlagValues} from "../dashboard-flags.ts";
+import {RUN_DASHBOARD_FLAGS, type RunDashboardFlagValues} from "../dashboard-flags.ts";
 
 interface RunArgs extends FleetSessionFlagValues, PromptFlagValues, RunDashboardFlagValues {
     model: string;
@@ -31,8 +30,8 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
         .option("output-dir", {type: "string", demandOption: true, describe: "Folder of the outputs: <input name>.attributes.jsonl each"})
         .options(PROMPT_FLAGS)
         .option("context-size", {type: "number", default: DEFAULT_RUN_CONTEXT_SIZE, describe: "Longest prompt in tokens; longer documents are reported missing (or cut with --truncate)"})
-        .option("shard-size", {type: "number", default: DEFAULT_SHARD_SIZE, describe: "Documents per shard (one queue job)"})
-        .option("max-pending-shards", {type: "number", describe: "Shards queued ahead of the merge, at most (default 64)"})
+        .option("shard-size", {type: "number", default: DEFAULT_SHARD_SIZE, describe: "Documents per shard (one queue job); the last shards of each input shrink, down to 2, so that the run ends evenly"})
+        .option("max-pending-shards", {type: "number", describe: "Shards queued ahead of the merge, at most, counted in full shards' worth of documents (default 64)"})
         .option("shard-attempts", {type: "number", describe: "Attempts of a failing shard before it is reported (default 3)"})
         .option("retry-delay-ms", {type: "number", describe: "First delay before retrying a failed shard (exponential; default 5000)"})
         .option("name", {type: "string", describe: "A label for the run (the start of its id)"})
@@ -42,6 +41,8 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
         .option("simulate-tokens-per-second", {type: "number", hidden: true, describe: "Tests/benchmarks: a run for simulated workers (never real output)"})
         .example("$0 run --model models/tiny-f32-seed1.gguf --input data/a.jsonl --input data/b.jsonl --output-dir out --local-workers 2", "") as never,
     handler: async (args) => {
+        // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
+        const [{createRunMonitorForCli}, {runCoordinator}] = await Promise.all([import("../run-monitor-for-cli.ts"), import("../../run/run-coordinator.ts")]);
         const {logger, view} = createRunMonitorForCli(args, {name: "orchard-run", modelHint: args.model});
         const session = fleetSessionOptionsFromArgs(args, logger, interruptSignal(logger));
         const contextSize = args.contextSize;

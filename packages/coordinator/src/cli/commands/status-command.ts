@@ -1,9 +1,7 @@
-import {createLogger, FLEET_CONNECTION_FLAGS, prettyLogsFor, readOrchardEnvironment, type FleetConnectionFlagValues, type GlobalCliOptions} from "@orchard/shared";
+import {
+    createLogger, DEFAULT_STATUS_RUN_LIMIT, FLEET_CONNECTION_FLAGS, prettyLogsFor, readOrchardEnvironment, type FleetConnectionFlagValues, type GlobalCliOptions
+} from "@orchard/shared";
 import type {CommandModule} from "yargs";
-import {FleetRedis} from "../../redis/fleet-redis.ts";
-import {DEFAULT_STATUS_RUN_LIMIT, StatusCollector} from "../../monitor/status-collector.ts";
-import {renderFleetStatus, renderRunDetail} from "../../monitor/terminal/status-text.ts";
-import {colorFor} from "../../monitor/terminal/text-format.ts";
 
 interface StatusArgs extends FleetConnectionFlagValues, GlobalCliOptions {
     run?: string;
@@ -26,6 +24,11 @@ export const statusCommand: CommandModule<GlobalCliOptions, StatusArgs> = {
         .example("$0 status", "every recent run and the workers")
         .example("$0 status sentiment-1a2b3c4d --watch", "one run, refreshed every 2 s") as never,
     handler: async (args) => {
+        // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
+        const [{FleetRedis}, {StatusCollector}, {renderFleetStatus, renderRunDetail}, {colorFor}] = await Promise.all([
+            import("../../redis/fleet-redis.ts"), import("../../monitor/status-collector.ts"),
+            import("../../monitor/terminal/status-text.ts"), import("../../monitor/terminal/text-format.ts")
+        ]);
         const logger = createLogger({level: args.logLevel === "info" ? "warn" : args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-status"});
         const redisUrl = args.redis ?? readOrchardEnvironment().redisUrl;
         await using fleet = await FleetRedis.open({redisUrl, stateDir: args.stateDir, mode: "join", logger});

@@ -3,7 +3,7 @@ import type {Redis} from "ioredis";
 import {createRunProgressView} from "../../cli/run-progress-view.ts";
 import {connectRedis} from "@orchard/shared";
 import type {CoordinatorEvent} from "../../run/coordinator-events.ts";
-import {DashboardServer} from "../dashboard/dashboard-server.ts";
+import type {DashboardServer} from "../dashboard/dashboard-server.ts";
 import {settleWithin} from "../settle-within.ts";
 import {StatusCollector} from "../status-collector.ts";
 import type {LiveTerminal} from "./live-terminal.ts";
@@ -90,6 +90,8 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
         }
         if (options.dashboard !== undefined && !stopped) {
             try {
+                // loaded only when asked for: express, bull-board and prom-client are ~10 MB of a run's RSS
+                const {DashboardServer} = await import("../dashboard/dashboard-server.ts");
                 const server = await DashboardServer.start({
                     redisUrl: event.redisUrl, keyPrefix: options.keyPrefix, ...options.dashboard, allowRetrySessions: false, logger
                 });

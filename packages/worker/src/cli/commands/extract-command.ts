@@ -1,8 +1,6 @@
 import {createLogger, prettyLogsFor, PROMPT_FLAGS, promptOptionsFromArgs, type GlobalCliOptions} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, DEFAULT_ENGINE_CONTEXTS, type EngineGpu, type EngineRoute} from "../../engine/extraction-engine-options.ts";
-import {runExtract} from "../../extract/extract-job.ts";
-import {createExtractProgressView} from "../extract-progress-view.ts";
 
 interface ExtractArgs extends GlobalCliOptions {
     model: string;
@@ -70,6 +68,8 @@ export const extractCommand: CommandModule<GlobalCliOptions, ExtractArgs> = {
         .option("progress", {type: "boolean", default: true, describe: "Progress bar on a TTY (--no-progress to hide)"})
         .example("$0 extract --model models/tiny-f32-seed1.gguf --input scripts/sample-data/sentiment.jsonl --output out/sentiment.attributes.jsonl", "") as never,
     handler: async (args) => {
+        // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
+        const [{runExtract}, {createExtractProgressView}] = await Promise.all([import("../../extract/extract-job.ts"), import("../extract-progress-view.ts")]);
         const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-extract"});
         const view = createExtractProgressView({enabled: args.progress});
         const summary = await runExtract({

@@ -1,9 +1,7 @@
 import {join} from "node:path";
 import type {GlobalCliOptions} from "@orchard/shared";
 import type {Argv, CommandModule} from "yargs";
-import {syntheticModelFileName} from "../../synthetic/ensure-synthetic-model.ts";
 import {MODEL_PRESET_NAMES, MODEL_WEIGHT_TYPES, type ModelPresetName, type ModelWeightType} from "../../synthetic/model-presets.ts";
-import {synthesizeModel} from "../../synthetic/synthesize-model.ts";
 
 interface SynthesizeArgs extends GlobalCliOptions {
     preset: ModelPresetName;
@@ -22,6 +20,10 @@ const synthesizeCommand: CommandModule<GlobalCliOptions, SynthesizeArgs> = {
         .option("out", {type: "string", describe: "Output file (default: models/<preset>-<type>-seed<seed>.gguf)"})
         .example("$0 model synthesize --preset bench --type f16", "") as never,
     handler: async (args) => {
+        // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
+        const [{syntheticModelFileName}, {synthesizeModel}] = await Promise.all([
+            import("../../synthetic/ensure-synthetic-model.ts"), import("../../synthetic/synthesize-model.ts")
+        ]);
         const outPath = args.out ?? join("models", syntheticModelFileName(args.preset, args.type, args.seed));
         // the 50 GB preset takes a while: show where it is, on a terminal only
         const showProgress = process.stderr.isTTY === true;

@@ -3,13 +3,12 @@ import {
     redactRedisUrl, type FleetConnectionFlagValues, type GlobalCliOptions
 } from "@orchard/shared";
 import type {CommandModule} from "yargs";
-import {startFleetWorker} from "../../fleet/fleet-worker.ts";
 import {ENGINE_FLAGS, engineOptionsFromArgs} from "./extract-command.ts";
 
 interface WorkerArgs extends GlobalCliOptions, FleetConnectionFlagValues {
     model: string;
     name?: string;
-    concurrency: number;
+    concurrency?: number;
     contextSize: number;
     batchSize: number;
     threads?: number;
@@ -33,7 +32,7 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
         .option("model", {alias: "model-path", type: "string", demandOption: true, describe: "Mixtral GGUF file (its fingerprint picks the runs this worker serves)"})
         .options(FLEET_CONNECTION_FLAGS)
         .option("name", {type: "string", describe: "Name in logs and in BullMQ (default: <host>-<pid>)"})
-        .option("concurrency", {type: "number", default: 1, describe: "Shards processed at once (documents of a shard already share --contexts)"})
+        .option("concurrency", {type: "number", describe: "Shards held at once; their documents share --contexts, oldest shard first, so the next shard is at hand when one ends (default 2)"})
         .options(ENGINE_FLAGS)
         .option("lock-duration-ms", {type: "number", describe: "BullMQ lock of a shard, renewed every half (default 60000)"})
         .option("stalled-interval-ms", {type: "number", describe: "How often to look for shards of dead workers (default 30000)"})
@@ -42,6 +41,8 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
         .option("exit-with-parent", {type: "boolean", default: false, hidden: true, describe: "Stop when the parent process exits (local workers of a coordinator)"})
         .example("$0 worker --model models/mixtral.gguf --redis redis://:secret@fleet-host:6379", "") as never,
     handler: async (args) => {
+        // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
+        const {startFleetWorker} = await import("../../fleet/fleet-worker.ts");
         const environment = readOrchardEnvironment();
         const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-worker"});
         const redisUrl = args.redis ?? environment.redisUrl ?? await embeddedUrl(args.stateDir);
