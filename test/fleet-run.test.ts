@@ -3,7 +3,7 @@ import {readFile, writeFile} from "node:fs/promises";
 import {join} from "node:path";
 import {after, before, describe, it} from "node:test";
 import {runCoordinator, type RunSummary} from "@orchard/coordinator";
-import {FleetKeys} from "@orchard/shared";
+import {FleetKeys, type ShardTaper} from "@orchard/shared";
 import {ensureSyntheticModel, runExtract, startFleetWorker, type FleetWorker} from "@orchard/worker";
 import {FAST_ENGINE_FLAGS, repoRoot, runOrchard, sampleInput, tempDir, tinyModel, writeJsonl} from "./support/orchard-cli.ts";
 import {OrchardProcess} from "./support/orchard-process.ts";
@@ -29,7 +29,7 @@ async function extractReference(input: string): Promise<string> {
 }
 
 /** A fleet run in this process: `workers` in-process workers (plus `others`), a coordinator, then everything closed. */
-async function fleetRun(options: {workers: number; shardSize: number; inputs: string[]; otherModelWorkers?: string[]}): Promise<{summary: RunSummary; workers: FleetWorker[]; others: FleetWorker[]; outputDir: string}> {
+async function fleetRun(options: {workers: number; shardSize: number; shardTaper?: ShardTaper | false; inputs: string[]; otherModelWorkers?: string[]}): Promise<{summary: RunSummary; workers: FleetWorker[]; others: FleetWorker[]; outputDir: string}> {
     const keyPrefix = `fleet-run-${prefixes++}`;
     const outputDir = await tempDir("orchard-fleet-out-");
     const start = (modelPath: string, name: string) => startFleetWorker({modelPath, redisUrl: redis.url, keyPrefix, name, engine: ENGINE});
@@ -38,7 +38,8 @@ async function fleetRun(options: {workers: number; shardSize: number; inputs: st
     try {
         const summary = await runCoordinator({
             modelPath: model, inputPaths: options.inputs, outputDir, redisUrl: redis.url, keyPrefix, localWorkers: 0,
-            shardSize: options.shardSize, contextSize: ENGINE.contextSize, pollIntervalMs: 50
+            shardSize: options.shardSize, contextSize: ENGINE.contextSize, pollIntervalMs: 50,
+            ...(options.shardTaper === undefined ? {} : {shardTaper: options.shardTaper})
         });
         return {summary, workers, others, outputDir};
     } finally {
@@ -64,22 +65,29 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
         await redis?.stop();
     });
 
-    it("1 worker, shard size 7, next to a worker holding another model, which never takes a shard", async () => {
+    it("1 worker, shard size 7 (tapered: 40 documents all lie in the last 128 x 7, so 2 a shard), next to a worker holding another model, which never takes a shard", async () => {
         const otherModel = await ensureSyntheticModel({preset: "tiny", type: "f16", seed: 1, dir: join(repoRoot, "models")});
         const {summary, workers, others, outputDir} = await fleetRun({workers: 1, shardSize: 7, inputs: [sampleInput], otherModelWorkers: [otherModel]});
         assert.equal(summary.status, "completed");
         assert.equal(summary.mergedDocuments, 40);
         assert.equal(await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8"), reference);
-        assert.equal(workers[0]?.stats.shards, 6);
+        assert.equal(workers[0]?.stats.shards, 20);
         assert.notEqual(others[0]?.queueName, workers[0]?.queueName);
         assert.deepEqual(others[0]?.stats, {shards: 0, documents: 0, tokens: 0}, "a worker with other weights must never process the run's shards");
     });
 
-    it("2 workers, shard size 3", async () => {
-        const {summary, workers, outputDir} = await fleetRun({workers: 2, shardSize: 3, inputs: [sampleInput]});
+    it("2 workers, shard size 3, all shards whole (no taper)", async () => {
+        const {summary, workers, outputDir} = await fleetRun({workers: 2, shardSize: 3, shardTaper: false, inputs: [sampleInput]});
         assert.equal(summary.status, "completed");
         assert.equal(await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8"), reference);
         assert.equal(workers.reduce((sum, worker) => sum + worker.stats.shards, 0), 14, "each shard processed once");
+    });
+
+    it("3 workers, shard size 7 with a short taper: whole shards, then shrinking ones (7, 7, 7, 5, 4, 3, 2, 2, 3)", async () => {
+        const {summary, workers, outputDir} = await fleetRun({workers: 3, shardSize: 7, shardTaper: {divisor: 4, minimum: 2}, inputs: [sampleInput]});
+        assert.equal(summary.status, "completed");
+        assert.equal(await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8"), reference);
+        assert.equal(workers.reduce((sum, worker) => sum + worker.stats.shards, 0), 9, "each shard processed once");
     });
 
     it("4 workers, shard size 1, several inputs (one of them empty) as one run", async () => {

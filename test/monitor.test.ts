@@ -79,7 +79,7 @@ describe("monitoring: heartbeats, status, dashboard, metrics", () => {
         });
         let poisoned: FleetWorker | undefined = await start("poisoned", ["review-010"]);
         const summary = await runCoordinator({
-            modelPath: model, inputPaths: [sampleInput], outputDir, redisUrl: redis.url, keyPrefix, localWorkers: 0, shardSize: 4, shardAttempts: 1,
+            modelPath: model, inputPaths: [sampleInput], outputDir, redisUrl: redis.url, keyPrefix, localWorkers: 0, shardSize: 4, shardTaper: false, shardAttempts: 1,
             contextSize: 1024, pollIntervalMs: 50, simulatedEngine: FAST
         });
         assert.equal(summary.status, "incomplete");

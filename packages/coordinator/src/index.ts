@@ -5,7 +5,7 @@ export {
 } from "./run/coordinator-options.ts";
 export type {CoordinatorEvent, RunSummary, MissingDocument} from "./run/coordinator-events.ts";
 export {EmbeddedRedis, type EmbeddedRedisOptions} from "./redis/embedded-redis.ts";
-export {ShardPlan, type PlannedShard} from "./run/shard-plan.ts";
+export {ShardPlan, layoutInput, type PlannedShard} from "./run/shard-plan.ts";
 export {OrderedMerger, type MergeCursor} from "./run/ordered-merger.ts";
 export {runCommand} from "./cli/commands/run-command.ts";
 export {resumeCommand} from "./cli/commands/resume-command.ts";

@@ -63,7 +63,7 @@ export class RunActions {
         if (wanted.length === 0) throw new OrchardError("INVALID_ARGUMENT", `run ${runId} has no failed shards to retry`);
         for (const shard of wanted)
             if (!failures.has(shard)) throw new OrchardError("INVALID_ARGUMENT", `shard ${shard} of run ${runId} is not failed (it may already be queued for a retry)`);
-        const plan = new ShardPlan(run.spec.inputs.map((input) => ({documents: input.documents})), run.spec.shardSize);
+        const plan = new ShardPlan(run.spec.inputs.map((input) => ({documents: input.documents})), run.spec.shardSize, run.spec.shardTaper);
         const label = wanted.length === 1 ? `shard #${wanted[0]}` : `${wanted.length} shards`;
 
         if (await this.#options.redis.exists(this.#store.keys.lock(runId)) === 1) {

@@ -1,7 +1,7 @@
 import {resolve} from "node:path";
 import {
     DEFAULT_KEY_PREFIX, DEFAULT_MAX_PENDING_SHARDS, DEFAULT_RETRY_DELAY_MS, DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_ATTEMPTS,
-    DEFAULT_SHARD_SIZE, DEFAULT_STATE_DIR, OrchardError, resolvePromptSettings, type Logger, type PromptOptions, type PromptSettings
+    DEFAULT_SHARD_SIZE, DEFAULT_SHARD_TAPER, DEFAULT_STATE_DIR, OrchardError, resolvePromptSettings, type Logger, type PromptOptions, type PromptSettings, type ShardTaper
 } from "@orchard/shared";
 import type {CoordinatorEvent} from "./coordinator-events.ts";
 
@@ -45,6 +45,8 @@ export interface RunOptions extends FleetSessionOptions, PromptOptions {
     readonly contextSize?: number;
     /** Documents per shard. Default DEFAULT_SHARD_SIZE (32). */
     readonly shardSize?: number;
+    /** How the last shards of each input shrink; false keeps every shard at shardSize. Default DEFAULT_SHARD_TAPER. */
+    readonly shardTaper?: ShardTaper | false;
     /** Shards enqueued ahead of the merge cursor, at most. Default 64. */
     readonly maxPendingShards?: number;
     /** Attempts of a shard whose processing throws. Default 3. */
@@ -82,6 +84,7 @@ export interface ResolvedRunOptions extends ResolvedFleetSessionOptions {
     readonly truncate: boolean;
     readonly contextSize: number;
     readonly shardSize: number;
+    readonly shardTaper: ShardTaper | undefined;
     readonly maxPendingShards: number;
     readonly shardAttempts: number;
     readonly retryDelayMs: number;
@@ -125,6 +128,7 @@ export function resolveRunOptions(options: RunOptions): ResolvedRunOptions {
         truncate: options.truncate ?? false,
         contextSize: positive("--context-size", options.contextSize ?? DEFAULT_RUN_CONTEXT_SIZE),
         shardSize: positive("--shard-size", options.shardSize ?? DEFAULT_SHARD_SIZE),
+        shardTaper: options.shardTaper === false ? undefined : {...(options.shardTaper ?? DEFAULT_SHARD_TAPER)},
         maxPendingShards: positive("--max-pending-shards", options.maxPendingShards ?? DEFAULT_MAX_PENDING_SHARDS),
         shardAttempts: positive("--shard-attempts", options.shardAttempts ?? DEFAULT_SHARD_ATTEMPTS),
         retryDelayMs: nonNegative("--retry-delay-ms", options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS),

@@ -1,9 +1,8 @@
 import {createHash} from "node:crypto";
-import {createReadStream} from "node:fs";
 import {stat} from "node:fs/promises";
 import {resolve} from "node:path";
-import {OrchardError, readDataset, type DatasetStart, type PreparedDocument, type PromptSettings} from "@orchard/shared";
-import type {PlannedShard} from "./shard-plan.ts";
+import {OrchardError, readDataset, type DatasetStart, type PreparedDocument, type PromptSettings, type ShardTaper} from "@orchard/shared";
+import {ShardStartCollector, type PlannedShard} from "./shard-plan.ts";
 
 /** An input validated in full, with what sharding and resuming need. */
 export interface ScannedInput {
@@ -15,7 +14,7 @@ export interface ScannedInput {
     readonly sha256: string;
     readonly sizeBytes: number;
     readonly documents: number;
-    /** Where each shard's first document starts (one entry per `shardSize` documents: ~12 bytes per shard). */
+    /** Where each shard's first document starts (one entry per shard). */
     readonly shardStarts: readonly DatasetStart[];
 }
 
@@ -25,18 +24,18 @@ export interface ScannedInput {
  * the file and noting where each shard starts, so shards can later be read without rescanning.
  * Prompt lengths are checked by the workers, which hold the tokenizer (see the README).
  */
-export async function scanInput(displayPath: string, settings: PromptSettings, shardSize: number): Promise<ScannedInput> {
+export async function scanInput(displayPath: string, settings: PromptSettings, shardSize: number, taper: ShardTaper | undefined): Promise<ScannedInput> {
     const path = resolve(displayPath);
-    const hashing = hashFile(path);
-    hashing.catch(() => undefined); // readDataset reports a missing file first, with the right error
-    const shardStarts: DatasetStart[] = [];
+    // hashed in the scan's own pass: a second stream over the file doubled the read buffers at the scan's peak
+    const hash = createHash("sha256");
+    const starts = new ShardStartCollector(shardSize, taper);
     let documents = 0;
-    for await (const prepared of readDataset(displayPath, settings)) {
-        if (prepared.index % shardSize === 0)
-            shardStarts.push({byteOffset: prepared.byteOffset ?? 0, lineNumber: prepared.lineNumber, index: prepared.index});
+    for await (const prepared of readDataset(displayPath, settings, undefined, {onChunk: (chunk) => hash.update(chunk)})) {
+        starts.add({byteOffset: prepared.byteOffset ?? 0, lineNumber: prepared.lineNumber, index: prepared.index});
         documents++;
     }
-    const sha256 = await hashing;
+    const shardStarts = starts.starts();
+    const sha256 = hash.digest("hex");
     return {path, displayPath, sha256, sizeBytes: (await stat(path)).size, documents, shardStarts};
 }
 
@@ -56,11 +55,4 @@ export async function readShardDocuments(path: string, settings: PromptSettings,
     if (documents.length !== shard.documents)
         throw new OrchardError("OUTPUT_MISMATCH", `${path}: shard ${shard.global} should hold ${shard.documents} documents but the file has ${documents.length} there; was the input changed during the run?`);
     return documents;
-}
-
-export function hashFile(path: string): Promise<string> {
-    return new Promise((resolveHash, reject) => {
-        const hash = createHash("sha256");
-        createReadStream(path).on("error", reject).on("data", (chunk) => hash.update(chunk)).on("end", () => resolveHash(hash.digest("hex")));
-    });
 }

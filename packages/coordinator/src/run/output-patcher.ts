@@ -56,7 +56,7 @@ export async function patchOutput(options: PatchOutputOptions): Promise<PatchOut
                 oldLine = await nextOldLine(oldLines);
                 continue;
             }
-            const shard = plan.firstShardOf(input) + Math.floor(prepared.index / plan.shardSize);
+            const shard = plan.shardOfDocument(input, prepared.index);
             if (!options.patchShards.has(shard)) continue; // still missing
             if (shard !== cachedShard) {
                 cachedShard = shard;

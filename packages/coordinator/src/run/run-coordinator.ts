@@ -27,12 +27,12 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
     const log = resolved.logger?.child({component: "coordinator"});
     const outputs = outputPaths(resolved.inputPaths, resolved.outputDir);
     const scanned: ScannedInput[] = [];
-    for (const path of resolved.inputPaths) scanned.push(await scanInput(path, resolved.prompt, resolved.shardSize));
+    for (const path of resolved.inputPaths) scanned.push(await scanInput(path, resolved.prompt, resolved.shardSize, resolved.shardTaper));
     const real = await modelFingerprint(resolved.modelPath);
     const model = resolved.simulatedEngine === undefined ? real : simulatedEngineFingerprint(real);
     const specKey = sha256Json({
         fingerprint: model.fingerprint, inputs: scanned.map((input) => [input.path, input.sha256]), outputDir: resolved.outputDir,
-        prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize, shardSize: resolved.shardSize, name: resolved.name ?? null
+        prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize, shardSize: resolved.shardSize, shardTaper: resolved.shardTaper ?? null, name: resolved.name ?? null
     });
     return withFleet(resolved, async (fleet, store, stop) => {
         const existingId = await store.findRunBySpec(specKey);
@@ -56,10 +56,10 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
             queueName: shardQueueName(model.fingerprint),
             inputs: scanned.map((input, i) => ({
                 path: input.path, displayPath: input.displayPath, sha256: input.sha256, sizeBytes: input.sizeBytes, documents: input.documents,
-                shards: Math.ceil(input.documents / resolved.shardSize), output: outputs[i] as string
+                shards: input.shardStarts.length, output: outputs[i] as string
             })),
             outputDir: resolved.outputDir, prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize,
-            shardSize: resolved.shardSize, shardAttempts: resolved.shardAttempts, retryDelayMs: resolved.retryDelayMs, maxPendingShards: resolved.maxPendingShards
+            shardSize: resolved.shardSize, ...(resolved.shardTaper === undefined ? {} : {shardTaper: resolved.shardTaper}), shardAttempts: resolved.shardAttempts, retryDelayMs: resolved.retryDelayMs, maxPendingShards: resolved.maxPendingShards
         };
         await store.createRun(spec);
         log?.info({runId: spec.runId, queue: spec.queueName, documents: scanned.reduce((sum, input) => sum + input.documents, 0)}, `created run ${spec.runId}`);
@@ -152,7 +152,7 @@ async function rescan(spec: RunSpec): Promise<ScannedInput[]> {
     const scanned: ScannedInput[] = [];
     for (const input of spec.inputs) {
         // the absolute path: a resume may run from another working directory
-        const current = await scanInput(input.path, spec.prompt, spec.shardSize);
+        const current = await scanInput(input.path, spec.prompt, spec.shardSize, spec.shardTaper);
         if (current.sha256 !== input.sha256)
             throw new OrchardError("INVALID_ARGUMENT", `${input.displayPath} changed since run ${spec.runId} started, so its outputs cannot be continued; start a new run (orchard run ... --overwrite)`);
         scanned.push({...current, displayPath: input.displayPath});

@@ -3,6 +3,7 @@ import {
     EVENTS_STREAM_MAX_LENGTH, formatOutputLine, readJsonlLines, type Logger, type PreparedDocument, type RunSpec, type ShardFailure, type ShardResult, type SkippedDocument
 } from "@orchard/shared";
 import {Queue} from "bullmq";
+import type {Redis} from "ioredis";
 import type {FleetRedis} from "../redis/fleet-redis.ts";
 import type {CoordinatorEvent, RunSummary} from "./coordinator-events.ts";
 import {CoordinatorLock} from "./coordinator-lock.ts";
@@ -55,6 +56,10 @@ export class RunSession {
     #merged = 0;
     #missing = 0;
     #reconcileNeeded = false;
+    /** Ends the current poll sleep early (a worker announced a result). */
+    #wake: (() => void) | undefined;
+    /** A result was announced while the loop was busy: the next sleep returns at once. */
+    #resultAnnounced = false;
     readonly #rate: {at: number; merged: number}[] = [];
 
     private constructor(init: RunSessionInit) {
@@ -63,7 +68,7 @@ export class RunSession {
         this.#fleet = init.fleet;
         this.#store = init.store;
         this.#options = init.options;
-        this.#plan = new ShardPlan(init.scanned.map((input) => ({documents: input.documents, shardStarts: input.shardStarts})), init.spec.shardSize);
+        this.#plan = new ShardPlan(init.scanned.map((input) => ({documents: input.documents, shardStarts: input.shardStarts})), init.spec.shardSize, init.spec.shardTaper);
         this.#log = init.options.logger?.child({component: "coordinator", runId: init.spec.runId});
     }
 
@@ -83,6 +88,7 @@ export class RunSession {
         });
         // BullMQ reports connection trouble as events: the shared client's own handler already logs it
         queue.on("error", (error) => this.#log?.debug({err: error}, "queue error"));
+        const subscriber = await this.#listenForResults();
         const onReady = () => (this.#reconcileNeeded = true);
         this.#fleet.client.on("ready", onReady);
         let workers: LocalWorkerPool | undefined;
@@ -112,6 +118,7 @@ export class RunSession {
             this.#fleet.client.off("ready", onReady);
             await workers?.stop();
             await queue.close().catch(() => undefined);
+            subscriber?.disconnect();
             await lock.release();
         }
     }
@@ -344,16 +351,45 @@ export class RunSession {
         }
     }
 
+    /** Waits `ms`, or less: until a worker announces a result, or the session stops. */
     #sleep(ms: number): Promise<void> {
+        if (this.#resultAnnounced) {
+            this.#resultAnnounced = false;
+            return Promise.resolve();
+        }
         return new Promise((resolve) => {
             const done = () => {
                 clearTimeout(timer);
                 this.#init.stop.removeEventListener("abort", done);
+                this.#wake = undefined;
+                this.#resultAnnounced = false;
                 resolve();
             };
             const timer = setTimeout(done, ms);
+            this.#wake = done;
             this.#init.stop.addEventListener("abort", done, {once: true});
         });
+    }
+
+    /**
+     * Listens on the run's results channel (a connection of its own: a subscribed one can do
+     * nothing else). Best effort: without it, or with a message lost, the poll still finds results.
+     */
+    async #listenForResults(): Promise<Redis | undefined> {
+        const subscriber = this.#fleet.client.duplicate();
+        subscriber.on("error", (error) => this.#log?.debug({err: error.message}, "results subscriber error"));
+        subscriber.on("message", () => {
+            if (this.#wake === undefined) this.#resultAnnounced = true;
+            else this.#wake();
+        });
+        try {
+            await subscriber.subscribe(this.#store.keys.resultsChannel(this.#spec.runId));
+            return subscriber;
+        } catch (error) {
+            this.#log?.debug({err: (error as Error).message}, "no results subscription; polling only");
+            subscriber.disconnect();
+            return undefined;
+        }
     }
 }
 

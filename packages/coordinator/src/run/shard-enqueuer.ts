@@ -8,9 +8,9 @@ import type {ShardPlan} from "./shard-plan.ts";
 export const SHARD_JOB_NAME = "shard";
 
 /**
- * Feeds a run's shards to its queue lazily: never more than `maxPendingShards` past the merge
- * cursor, so a million-document dataset never sits whole in Redis, and the window slides as the
- * merger advances. Adding is idempotent (deterministic job ids; a shard whose result is already
+ * Feeds a run's shards to its queue lazily: never more than `maxPendingShards` shards' worth of
+ * documents past the merge cursor, so a million-document dataset never sits whole in Redis, and
+ * the window slides as the merger advances. Adding is idempotent (deterministic job ids; a shard whose result is already
  * waiting is not added again), so a resumed coordinator or a reconcile simply adds the window again.
  */
 export class ShardEnqueuer {
@@ -30,9 +30,18 @@ export class ShardEnqueuer {
         this.#log = init.logger?.child({component: "enqueuer"});
     }
 
-    /** Adds the shards of the window [cursor, cursor + maxPendingShards) not added yet; returns how many. */
+    /**
+     * Adds the shards of the window from `cursor` not added yet; returns how many. The window holds
+     * `maxPendingShards` full shards' worth of documents: the small shards at the end of an input
+     * count by their size, or a fleet would starve on a window of a few dozen 2-document shards.
+     */
     public async fill(cursor: number): Promise<number> {
-        const end = Math.min(this.#plan.total, cursor + this.#spec.maxPendingShards);
+        const budget = this.#spec.maxPendingShards * this.#plan.shardSize;
+        let end = Math.min(this.#plan.total, cursor + 1);
+        for (let documents = end > cursor ? this.#plan.shard(cursor).documents : 0; end < this.#plan.total; end++) {
+            documents += this.#plan.shard(end).documents;
+            if (documents > budget) break;
+        }
         const start = Math.max(this.#next, cursor);
         if (start >= end) return 0;
         const shards = Array.from({length: end - start}, (_, i) => start + i);

@@ -16,6 +16,20 @@
  */
 export const DEFAULT_SHARD_SIZE = 32;
 /**
+ * Near the end of each input, shards shrink: once fewer than divisor x shard size documents remain
+ * (4,096 at the defaults), a shard takes 1/divisor of what remains, down to `minimum` documents
+ * (guided self-scheduling). With whole 32-document shards, a slow Mac that takes one of the last
+ * shards holds up the in-order merge and the end of the run: bench/fleet-bench.ts (scaling part,
+ * simulated workers of 0.5x to 1.5x speed) measured the last 5% of the documents taking 1.5x the
+ * ideal time with 4 workers. A divisor of 128 keeps each of the last shards a small share of what
+ * remains for fleets up to ~32 Macs holding 2 shards each, for ~128 x ln(32 / 2) ~ 350 extra shards
+ * per input (~1 s of queue overhead); 64 left the 16-worker tail and merge lag measurably longer.
+ * A minimum of 2 keeps the per-shard round trips small next to the shard when documents are fast.
+ */
+export const DEFAULT_SHARD_TAPER = {divisor: 128, minimum: 2} as const;
+/** Shards a worker holds at once (`orchard worker --concurrency`): see FleetWorkerOptions.concurrency. */
+export const DEFAULT_WORKER_CONCURRENCY = 2;
+/**
  * Shards enqueued but not yet merged, at most: bounds what the run holds in Redis (payloads and
  * results, ~3 MB at the defaults) whatever the dataset's size, while keeping 4 shards queued per
  * Mac for a 16-Mac fleet so nobody waits for the coordinator.

@@ -39,6 +39,14 @@ export class FleetKeys {
         return `${this.prefix}:run:${runId}:results`;
     }
 
+    /**
+     * Pub/sub channel: a worker publishes a shard's index once its result is in `results`, so the
+     * coordinator merges at once instead of at its next poll (which stays, for missed messages).
+     */
+    public resultsChannel(runId: string): string {
+        return `${this.prefix}:run:${runId}:results:new`;
+    }
+
     /** Hash: global shard index -> failure JSON, for shards that exhausted their attempts. */
     public failed(runId: string): string {
         return `${this.prefix}:run:${runId}:failed`;

@@ -92,6 +92,10 @@ export const runInputSchema = z.object({
 export type RunInput = z.infer<typeof runInputSchema>;
 
 /** Everything fixed when a run is created; stored as JSON in the run hash's `spec` field. */
+/** How the last shards of each input shrink (ShardPlan's layoutInput in the coordinator). */
+export const shardTaperSchema = z.object({divisor: positiveInt, minimum: positiveInt});
+export type ShardTaper = z.infer<typeof shardTaperSchema>;
+
 export const runSpecSchema = z.object({
     v: z.literal(1),
     runId: runIdSchema,
@@ -108,6 +112,8 @@ export const runSpecSchema = z.object({
     truncate: z.boolean(),
     contextSize: positiveInt,
     shardSize: positiveInt,
+    /** Absent in runs created before shards tapered: those keep fixed-size shards when resumed. */
+    shardTaper: shardTaperSchema.optional(),
     shardAttempts: positiveInt,
     retryDelayMs: nonNegativeInt,
     maxPendingShards: positiveInt

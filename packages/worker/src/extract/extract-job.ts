@@ -97,7 +97,9 @@ export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = 
             const line = engine.extract(prompt.tokens).then((attributes) => lineFor(prepared, attributes));
             line.catch(() => undefined); // awaited in order by flushOne; avoid an unhandled rejection meanwhile
             inFlight.push(line);
-            if (inFlight.length >= engine.options.contexts) await flushOne();
+            // lines are written in order, but the engine queues prompts for its contexts: keeping twice
+            // as many in flight means a context that is done never waits for a slower, older neighbour
+            if (inFlight.length >= 2 * engine.options.contexts) await flushOne();
         }
         while (inFlight.length > 0) await flushOne();
         await writer.sync();

@@ -1,6 +1,6 @@
 import {hostname} from "node:os";
 import {
-    DEFAULT_KEY_PREFIX, DEFAULT_LOCK_DURATION_MS, DEFAULT_MAX_STALLED_COUNT, DEFAULT_STALLED_INTERVAL_MS, DEFAULT_WORKER_SHUTDOWN_MS,
+    DEFAULT_KEY_PREFIX, DEFAULT_LOCK_DURATION_MS, DEFAULT_MAX_STALLED_COUNT, DEFAULT_STALLED_INTERVAL_MS, DEFAULT_WORKER_CONCURRENCY, DEFAULT_WORKER_SHUTDOWN_MS,
     OrchardError, type Logger
 } from "@orchard/shared";
 import type {ExtractionEngineOptions} from "../engine/extraction-engine-options.ts";
@@ -22,7 +22,12 @@ export interface FleetWorkerOptions {
     readonly keyPrefix?: string;
     /** Shown in logs and BullMQ. Default `<host>-<pid>`. */
     readonly name?: string;
-    /** Shards processed at once (documents within a shard already share the engine's contexts). Default 1. */
+    /**
+     * Shards held at once; their documents share the engine's contexts, oldest shard first. Default 2:
+     * the next shard is already at hand when the current one ends (its result written, the job
+     * completed and the next fetched: a few round trips), and while its last documents leave contexts
+     * free. More only makes shards wait longer on this worker, which holds up the in-order merge.
+     */
     readonly concurrency?: number;
     /** Engine settings other than the model path (threads, contexts, context size, GPU...). */
     readonly engine?: Omit<ExtractionEngineOptions, "modelPath" | "logger">;
@@ -68,7 +73,7 @@ export function resolveFleetWorkerOptions(options: FleetWorkerOptions): Resolved
         redisUrl: options.redisUrl,
         keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
         name: options.name ?? `${hostname()}-${process.pid}`,
-        concurrency: positive("--concurrency", options.concurrency ?? 1),
+        concurrency: positive("--concurrency", options.concurrency ?? DEFAULT_WORKER_CONCURRENCY),
         engine: options.engine ?? {},
         simulatedEngine: options.simulatedEngine,
         lockDurationMs,
@@ -85,3 +90,4 @@ function positive(name: string, value: number): number {
     if (!Number.isInteger(value) || value <= 0) throw new OrchardError("INVALID_ARGUMENT", `${name} must be a positive integer (got ${value})`);
     return value;
 }
+

@@ -2,6 +2,7 @@ import {
     FleetKeys, modelFingerprint, OrchardError, shardJobSchema, shardQueueName, simulatedEngineFingerprint, type Logger, type ShardJob
 } from "@orchard/shared";
 import {UnrecoverableError, WaitingError, Worker, type Job} from "bullmq";
+import PQueue from "p-queue";
 import type {Redis} from "ioredis";
 import {resolveFleetWorkerOptions, type FleetWorkerOptions, type ResolvedFleetWorkerOptions} from "./fleet-worker-options.ts";
 import {HeartbeatPublisher} from "./heartbeat-publisher.ts";
@@ -42,6 +43,8 @@ export class FleetWorker {
     #closing: Promise<void> | undefined;
     #stats = {shards: 0, documents: 0, tokens: 0};
     #heartbeat: HeartbeatPublisher | undefined;
+    /** The documents of every shard held, in the order the shards arrived, onto the engine's contexts. */
+    readonly #scheduler: PQueue;
 
     private constructor(init: {options: ResolvedFleetWorkerOptions; engine: ShardEngine; redis: Redis; fingerprint: string}) {
         this.#options = init.options;
@@ -52,6 +55,7 @@ export class FleetWorker {
         this.queueName = shardQueueName(init.fingerprint);
         this.#keys = new FleetKeys(init.options.keyPrefix);
         this.#log = init.options.logger?.child({component: "fleet-worker", worker: this.name});
+        this.#scheduler = new PQueue({concurrency: init.engine.contexts});
     }
 
     /** Fingerprints the model, loads the engine, connects, and starts taking shards. */
@@ -137,7 +141,7 @@ export class FleetWorker {
         this.#options.onShard({type: "started", jobId, runId: shard.runId, shard: shard.shard, documents: shard.documents.length});
         let outcome;
         try {
-            outcome = await processShard(shard, this.#engine, {worker: this.name, ...(signal === undefined ? {} : {signal})});
+            outcome = await processShard(shard, this.#engine, {worker: this.name, scheduler: this.#scheduler, ...(signal === undefined ? {} : {signal})});
         } catch (error) {
             const orchard = error instanceof OrchardError ? error : new OrchardError("ENGINE_FAILED", (error as Error).message ?? String(error), {cause: error, retryable: true});
             log?.warn({code: orchard.code, err: orchard.message}, "shard failed");
@@ -155,7 +159,10 @@ export class FleetWorker {
         }
         if (!await this.#runIsLive(shard.runId)) return {skipped: "run cancelled"};
         // idempotent: a shard processed twice (a lock lost mid-shard) writes the same bytes
-        await this.#redis.hset(this.#keys.results(shard.runId), String(shard.shard), JSON.stringify(outcome.result));
+        await this.#redis.multi()
+            .hset(this.#keys.results(shard.runId), String(shard.shard), JSON.stringify(outcome.result))
+            .publish(this.#keys.resultsChannel(shard.runId), String(shard.shard))
+            .exec();
         const documents = outcome.result.documents.length;
         this.#stats = {shards: this.#stats.shards + 1, documents: this.#stats.documents + documents, tokens: this.#stats.tokens + outcome.result.tokens};
         log?.info({documents, tokens: outcome.result.tokens, ms: Math.round(outcome.result.elapsedMs)}, "shard done");

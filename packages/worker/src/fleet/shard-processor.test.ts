@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {describe, it} from "node:test";
 import {OrchardError, type ShardJob} from "@orchard/shared";
+import PQueue from "p-queue";
 import {processShard} from "./shard-processor.ts";
 import type {ShardEngine} from "./shard-engine.ts";
 import {SimulatedShardEngine, simulatedAttributes} from "./simulated-shard-engine.ts";
@@ -76,4 +77,59 @@ describe("processShard", () => {
         const outcome = await pending;
         assert.equal(outcome.kind, "aborted");
     });
+
+    it("drops a failing shard's documents not started yet instead of computing them", async () => {
+        const engine = new ReorderingEngine();
+        const texts = Array.from({length: 12}, (_, i) => `t${i}`);
+        const shard = job(texts);
+        const poisoned = {...shard, documents: shard.documents.map((doc, i) => (i === 1 ? {...doc, id: "boom"} : doc))};
+        await assert.rejects(processShard(poisoned, engine, {worker: "w"}), /boom/);
+        assert.ok(engine.started.length < texts.length, `${engine.started.length} of ${texts.length} documents were started`);
+    });
+
+    it("shares one scheduler between the shards a worker holds: contexts stay busy across them, the older shard first", async () => {
+        // documents of uneven length on 2 contexts: a context that is done takes the next document at once
+        const engine = new TimedEngine(2);
+        const scheduler = new PQueue({concurrency: engine.contexts});
+        const next = job(["d", "e"], {shard: 2});
+        const second = {...next, documents: next.documents.map((doc) => ({...doc, id: `s2-${doc.id}`}))};
+        const [one, two] = await Promise.all([
+            processShard(job(["x".repeat(400), "a", "b", "c"], {shard: 1, contextSize: 4096}), engine, {worker: "w", scheduler}),
+            processShard(second, engine, {worker: "w", scheduler})
+        ]);
+        assert.ok(one.kind === "done" && two.kind === "done");
+        // the long document runs on one context while the other takes a, b, c and then the next shard's
+        // documents, before the first shard is over
+        assert.deepEqual(engine.events.filter((event) => event.startsWith("start")), ["start d0", "start d1", "start d2", "start d3", "start s2-d0", "start s2-d1"]);
+        assert.ok(engine.events.indexOf("start s2-d0") < engine.events.indexOf("end d0"), engine.events.join(", "));
+        assert.equal(engine.maxBusy, 2);
+    });
 });
+
+/** Takes 2 ms per prompt token; records when each document starts and ends, and how many ran at once. */
+class TimedEngine implements ShardEngine {
+    public readonly kind = "simulated";
+    public readonly contextSize = 4096;
+    public readonly events: string[] = [];
+    public maxBusy = 0;
+    #busy = 0;
+    readonly #inner = new SimulatedShardEngine({tokensPerSecond: 1e9});
+
+    public constructor(public readonly contexts: number) {}
+
+    public tokenizePrompt(text: string): number[] {
+        return this.#inner.tokenizePrompt(text);
+    }
+
+    public async extract(tokens: readonly number[], documentId: string): Promise<number[]> {
+        this.#busy++;
+        this.maxBusy = Math.max(this.maxBusy, this.#busy);
+        this.events.push(`start ${documentId}`);
+        await new Promise((resolve) => setTimeout(resolve, 2 * tokens.length));
+        this.events.push(`end ${documentId}`);
+        this.#busy--;
+        return simulatedAttributes(tokens);
+    }
+
+    public async close(): Promise<void> {}
+}

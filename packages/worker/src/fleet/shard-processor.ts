@@ -1,4 +1,6 @@
 import {OrchardError, type DocumentResult, type PreparedDocument, type ShardJob, type ShardResult} from "@orchard/shared";
+import {setMaxListeners} from "node:events";
+import PQueue from "p-queue";
 import {tokenizeDocumentPrompt} from "../extract/prompt-tokenizer.ts";
 import type {ShardEngine} from "./shard-engine.ts";
 
@@ -11,11 +13,11 @@ export type ShardOutcome =
 /**
  * Computes the attributes of a shard's documents: each prompt is built (shared's re-ask prompt,
  * through the same tokenizer helper as `extract`) and checked against the run's context size, then
- * evaluated, up to `engine.contexts` at a time. A prompt too long for the run (without --truncate)
+ * evaluated on `options.scheduler` (or up to `engine.contexts` at a time). A prompt too long for the run (without --truncate)
  * is that document's verdict, not a failure of the shard: retrying would refuse it again. Engine
  * errors throw (the queue retries the shard). Results come back in document order.
  */
-export async function processShard(job: ShardJob, engine: ShardEngine, options: {worker: string; signal?: AbortSignal}): Promise<ShardOutcome> {
+export async function processShard(job: ShardJob, engine: ShardEngine, options: {worker: string; signal?: AbortSignal; scheduler?: PQueue}): Promise<ShardOutcome> {
     const started = performance.now();
     const outcomes: (DocumentResult | undefined)[] = new Array(job.documents.length);
     const prompts: {index: number; tokens: number[]}[] = [];
@@ -37,35 +39,38 @@ export async function processShard(job: ShardJob, engine: ShardEngine, options: 
         }
     }
 
-    const inFlight: Promise<void>[] = [];
+    // documents queue on the worker's scheduler (shared by the shards it holds, oldest shard first),
+    // so a context that finishes never waits for a slower neighbour nor for the next shard to arrive
+    const scheduler = options.scheduler ?? new PQueue({concurrency: engine.contexts});
+    // the worker stopping, or one of this shard's documents failing, drops its documents not started yet
+    const stop = new AbortController();
+    const signal = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+    // one listener per queued document (p-queue's), not a leak
+    setMaxListeners(Math.max(10, prompts.length + 1), signal);
     let done = 0;
-    try {
-        for (const prompt of prompts) {
-            if (options.signal?.aborted === true) {
-                await Promise.all(inFlight);
-                return {kind: "aborted", documentsDone: done};
-            }
-            const id = (job.documents[prompt.index] as {id: string}).id;
-            const evaluation = engine.extract(prompt.tokens, id).then((attributes) => {
-                outcomes[prompt.index] = {id, attributes};
-                done++;
-            });
-            evaluation.catch(() => undefined); // awaited in order; no unhandled rejection meanwhile
-            inFlight.push(evaluation);
-            if (inFlight.length >= engine.contexts) await inFlight.shift();
-        }
-        await Promise.all(inFlight);
-    } catch (error) {
-        // let the other evaluations of this shard end before the shard is failed (they share the engine)
-        await Promise.allSettled(inFlight);
-        throw error;
-    }
+    let failure: {error: unknown} | undefined;
+    // the shard's own time: from its first document's start (it may wait behind the previous shard)
+    let firstStarted: number | undefined;
+    const evaluations = prompts.map((prompt) => scheduler.add(async () => {
+        firstStarted ??= performance.now();
+        const id = (job.documents[prompt.index] as {id: string}).id;
+        const attributes = await engine.extract(prompt.tokens, id);
+        outcomes[prompt.index] = {id, attributes};
+        done++;
+    }, {signal}).catch((error: unknown) => {
+        if (signal.aborted && error === signal.reason) return; // dropped before it started
+        failure ??= {error};
+        stop.abort();
+    }));
+    await Promise.all(evaluations);
+    if (failure !== undefined) throw failure.error;
+    if (options.signal?.aborted === true) return {kind: "aborted", documentsDone: done};
     return {
         kind: "done",
         result: {
             v: 1, runId: job.runId, shard: job.shard, worker: options.worker,
             documents: outcomes.map((outcome, i) => outcome ?? {id: (job.documents[i] as {id: string}).id, error: {code: "INTERNAL", message: "no outcome"}}),
-            tokens, elapsedMs: performance.now() - started
+            tokens, elapsedMs: performance.now() - (firstStarted ?? started)
         }
     };
 }

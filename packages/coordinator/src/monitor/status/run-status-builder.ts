@@ -78,14 +78,14 @@ export function workerIsRecent(heartbeat: WorkerHeartbeat, nowMs: number, lostAf
  */
 export function buildRunStatus(records: RunRecords, heartbeats: ReadonlyMap<string, WorkerHeartbeat>, nowMs: number, lostAfterMs?: number): RunStatusReport {
     const {spec, state} = records;
-    const plan = new ShardPlan(spec.inputs.map((input) => ({documents: input.documents})), spec.shardSize);
+    const plan = new ShardPlan(spec.inputs.map((input) => ({documents: input.documents})), spec.shardSize, spec.shardTaper);
     const retrying = new Set(records.retrying);
 
     // per input: documents below the merge cursor are in the output, unless their shard failed (or is being retried) or the worker refused them
     const inputs = spec.inputs.map((input, index) => {
         const first = plan.firstShardOf(index);
         const shards = plan.shardsOfInput(index);
-        const belowCursor = Math.min(input.documents, Math.max(0, Math.min(state.cursorShard - first, shards)) * spec.shardSize);
+        const belowCursor = plan.documentsBefore(index, Math.max(0, Math.min(state.cursorShard - first, shards)));
         let failedDocuments = 0;
         let retryingDocuments = 0;
         for (let shard = first; shard < first + shards; shard++) {

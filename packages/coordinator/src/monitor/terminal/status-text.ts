@@ -42,7 +42,7 @@ export function renderRunDetail(run: RunStatusReport, options: TextOptions = {})
     const width = options.width ?? 100;
     const lines: string[] = [];
     lines.push(`${p.bold(`Run ${run.runId}`)}  ${statusWord(run, p)}  ${healthWord(run, p)}  ${p.dim(`coordinator ${run.coordinator}`)}`);
-    lines.push(p.dim(`model ${run.model.file} (${run.model.fingerprint.slice(0, 12)}), queue ${run.model.queue}, ${run.shardSize} documents per shard, ` +
+    lines.push(p.dim(`model ${run.model.file} (${run.model.fingerprint.slice(0, 12)}), queue ${run.model.queue}, ${run.shardSize} documents per shard (fewer near the end), ` +
         `created ${formatClock(run.createdAt)}${run.finishedAt === null ? "" : `, finished ${formatClock(run.finishedAt)}`}`));
     for (const problem of run.problems) lines.push(`  ${run.health === "error" ? p.red("!") : p.yellow("!")} ${problem}`);
     lines.push("");
