@@ -1,7 +1,9 @@
 import {execFile, spawn, type ChildProcess} from "node:child_process";
+import {readFileSync} from "node:fs";
 import {mkdtemp, rm} from "node:fs/promises";
 import {createServer, connect} from "node:net";
 import {tmpdir} from "node:os";
+import {connect as tlsConnect} from "node:tls";
 import {join} from "node:path";
 
 export interface TestRedisOptions {
@@ -9,6 +11,8 @@ export interface TestRedisOptions {
     readonly appendOnly?: boolean;
     /** requirepass. Default none. */
     readonly password?: string;
+    /** TLS only (no plain port), with this certificate and key (PEM files); clients need not present one. */
+    readonly tls?: {readonly certFile: string; readonly keyFile: string};
 }
 
 /**
@@ -36,7 +40,7 @@ export class TestRedisServer {
     }
 
     public get url(): string {
-        return `redis://${this.#options.password === undefined ? "" : `:${encodeURIComponent(this.#options.password)}@`}127.0.0.1:${this.port}`;
+        return `${this.#options.tls === undefined ? "redis" : "rediss"}://${this.#options.password === undefined ? "" : `:${encodeURIComponent(this.#options.password)}@`}127.0.0.1:${this.port}`;
     }
 
     public get pid(): number | undefined {
@@ -45,7 +49,10 @@ export class TestRedisServer {
 
     /** Runs one Redis command through redis-cli (installed with redis-server) and returns its raw answer. */
     public command(...args: string[]): Promise<string> {
-        const auth = this.#options.password === undefined ? [] : ["-a", this.#options.password, "--no-auth-warning"];
+        const auth = [
+            ...(this.#options.password === undefined ? [] : ["-a", this.#options.password, "--no-auth-warning"]),
+            ...(this.#options.tls === undefined ? [] : ["--tls", "--cacert", this.#options.tls.certFile])
+        ];
         return new Promise((resolve, reject) => {
             execFile("redis-cli", ["-p", String(this.port), ...auth, ...args], (error, stdout) => (error === null ? resolve(stdout.trim()) : reject(error)));
         });
@@ -79,7 +86,11 @@ export class TestRedisServer {
 
     async #spawn(): Promise<void> {
         const args = [
-            "--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--daemonize", "no",
+            ...(this.#options.tls === undefined ? ["--port", String(this.port)] : [
+                "--port", "0", "--tls-port", String(this.port), "--tls-cert-file", this.#options.tls.certFile, "--tls-key-file", this.#options.tls.keyFile,
+                "--tls-ca-cert-file", this.#options.tls.certFile, "--tls-auth-clients", "no"
+            ]),
+            "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--daemonize", "no",
             "--maxmemory-policy", "noeviction", "--logfile", "redis.log",
             "--appendonly", this.#options.appendOnly === true ? "yes" : "no", "--appendfsync", "everysec",
             ...(this.#options.password === undefined ? [] : ["--requirepass", this.#options.password])
@@ -89,7 +100,7 @@ export class TestRedisServer {
         const deadline = Date.now() + 20_000;
         while (Date.now() < deadline) {
             if (child.exitCode !== null) throw new Error(`redis-server exited at startup (see ${join(this.dir, "redis.log")})`);
-            if (await answersPing(this.port, this.#options.password)) return;
+            if (await answersPing(this.port, this.#options.password, this.#options.tls?.certFile)) return;
             await new Promise((resolve) => setTimeout(resolve, 50));
         }
         throw new Error("redis-server did not start within 20 s");
@@ -107,9 +118,9 @@ function freePort(): Promise<number> {
     });
 }
 
-function answersPing(port: number, password: string | undefined): Promise<boolean> {
+function answersPing(port: number, password: string | undefined, caFile: string | undefined): Promise<boolean> {
     return new Promise((resolve) => {
-        const socket = connect({host: "127.0.0.1", port});
+        const socket = caFile === undefined ? connect({host: "127.0.0.1", port}) : tlsConnect({host: "127.0.0.1", port, ca: readFileSync(caFile)});
         let answer = "";
         const done = (ok: boolean) => {
             socket.destroy();
@@ -122,6 +133,6 @@ function answersPing(port: number, password: string | undefined): Promise<boolea
             if (answer.includes("+PONG")) done(true);
             else if (answer.includes("-")) done(false);
         });
-        socket.once("connect", () => socket.write(`${password === undefined ? "" : `AUTH ${password}\r\n`}PING\r\n`));
+        socket.once(caFile === undefined ? "connect" : "secureConnect", () => socket.write(`${password === undefined ? "" : `AUTH ${password}\r\n`}PING\r\n`));
     });
 }

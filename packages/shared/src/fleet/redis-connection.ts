@@ -5,6 +5,11 @@ import {Redis} from "ioredis";
 
 /** Milliseconds to wait for Redis to answer before giving up at startup. */
 const CONNECT_TIMEOUT_MS = 15_000;
+/** Node's codes for a TLS peer certificate that does not verify (rediss:// to a self-signed or private-CA Redis). */
+const TLS_TRUST_ERRORS = new Set([
+    "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT",
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "ERR_TLS_CERT_ALTNAME_INVALID", "CERT_UNTRUSTED"
+]);
 
 /**
  * An ioredis client for the fleet, coordinator and workers alike: `maxRetriesPerRequest: null`
@@ -32,7 +37,14 @@ export async function connectRedis(url: string, options: {
         throw new OrchardError("INVALID_ARGUMENT", `invalid Redis URL ${redactRedisUrl(url)}: ${(error as Error).message}`, {cause: error});
     }
     let lastWarning = 0;
+    let lastError: Error | undefined;
+    // a certificate the client does not trust stays untrusted: say so at once instead of retrying
+    let rejectUntrusted: (error: Error) => void = () => undefined;
+    const untrusted = new Promise<never>((_, reject) => (rejectUntrusted = reject));
+    untrusted.catch(() => undefined);
     client.on("error", (error: Error) => {
+        lastError = error;
+        if (TLS_TRUST_ERRORS.has((error as NodeJS.ErrnoException).code ?? "")) rejectUntrusted(error);
         // ioredis repeats connection errors on every retry: say it once in a while, not 10 times a second
         if (Date.now() - lastWarning > 5000) {
             lastWarning = Date.now();
@@ -43,13 +55,19 @@ export async function connectRedis(url: string, options: {
     try {
         await Promise.race([
             client.ping(),
+            untrusted,
             new Promise((_, reject) => {
-                timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+                timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s` +
+                    (lastError === undefined ? "" : ` (last error: ${lastError.message})`))), CONNECT_TIMEOUT_MS);
             })
         ]);
     } catch (error) {
         client.disconnect();
-        throw new OrchardError("REDIS_UNAVAILABLE", `cannot reach Redis at ${redactRedisUrl(url)}: ${(error as Error).message}`, {cause: error});
+        const code = (error as NodeJS.ErrnoException).code ?? "";
+        const hint = TLS_TRUST_ERRORS.has(code)
+            ? `; the server's TLS certificate is not trusted (${code}): give Node the CA that signed it with NODE_EXTRA_CA_CERTS=/path/to/ca.pem`
+            : "";
+        throw new OrchardError("REDIS_UNAVAILABLE", `cannot reach Redis at ${redactRedisUrl(url)}: ${(error as Error).message}${hint}`, {cause: error});
     } finally {
         clearTimeout(timer);
     }
