@@ -4,13 +4,13 @@
 //   fleet        one `orchard worker` process (the real CLI) + the coordinator in this process
 //   scaling      N simulated workers + the coordinator, all in this process (the workers sleep)
 //   workers      fast simulated workers until SIGTERM (the scale part's fleet)
-//   coordinator  the coordinator alone (the scale part: its RSS is this process's)
+// The packages are imported per mode: each mode loads only what it uses.
 import {spawn} from "node:child_process";
 import {once} from "node:events";
 import {readFile} from "node:fs/promises";
 import {join} from "node:path";
-import {outputPaths, runCoordinator, type RunSummary} from "@orchard/coordinator";
-import {runExtract, startFleetWorker, type FleetWorker} from "@orchard/worker";
+import type {RunSummary} from "@orchard/coordinator";
+import type {FleetWorker} from "@orchard/worker";
 import {repoRoot} from "./bench-support.ts";
 import {MergeTimeline, procStatus} from "./fleet-bench-support.ts";
 
@@ -46,8 +46,8 @@ export interface OverheadResult {
     readonly engineCpuSeconds: number;
     /** Fleet: CPU seconds the coordinator (this process) used while processing. */
     readonly coordinatorCpuSeconds?: number;
-    /** Fleet: how long the worker took over each shard, by its own clock (the rest of processingSeconds is the fleet's). */
-    readonly workerShardSeconds?: readonly number[];
+    /** Fleet: seconds during which the worker had a shard in progress, by its own log (the union of its shards' spans: it holds 2 at once). */
+    readonly workerBusySeconds?: number;
     readonly output: string;
 }
 
@@ -74,21 +74,6 @@ export interface ScalingResult {
     readonly status: RunSummary["status"];
 }
 
-export interface CoordinatorResult {
-    readonly documents: number;
-    readonly status: RunSummary["status"];
-    readonly scanSeconds: number;
-    readonly runSeconds: number;
-    readonly totalSeconds: number;
-    readonly vmHwmBytes: number;
-    /** RSS before the run (the runtime, tsx and the packages loaded). */
-    readonly baselineRssBytes: number;
-    /** V8 heap in use after the run and a full GC. */
-    readonly heapUsedAfterGcBytes: number;
-    /** process.memoryUsage() at the highest RSS sampled (every 100 ms), and when (seconds since runCoordinator was called). */
-    readonly atPeak: {rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number; atSeconds: number};
-}
-
 const [mode, json] = process.argv.slice(2) as [string, string];
 const options = JSON.parse(json ?? "{}") as ChildOptions;
 const required = <T>(value: T | undefined, name: string): T => {
@@ -101,7 +86,6 @@ switch (mode) {
     case "fleet": print(await fleetSide()); break;
     case "scaling": print(await scaling()); break;
     case "workers": print(await workers()); break;
-    case "coordinator": print(await coordinator()); break;
     default: throw new Error(`unknown mode ${mode}`);
 }
 
@@ -110,6 +94,7 @@ function print(result: unknown): void {
 }
 
 async function extractSide(): Promise<OverheadResult> {
+    const {runExtract} = await import("@orchard/worker");
     const engine = required(options.engine, "engine");
     const output = join(required(options.outputDir, "outputDir"), "extract.jsonl");
     const started = performance.now();
@@ -126,6 +111,7 @@ async function extractSide(): Promise<OverheadResult> {
 }
 
 async function fleetSide(): Promise<OverheadResult> {
+    const {outputPaths, runCoordinator} = await import("@orchard/coordinator");
     const engine = required(options.engine, "engine");
     const redisUrl = required(options.redisUrl, "redisUrl");
     const keyPrefix = required(options.keyPrefix, "keyPrefix");
@@ -139,7 +125,7 @@ async function fleetSide(): Promise<OverheadResult> {
     let workerStdout = "";
     worker.stdout.setEncoding("utf8").on("data", (data: string) => (workerStdout += data));
     // the worker's own time on its shards, from its JSON log lines ("shard done", ms)
-    const shardMs: number[] = [];
+    const shardSpans: [number, number][] = [];
     await new Promise<void>((resolve, reject) => {
         let log = "";
         let partial = "";
@@ -151,8 +137,8 @@ async function fleetSide(): Promise<OverheadResult> {
             partial = lines.pop() ?? "";
             for (const line of lines) {
                 if (!line.includes("\"shard done\"")) continue;
-                const ms = (JSON.parse(line) as {ms?: number}).ms;
-                if (ms !== undefined) shardMs.push(ms);
+                const {ms, time} = JSON.parse(line) as {ms?: number; time?: number};
+                if (ms !== undefined && time !== undefined) shardSpans.push([time - ms, time]);
             }
         });
         worker.once("exit", (code) => reject(new Error(`orchard worker exited with ${code} before joining: ${log.slice(-2000)}`)));
@@ -181,12 +167,13 @@ async function fleetSide(): Promise<OverheadResult> {
     return {
         side: "fleet", documents: summary.mergedDocuments, tokens, processingSeconds: (finished - ready) / 1000,
         totalSeconds: (finished - started) / 1000, coordinatorCpuSeconds: (used.user + used.system) / 1e6, engineCpuSeconds,
-        workerShardSeconds: shardMs.map((ms) => ms / 1000), output: outputPaths([input], outputDir)[0] as string
+        workerBusySeconds: unionSeconds(shardSpans), output: outputPaths([input], outputDir)[0] as string
     };
 }
 
 /** N simulated workers (one speed each) and the coordinator in this process; merge times from the output file. */
 async function scaling(): Promise<ScalingResult> {
+    const [{outputPaths, runCoordinator}, {startFleetWorker}] = await Promise.all([import("@orchard/coordinator"), import("@orchard/worker")]);
     const speeds = required(options.speeds, "speeds");
     const redisUrl = required(options.redisUrl, "redisUrl");
     const keyPrefix = required(options.keyPrefix, "keyPrefix");
@@ -233,6 +220,7 @@ async function scaling(): Promise<ScalingResult> {
 
 /** `count` fast simulated workers in this process, until SIGTERM. */
 async function workers(): Promise<{shards: number; documents: number}> {
+    const {startFleetWorker} = await import("@orchard/worker");
     const speeds = required(options.speeds, "speeds");
     const count = required(options.count, "count");
     const fleet: FleetWorker[] = await Promise.all(Array.from({length: count}, (_, i) => startFleetWorker({
@@ -245,43 +233,20 @@ async function workers(): Promise<{shards: number; documents: number}> {
     return {shards: fleet.reduce((sum, w) => sum + w.stats.shards, 0), documents: fleet.reduce((sum, w) => sum + w.stats.documents, 0)};
 }
 
-/** The coordinator of the scale part, alone in this process so that its peak RSS is this process's. */
-async function coordinator(): Promise<CoordinatorResult> {
-    const speeds = required(options.speeds, "speeds");
-    // what the RSS is made of at its peak (V8 heap, buffers), sampled
-    const memory = {rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0, atSeconds: 0};
-    const sample = () => {
-        const usage = process.memoryUsage();
-        if (usage.rss > memory.rss)
-            Object.assign(memory, {rss: usage.rss, heapTotal: usage.heapTotal, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers, atSeconds: (performance.now() - started) / 1000});
-    };
-    const started = performance.now();
-    const sampler = setInterval(sample, 100);
-    sample();
-    const baselineRssBytes = memory.rss;
-    let runStarted = 0;
-    const summary = await runCoordinator({
-        modelPath: options.model, inputPaths: [required(options.input, "input")], outputDir: required(options.outputDir, "outputDir"),
-        redisUrl: required(options.redisUrl, "redisUrl"), keyPrefix: required(options.keyPrefix, "keyPrefix"), localWorkers: 0, overwrite: true,
-        simulatedEngine: {tokensPerSecond: speeds[0] as number}, ...(options.shardSize === undefined ? {} : {shardSize: options.shardSize}),
-        onEvent: (event) => {
-            if (event.type === "started") runStarted = performance.now();
-        }
-    });
-    const finished = performance.now();
-    clearInterval(sampler);
-    const status = await procStatus("self");
-    // what is still live once the garbage is gone (the parent starts this child with --expose-gc)
-    (globalThis as {gc?: () => void}).gc?.();
-    const heapUsedAfterGcBytes = process.memoryUsage().heapUsed;
-    return {
-        documents: summary.mergedDocuments, status: summary.status, scanSeconds: (runStarted - started) / 1000, runSeconds: (finished - runStarted) / 1000,
-        totalSeconds: (finished - started) / 1000, vmHwmBytes: status?.["VmHWM"] ?? 0, baselineRssBytes, atPeak: memory, heapUsedAfterGcBytes
-    };
-}
-
 /** User + system CPU seconds a process has used so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
 async function cpuSecondsOf(pid: number): Promise<number> {
     const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).replace(/^.*\) /s, "").split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Seconds covered by at least one of these [start, end] spans (ms). */
+function unionSeconds(spans: [number, number][]): number {
+    let covered = 0;
+    let reach = -Infinity;
+    for (const [start, end] of [...spans].sort((a, b) => a[0] - b[0])) {
+        if (end <= reach) continue;
+        covered += end - Math.max(start, reach);
+        reach = end;
+    }
+    return covered / 1000;
 }

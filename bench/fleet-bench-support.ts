@@ -4,6 +4,8 @@ import {spawn, type ChildProcess} from "node:child_process";
 import {createWriteStream} from "node:fs";
 import {open, readFile} from "node:fs/promises";
 import {once} from "node:events";
+import {layoutInput} from "@orchard/coordinator";
+import {DEFAULT_SHARD_TAPER} from "@orchard/shared";
 import {repoRoot} from "./bench-support.ts";
 
 const WORDS = ("the film was a quiet surprise with strong performances sharp writing and a score that lingers long after " +
@@ -155,8 +157,11 @@ export function idealShardSchedule(documents: number, shardSize: number, speeds:
     const free = speeds.map(() => 0);
     let mergedAt = 0;
     let markSeconds = 0;
-    for (let first = 0; first < documents; first += shardSize) {
-        const size = Math.min(shardSize, documents - first);
+    // the shards the coordinator cuts (tapered near the end)
+    const {fullShards, tailFirsts} = layoutInput(documents, shardSize, DEFAULT_SHARD_TAPER);
+    const firsts = [...Array.from({length: fullShards}, (_, i) => i * shardSize), ...tailFirsts];
+    for (const [i, first] of firsts.entries()) {
+        const size = (firsts[i + 1] ?? documents) - first;
         let worker = 0;
         for (let w = 1; w < free.length; w++) if ((free[w] as number) < (free[worker] as number)) worker = w;
         const done = (free[worker] as number) + size / (speeds[worker] as number);

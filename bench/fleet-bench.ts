@@ -6,11 +6,13 @@
 //             without skewing each other): throughput vs the sum of the workers' own speeds, and the
 //             time to merge the last 5% of documents vs the ideal (goal >= 0.95)
 //   scale     a generated dataset (1M short documents), fast simulated workers in one process, the
-//             coordinator alone in another: enqueue+merge docs/s (goal >= 5,000), coordinator peak RSS
+//             coordinator (the real `orchard run`) in another: enqueue+merge docs/s (goal >= 5,000), coordinator peak RSS
 //             (goal < 300 MB), Redis used_memory_peak (goal < 1 GB)
 //   npm run bench:fleet -- [--only overhead|scaling|scale] [--rounds 2] [--documents 1000000] [--model-preset bench|tiny]
 //     [--overhead-documents N] [--threads N] [--contexts N] [--context-size N] [--shard-size 32]
 //     [--scaling-workers 1,2,4,8,16] [--scaling-seconds 20] [--document-ms 25] [--scale-workers 16]
+import {spawn} from "node:child_process";
+import {once} from "node:events";
 import {createReadStream, mkdtempSync, readFileSync, rmSync} from "node:fs";
 import {loadavg, tmpdir} from "node:os";
 import {join} from "node:path";
@@ -20,7 +22,7 @@ import {DEFAULT_SHARD_SIZE, readDataset, resolvePromptSettings} from "@orchard/s
 import {DEFAULT_CONTEXT_SIZE, DEFAULT_ENGINE_CONTEXTS, ensureSyntheticModel, SimulatedShardEngine, tokenizeDocumentPrompt, type ModelPresetName} from "@orchard/worker";
 import {Redis} from "ioredis";
 import {machineFacts, median, printTable, repoRoot, runChild} from "./bench-support.ts";
-import type {ChildOptions, CoordinatorResult, EngineSettings, OverheadResult, ScalingResult} from "./fleet-bench-child.ts";
+import type {ChildOptions, EngineSettings, OverheadResult, ScalingResult} from "./fleet-bench-child.ts";
 import {idealShardSchedule, procStatus, startBenchChild, writeDataset} from "./fleet-bench-support.ts";
 
 const {values} = parseArgs({options: {
@@ -143,10 +145,10 @@ async function overheadPart() {
     const coordinatorCpu = median(results.fleet.map((f) => (f.coordinatorCpuSeconds ?? 0) / f.processingSeconds));
     // the same work on both sides? (CPU of the process holding the engine, per document)
     const engineCpu = (side: "extract" | "fleet") => median(results[side].map((r) => r.engineCpuSeconds / r.documents));
-    // the fleet's own time: processing minus the worker's time on its shards (start, hand-overs between shards, merge of the last)
-    const fleetGap = median(results.fleet.map((f) => f.processingSeconds - (f.workerShardSeconds ?? []).reduce((sum, s) => sum + s, 0)));
+    // the fleet's own time: processing with no shard in progress on the worker (start, hand-overs, merge of the last)
+    const fleetGap = median(results.fleet.map((f) => f.processingSeconds - (f.workerBusySeconds ?? 0)));
     process.stdout.write(`fleet / extract per round: ${paired.map((r) => r.toFixed(3)).join(", ")} (median ${ratio.toFixed(3)}); ` +
-        `fleet time outside the worker's shards: ${fleetGap.toFixed(2)} s; the coordinator used ${(100 * coordinatorCpu).toFixed(1)}% of one core meanwhile; ` +
+        `fleet time with no shard in progress on the worker: ${fleetGap.toFixed(2)} s; the coordinator used ${(100 * coordinatorCpu).toFixed(1)}% of one core meanwhile; ` +
         `engine CPU per document: extract ${engineCpu("extract").toFixed(3)} s, fleet worker ${engineCpu("fleet").toFixed(3)} s. ` +
         `outputs byte-identical: ${identical ? "yes" : "NO"}.\n` +
         "docs/s: first document to last line (extract: after model load and validation; fleet: worker joined, coordinator scan included). " +
@@ -215,9 +217,9 @@ async function scalingPart() {
             r.tailSeconds.toFixed(2), r.idealTailSeconds.toFixed(2), ratio(r.tailRatio), r.shardScheduleTailSeconds.toFixed(2), r.tailBeyondShardScheduleSeconds.toFixed(2)]));
     process.stdout.write("ideal: the sum of the workers' own speeds (documents / busy time of their shards); nominal: of the configured speeds (timer latency " +
         "makes the simulation a little slower). docs/s: the first 95% of the documents, run started (input scanned) -> 95% merged; whole run: to the last line. " +
-        "shard sched.: the best possible with whole shards (each free worker takes the next shard at once, in-order merge, no overhead). " +
+        "shard sched.: the best possible with the coordinator's shards (tapered near the end; each free worker takes the next shard at once, in-order merge, no overhead). " +
         "tail: the last 5% of the documents (95% merged -> last line; 0 when one merge step covers both); ideal: 5% at the ideal speed; " +
-        "sched.: the whole-shard schedule's tail, and how much longer the fleet's was.\n\n");
+        "sched.: that schedule's tail, and how much longer the fleet's was.\n\n");
     const worst = rows.reduce((a, b) => (b.ratio < a.ratio ? b : a));
     goals.push({goal: `scaling: throughput / ideal (worst, N=${worst.workers})`, value: worst.ratio, target: ">= 0.95", met: worst.ratio >= 0.95});
     const worstTail = rows.reduce((a, b) => (b.tailRatio < a.tailRatio ? b : a));
@@ -278,16 +280,42 @@ async function scalePart() {
         const fleet = startBenchChild<{shards: number; documents: number}>(child, ["workers", JSON.stringify({...common, count: workerCount})]);
         await fleet.ready;
         const outputDir = join(work, "scale-out");
-        const coordinator = startBenchChild<CoordinatorResult>(child, ["coordinator", JSON.stringify({...common, input, outputDir})], ["--expose-gc"]);
-        let sampledPeak = 0;
-        const sampler = setInterval(() => void procStatus(coordinator.process.pid as number).then((s) => (sampledPeak = Math.max(sampledPeak, s?.["VmRSS"] ?? 0))), 200);
-        let result: CoordinatorResult;
+        // the coordinator is the real `orchard run` (what a user starts, with what it loads), its
+        // memory read from /proc: VmHWM is the kernel's own peak, sampled until the process is gone
+        const coordinator = spawn(process.execPath, [join(repoRoot, "bin", "orchard.js"), "run", "--model", tinyModel, "--input", input,
+            "--output-dir", outputDir, "--redis", redis.url, "--redis-prefix", "bench-scale", "--local-workers", "0", "--shard-size", String(shardSize),
+            "--simulate-tokens-per-second", "1000000000", "--overwrite", "--log-format", "json", "--log-level", "warn"], {cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"]});
+        const launched = performance.now();
+        let stdout = "";
+        let stderr = "";
+        let runStarted = 0;
+        coordinator.stdout.setEncoding("utf8").on("data", (data: string) => {
+            stdout += data;
+            if (runStarted === 0 && /Run \S+ \(new\)/.test(stdout)) runStarted = performance.now();
+        });
+        coordinator.stderr.setEncoding("utf8").on("data", (data: string) => (stderr = (stderr + data).slice(-20_000)));
+        const memory = {vmHwm: 0, sampledPeak: 0, atRunStart: 0, peakAtSeconds: 0};
+        const sampler = setInterval(() => void procStatus(coordinator.pid as number).then((status) => {
+            if (status === undefined) return;
+            memory.vmHwm = Math.max(memory.vmHwm, status["VmHWM"] ?? 0);
+            const rss = status["VmRSS"] ?? 0;
+            // once the scan is over and the run created: the runtime, what `orchard run` loads, the scan's leftovers
+            if (runStarted !== 0 && memory.atRunStart === 0) memory.atRunStart = rss;
+            if (rss > memory.sampledPeak) Object.assign(memory, {sampledPeak: rss, peakAtSeconds: (performance.now() - launched) / 1000});
+        }), 50);
+        let exitCode: number | null;
         try {
-            result = await coordinator.result;
+            [exitCode] = await once(coordinator, "exit") as [number | null];
         } finally {
             clearInterval(sampler);
             fleet.process.kill("SIGTERM");
         }
+        const finished = performance.now();
+        if (exitCode !== 0) throw new Error(`scale: orchard run exited with ${exitCode}: ${stderr.slice(-3000)}`);
+        const result = {
+            status: /Run \S+ (\w+) in/.exec(stdout)?.[1] ?? "unknown", scanSeconds: (runStarted - launched) / 1000, runSeconds: (finished - runStarted) / 1000,
+            totalSeconds: (finished - launched) / 1000, vmHwmBytes: memory.vmHwm
+        };
         const workerStats = await fleet.result;
         const client = new Redis(redis.url, {maxRetriesPerRequest: 1});
         const info = await client.info("memory").finally(() => client.disconnect());
@@ -303,17 +331,15 @@ async function scalePart() {
         process.stdout.write(`scale: ${documents} documents (${mib(bytes)} MiB), shard size ${shardSize}, ${workerCount} simulated workers (~1 ms per document each) in one process, ` +
             "coordinator in its own process, embedded Redis (AOF everysec)\n");
         printTable(["measure", "value"], [
-            ["input scan (validate + hash), s", result.scanSeconds.toFixed(1)],
+            ["start + input scan (validate + hash), s", result.scanSeconds.toFixed(1)],
             ["scan docs/s", (documents / result.scanSeconds).toFixed(0)],
             ["enqueue + merge, s", result.runSeconds.toFixed(1)],
             ["enqueue + merge docs/s", runRate.toFixed(0)],
             ["end-to-end docs/s (scan included)", (documents / result.totalSeconds).toFixed(0)],
-            ["coordinator peak RSS (VmHWM), MiB", mib(result.vmHwmBytes)],
-            ["coordinator RSS sampled peak, MiB", mib(sampledPeak)],
-            ["  of which: RSS before the run (node + tsx + packages), MiB", mib(result.baselineRssBytes)],
-            ["  V8 heap at the peak: total / used, MiB", `${mib(result.atPeak.heapTotal)} / ${mib(result.atPeak.heapUsed)}`],
-            ["  peak reached at, s (scan ended at)", `${result.atPeak.atSeconds.toFixed(1)} (${result.scanSeconds.toFixed(1)})`],
-            ["  V8 heap used after the run and a full GC, MiB", mib(result.heapUsedAfterGcBytes)],
+            ["coordinator (orchard run) peak RSS (VmHWM), MiB", mib(result.vmHwmBytes)],
+            ["coordinator RSS sampled peak (every 50 ms), MiB", mib(memory.sampledPeak)],
+            ["  RSS when the run was created (scan over), MiB", mib(memory.atRunStart)],
+            ["  sampled peak reached at, s (scan ended at)", `${memory.peakAtSeconds.toFixed(1)} (${result.scanSeconds.toFixed(1)})`],
             ["Redis used_memory_peak, MiB", mib(redisPeak)],
             ["redis-server peak RSS (VmHWM), MiB", mib(redisRssPeak)],
             ["output lines", String(lines)]
@@ -325,8 +351,8 @@ async function scalePart() {
         return {
             documents, inputBytes: bytes, workers: workerCount, workerStats, scanSeconds: result.scanSeconds, runSeconds: result.runSeconds,
             totalSeconds: result.totalSeconds, enqueueMergeDocumentsPerSecond: runRate, endToEndDocumentsPerSecond: documents / result.totalSeconds,
-            coordinatorPeakRssBytes: result.vmHwmBytes, coordinatorSampledPeakRssBytes: sampledPeak, coordinatorBaselineRssBytes: result.baselineRssBytes, coordinatorHeapUsedAfterGcBytes: result.heapUsedAfterGcBytes,
-            coordinatorMemoryAtPeak: result.atPeak, redisUsedMemoryPeakBytes: redisPeak, redisPeakRssBytes: redisRssPeak
+            coordinatorPeakRssBytes: result.vmHwmBytes, coordinatorSampledPeakRssBytes: memory.sampledPeak, coordinatorRssAtRunStartBytes: memory.atRunStart,
+            coordinatorSampledPeakAtSeconds: memory.peakAtSeconds, redisUsedMemoryPeakBytes: redisPeak, redisPeakRssBytes: redisRssPeak
         };
     });
 }
