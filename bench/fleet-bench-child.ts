@@ -11,6 +11,7 @@ import {readFile} from "node:fs/promises";
 import {join} from "node:path";
 import type {RunSummary} from "@orchard/coordinator";
 import type {FleetWorker} from "@orchard/worker";
+import {ORCHARD_BIN, ORCHARD_NODE_FLAGS} from "../scripts/orchard-node-flags.ts";
 import {repoRoot} from "./bench-support.ts";
 import {MergeTimeline, procStatus} from "./fleet-bench-support.ts";
 
@@ -119,7 +120,7 @@ async function fleetSide(): Promise<OverheadResult> {
     const outputDir = required(options.outputDir, "outputDir");
     const started = performance.now();
     // the real `orchard worker`, as `orchard run --local-workers 1` starts it: its own process
-    const worker = spawn(process.execPath, [join(repoRoot, "bin", "orchard.js"), "worker", "--model", options.model, "--redis", redisUrl,
+    const worker = spawn(process.execPath, [...ORCHARD_NODE_FLAGS, ORCHARD_BIN, "worker", "--model", options.model, "--redis", redisUrl,
         "--redis-prefix", keyPrefix, "--name", "bench-worker", "--threads", String(engine.threads), "--contexts", String(engine.contexts),
         "--context-size", String(engine.contextSize), "--gpu", "false", "--log-format", "json"], {cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"]});
     let workerStdout = "";

@@ -21,6 +21,7 @@ import {EmbeddedRedis} from "@orchard/coordinator";
 import {DEFAULT_SHARD_SIZE, readDataset, resolvePromptSettings} from "@orchard/shared";
 import {DEFAULT_CONTEXT_SIZE, DEFAULT_ENGINE_CONTEXTS, ensureSyntheticModel, SimulatedShardEngine, tokenizeDocumentPrompt, type ModelPresetName} from "@orchard/worker";
 import {Redis} from "ioredis";
+import {ORCHARD_BIN, ORCHARD_NODE_FLAGS} from "../scripts/orchard-node-flags.ts";
 import {machineFacts, median, printTable, repoRoot, runChild} from "./bench-support.ts";
 import type {ChildOptions, EngineSettings, OverheadResult, ScalingResult} from "./fleet-bench-child.ts";
 import {idealShardSchedule, procStatus, startBenchChild, writeDataset} from "./fleet-bench-support.ts";
@@ -280,9 +281,9 @@ async function scalePart() {
         const fleet = startBenchChild<{shards: number; documents: number}>(child, ["workers", JSON.stringify({...common, count: workerCount})]);
         await fleet.ready;
         const outputDir = join(work, "scale-out");
-        // the coordinator is the real `orchard run` (what a user starts, with what it loads), its
+        // the coordinator is the real `orchard run` (what a user's `npx orchard` starts: its node flags too), its
         // memory read from /proc: VmHWM is the kernel's own peak, sampled until the process is gone
-        const coordinator = spawn(process.execPath, [join(repoRoot, "bin", "orchard.js"), "run", "--model", tinyModel, "--input", input,
+        const coordinator = spawn(process.execPath, [...ORCHARD_NODE_FLAGS, ORCHARD_BIN, "run", "--model", tinyModel, "--input", input,
             "--output-dir", outputDir, "--redis", redis.url, "--redis-prefix", "bench-scale", "--local-workers", "0", "--shard-size", String(shardSize),
             "--simulate-tokens-per-second", "1000000000", "--overwrite", "--log-format", "json", "--log-level", "warn"], {cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"]});
         const launched = performance.now();

@@ -7,12 +7,13 @@ import {spawnSync} from "node:child_process";
 import {availableParallelism} from "node:os";
 import {fileURLToPath} from "node:url";
 import {ensureSyntheticModel} from "@orchard/worker";
+import {ORCHARD_BIN, ORCHARD_NODE_FLAGS} from "./orchard-node-flags.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const model = await ensureSyntheticModel({preset: "tiny", type: "f32", seed: 1, dir: `${root}models`});
 const localWorkers = 2;
 const args = [
-    `${root}bin/orchard.js`, "run",
+    ...ORCHARD_NODE_FLAGS, ORCHARD_BIN, "run",
     "--model", model,
     "--input", `${root}scripts/sample-data/sentiment.jsonl`,
     "--output-dir", `${root}out`,
@@ -23,6 +24,6 @@ const args = [
     "--overwrite",
     ...process.argv.slice(2)
 ];
-process.stderr.write(`demo: orchard ${args.slice(1).join(" ")}\n`);
+process.stderr.write(`demo: orchard ${args.slice(args.indexOf("run")).join(" ")}\n`);
 const result = spawnSync(process.execPath, args, {stdio: "inherit"});
 process.exit(result.status ?? 1);

@@ -3,6 +3,7 @@ import {mkdtemp, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
+import {ORCHARD_NODE_FLAGS} from "../../scripts/orchard-node-flags.ts";
 import {ensureSyntheticModel} from "@orchard/worker";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -16,10 +17,10 @@ export interface CliResult {
     readonly stderr: string;
 }
 
-/** Runs `orchard ...args` as a user would (a child process), with JSON logs for stable parsing. */
+/** Runs `orchard ...args` as a user would (a child process, with the node flags of its shebang), with JSON logs for stable parsing. */
 export function runOrchard(args: readonly string[], options: {env?: NodeJS.ProcessEnv; onSpawn?: (child: ReturnType<typeof spawn>) => void} = {}): Promise<CliResult> {
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [orchardBin, ...args], {
+        const child = spawn(process.execPath, [...ORCHARD_NODE_FLAGS, orchardBin, ...args], {
             cwd: repoRoot,
             env: {...process.env, ...options.env},
             stdio: ["ignore", "pipe", "pipe"]

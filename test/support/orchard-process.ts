@@ -1,4 +1,5 @@
 import {spawn, type ChildProcess} from "node:child_process";
+import {ORCHARD_NODE_FLAGS} from "../../scripts/orchard-node-flags.ts";
 import {orchardBin, repoRoot, type CliResult} from "./orchard-cli.ts";
 
 /**
@@ -13,7 +14,7 @@ export class OrchardProcess {
     readonly #waiters = new Set<() => void>();
 
     private constructor(args: readonly string[], options: {env?: NodeJS.ProcessEnv; cwd?: string}) {
-        this.child = spawn(process.execPath, [orchardBin, ...args], {cwd: options.cwd ?? repoRoot, env: {...process.env, ...options.env}, stdio: ["ignore", "pipe", "pipe"]});
+        this.child = spawn(process.execPath, [...ORCHARD_NODE_FLAGS, orchardBin, ...args], {cwd: options.cwd ?? repoRoot, env: {...process.env, ...options.env}, stdio: ["ignore", "pipe", "pipe"]});
         this.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
             this.stdout += chunk;
             this.#notify();
