@@ -17,7 +17,7 @@ const TOKEN = "e2e-token-0123456789abcdef";
 /** Screenshots for people to look at: out/ is git-ignored. */
 const ARTIFACTS = join(repoRoot, "out", "test-artifacts");
 const DOCUMENTS = 120;
-const POISON = "d-006";
+const POISON = "d-004";
 
 describe("dashboard in headless Chromium", {skip: SKIP}, () => {
     let redis: TestRedisServer;
@@ -46,7 +46,7 @@ describe("dashboard in headless Chromium", {skip: SKIP}, () => {
             processes.push(child);
             return child;
         };
-        // ~65 tokens per review: a shard of 4 takes ~1 s on mac-a, so progress visibly advances; mac-b is 4x faster
+        // ~65 tokens per review: a shard (2 of them) takes ~0.5 s on mac-a, so progress visibly advances; mac-b is 4x faster
         const worker = (name: string, tokensPerSecond: number, env: NodeJS.ProcessEnv = {}) =>
             start(["worker", "--model", model, "--name", name, "--simulate-tokens-per-second", String(tokensPerSecond), "--context-size", "1024"], env);
         const run = start(["run", "--model", model, "--input", input, "--output-dir", join(dir, "out"), "--shard-size", "4", "--shard-attempts", "1",
@@ -68,10 +68,11 @@ describe("dashboard in headless Chromium", {skip: SKIP}, () => {
         assert.equal(new URL(page.url()).search, "", "the token is dropped from the address");
         await page.locator('[data-testid="run-status"]', {hasText: "running"}).waitFor({timeout: 60_000});
 
-        // mac-a fails the shard of the poisoned review (shard 1: documents 5-8) and goes on with the others
+        // mac-a fails the shard of the poisoned review and goes on with the others (120 documents at --shard-size 4
+        // all lie in the taper at the end of an input: 2 a shard, so shard 1 holds documents 3-4)
         const failedRow = page.locator('[data-testid="failed-shard-1"]');
         await failedRow.waitFor({timeout: 90_000});
-        assert.match(await failedRow.innerText(), /ENGINE_FAILED.*d-006/s);
+        assert.match(await failedRow.innerText(), /ENGINE_FAILED.*d-004/s);
         const progress = page.locator('[data-testid="overall-progress"]');
         const mergedBefore = Number(await progress.getAttribute("data-merged"));
         // (polled from here: the page's Content-Security-Policy forbids evaluating strings in it)

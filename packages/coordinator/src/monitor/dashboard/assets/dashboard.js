@@ -182,7 +182,7 @@ function runPage(runId) {
 
 function renderRun(run) {
     const byId = (id) => document.getElementById(id);
-    setHtml(byId("run-sub"), `${esc(run.name ?? "")}${run.name ? " · " : ""}model ${esc(run.model.file)} · queue ${esc(run.queue.name)} · ${run.shardSize} documents per shard · created ${esc(clock(run.createdAt))}` +
+    setHtml(byId("run-sub"), `${esc(run.name ?? "")}${run.name ? " · " : ""}model ${esc(run.model.file)} · queue ${esc(run.queue.name)} · ${run.shardSize} documents per shard (fewer near the end) · created ${esc(clock(run.createdAt))}` +
         (run.finishedAt ? ` · finished ${esc(clock(run.finishedAt))}` : "") + ` · coordinator ${esc(run.coordinator)}`);
     setHtml(byId("badges"), `${statusBadge(run.status)} ${healthBadge(run.health)}`);
     setHtml(byId("run-actions"), run.status === "running" || run.status === "incomplete"
