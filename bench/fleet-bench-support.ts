@@ -38,7 +38,7 @@ export async function writeDataset(path: string, count: number, wordsOf: (index:
 }
 
 /** Fields of /proc/<pid>/status in bytes (VmRSS, VmHWM...), or undefined once the process is gone. */
-export async function procStatus(pid: number | "self"): Promise<Record<string, number> | undefined> {
+export async function procStatus(pid: number): Promise<Record<string, number> | undefined> {
     try {
         const text = await readFile(`/proc/${pid}/status`, "utf8");
         const fields: Record<string, number> = {};
@@ -61,8 +61,8 @@ export interface BenchChild<T> {
     readonly result: Promise<T>;
 }
 
-export function startBenchChild<T>(script: string, args: readonly string[], nodeArgs: readonly string[] = []): BenchChild<T> {
-    const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script, ...args], {cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"]});
+export function startBenchChild<T>(script: string, args: readonly string[]): BenchChild<T> {
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"]});
     let stdout = "";
     let announce: (value: Record<string, unknown>) => void = () => undefined;
     let fail: (error: Error) => void = () => undefined;

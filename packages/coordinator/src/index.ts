@@ -13,7 +13,7 @@ export {retryFailedCommand} from "./cli/commands/retry-failed-command.ts";
 export {cancelCommand} from "./cli/commands/cancel-command.ts";
 export {statusCommand} from "./cli/commands/status-command.ts";
 export {dashboardCommand} from "./cli/commands/dashboard-command.ts";
-export {StatusCollector, DEFAULT_STATUS_RUN_LIMIT, type StatusCollectorOptions} from "./monitor/status-collector.ts";
+export {StatusCollector, type StatusCollectorOptions} from "./monitor/status-collector.ts";
 export {DashboardServer} from "./monitor/dashboard/dashboard-server.ts";
 export {resolveDashboardOptions, type DashboardServerOptions, type ResolvedDashboardOptions} from "./monitor/dashboard/dashboard-options.ts";
 export {renderFleetStatus, renderRunDetail, renderLiveView, renderRunLine} from "./monitor/terminal/status-text.ts";

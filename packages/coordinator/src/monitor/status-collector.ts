@@ -19,9 +19,6 @@ export interface StatusCollectorOptions {
     readonly queues?: QueueRegistry;
 }
 
-/** Runs a fleet-wide status lists when no run is named (defined in shared: `orchard status` reads it without loading this module). */
-export {DEFAULT_STATUS_RUN_LIMIT};
-
 /**
  * Reads the fleet's state from Redis (run records, worker heartbeats, per-run counters and
  * throughput streams, queue counts) into the `orchard status --json` schema. Read-only: it never

@@ -58,7 +58,6 @@ export function layoutInput(documents: number, shardSize: number, taper: ShardTa
  */
 export class ShardPlan {
     public readonly shardSize: number;
-    public readonly taper: ShardTaper | undefined;
     /** Shards in the whole run. */
     public readonly total: number;
     readonly #inputs: readonly PlanInput[];
@@ -71,7 +70,6 @@ export class ShardPlan {
         if (taper !== undefined && !(Number.isInteger(taper.divisor) && taper.divisor > 0 && Number.isInteger(taper.minimum) && taper.minimum > 0))
             throw new RangeError(`shard taper needs a positive integer divisor and minimum, got ${JSON.stringify(taper)}`);
         this.shardSize = shardSize;
-        this.taper = taper;
         this.#inputs = inputs;
         const firstShard: number[] = [];
         const layouts: InputLayout[] = [];

@@ -1,5 +1,5 @@
 import {
-    FleetKeys, modelFingerprint, OrchardError, shardJobSchema, shardQueueName, simulatedEngineFingerprint, type Logger, type ShardJob
+    connectRedis, FleetKeys, modelFingerprint, OrchardError, shardJobSchema, shardQueueName, simulatedEngineFingerprint, type Logger, type ShardJob
 } from "@orchard/shared";
 import {UnrecoverableError, WaitingError, Worker, type Job} from "bullmq";
 import PQueue from "p-queue";
@@ -7,7 +7,6 @@ import type {Redis} from "ioredis";
 import {resolveFleetWorkerOptions, type FleetWorkerOptions, type ResolvedFleetWorkerOptions} from "./fleet-worker-options.ts";
 import {HeartbeatPublisher} from "./heartbeat-publisher.ts";
 import {LlamaShardEngine} from "./llama-shard-engine.ts";
-import {connectRedis} from "@orchard/shared";
 import type {ShardEngine} from "./shard-engine.ts";
 import {processShard} from "./shard-processor.ts";
 import {SimulatedShardEngine} from "./simulated-shard-engine.ts";
