@@ -1,29 +1,19 @@
-// `npm run demo`: synthesizes the tiny test model if it is absent, then runs the bundled labelled
-// sentiment sample through a whole fleet on this machine: `orchard run` starts its embedded Redis
-// (redis-server from PATH, data under .orchard/) and two local `orchard worker` processes, and
-// merges their results into out/sentiment.attributes.jsonl, byte for byte what `orchard extract`
-// writes. Another machine can join while it runs with the URL it prints. No download.
-import {spawnSync} from "node:child_process";
-import {availableParallelism} from "node:os";
+// `npm run demo`: the bundled labelled sentiment sample through a whole fleet on this machine, set-up
+// included (see scripts/demo/run-demo.ts): `orchard run` with its embedded Redis (redis-server from
+// PATH, installed with Homebrew or apt-get if missing, data under .orchard/) and two local workers,
+// merging into out/sentiment.attributes.jsonl: byte for byte what `orchard extract` writes, which is
+// what runs instead where Redis cannot be installed. Extra arguments go to `orchard run`. No download.
 import {fileURLToPath} from "node:url";
-import {ensureSyntheticModel} from "@orchard/worker";
-import {ORCHARD_BIN, ORCHARD_NODE_FLAGS} from "./orchard-node-flags.ts";
+import {runDemo} from "./demo/run-demo.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const model = await ensureSyntheticModel({preset: "tiny", type: "f32", seed: 1, dir: `${root}models`});
-const localWorkers = 2;
-const args = [
-    ...ORCHARD_NODE_FLAGS, ORCHARD_BIN, "run",
-    "--model", model,
-    "--input", `${root}scripts/sample-data/sentiment.jsonl`,
-    "--output-dir", `${root}out`,
-    "--local-workers", String(localWorkers),
-    // the workers share this machine's cores: more llama.cpp threads than cores slows everything down
-    "--threads", String(Math.max(1, Math.floor(availableParallelism() / localWorkers))),
-    "--state-dir", `${root}.orchard`,
-    "--overwrite",
-    ...process.argv.slice(2)
-];
-process.stderr.write(`demo: orchard ${args.slice(args.indexOf("run")).join(" ")}\n`);
-const result = spawnSync(process.execPath, args, {stdio: "inherit"});
-process.exit(result.status ?? 1);
+// the environment is read here, once: the demo logic takes it as options
+process.exitCode = await runDemo({
+    repoRoot: fileURLToPath(new URL("..", import.meta.url)),
+    cwd: process.cwd(),
+    env: process.env,
+    platform: process.platform,
+    isRoot: process.getuid?.() === 0,
+    runArgs: process.argv.slice(2),
+    note: (text) => process.stderr.write(text),
+    print: (text) => process.stdout.write(text)
+});

@@ -1,5 +1,4 @@
-import {relative} from "node:path";
-import {OrchardError} from "@orchard/shared";
+import {OrchardError, pathForDisplay} from "@orchard/shared";
 import type {RunSummary} from "../run/coordinator-events.ts";
 
 /** Missing documents printed in the error message; the rest are counted. */
@@ -11,7 +10,7 @@ const MAX_PRINTED_MISSING = 50;
  * interrupted -> 130 with how to resume; cancelled -> RUN_CANCELLED.
  */
 export function reportRunSummary(summary: RunSummary): void {
-    const outputs = summary.outputs.map((output) => relative(process.cwd(), output) || output).join(", ");
+    const outputs = summary.outputs.map((output) => pathForDisplay(output)).join(", ");
     if (summary.alreadyComplete) {
         process.stdout.write(`Run ${summary.runId} is already complete: ${summary.mergedDocuments} documents in ${outputs} (--overwrite to run it again)\n`);
         return;

@@ -5,7 +5,7 @@ import {
 import type {Redis} from "ioredis";
 import {RunStore} from "../run/run-store.ts";
 import {QueueRegistry, type QueueCounts} from "./queue-registry.ts";
-import {buildRunStatus, workerIsRecent, workerStatusOf, type RunRecords} from "./status/run-status-builder.ts";
+import {buildRunStatus, workerIsRecent, workerStatusOf, type RunRecords, type RunStatusContext} from "./status/run-status-builder.ts";
 import {parseThroughputEntries, type ThroughputSample} from "./status/throughput-series.ts";
 
 export interface StatusCollectorOptions {
@@ -69,9 +69,9 @@ export class StatusCollector {
         return {v: 1, generatedAt: new Date(now).toISOString(), keyPrefix: this.keyPrefix, runs, workers};
     }
 
-    /** One run's status; RUN_NOT_FOUND if unknown. */
-    public async run(runId: string): Promise<RunStatusReport> {
-        const status = await this.#runStatus(runId, await this.nowMs(), await this.heartbeats(), new Map());
+    /** One run's status; RUN_NOT_FOUND if unknown. `context`: what the caller knows beyond Redis (its local workers). */
+    public async run(runId: string, context: RunStatusContext = {}): Promise<RunStatusReport> {
+        const status = await this.#runStatus(runId, await this.nowMs(), await this.heartbeats(), new Map(), context);
         if (status === undefined) throw notFound(runId, this.keyPrefix);
         return status;
     }
@@ -118,7 +118,9 @@ export class StatusCollector {
         if (this.#ownQueues) await this.#queues.close();
     }
 
-    async #runStatus(runId: string, now: number, heartbeats: ReadonlyMap<string, WorkerHeartbeat>, counts: Map<string, Promise<QueueCounts>>): Promise<RunStatusReport | undefined> {
+    async #runStatus(
+        runId: string, now: number, heartbeats: ReadonlyMap<string, WorkerHeartbeat>, counts: Map<string, Promise<QueueCounts>>, context: RunStatusContext = {}
+    ): Promise<RunStatusReport | undefined> {
         const run = await this.#store.loadRun(runId);
         if (run === undefined) return undefined;
         const fleetKeys = this.#store.keys;
@@ -141,7 +143,7 @@ export class StatusCollector {
             spec: run.spec, state: run.state, updatedAt: times[0] ?? undefined, finishedAt: times[1] ?? undefined,
             waitingShards: waiting, coordinatorActive: lock === 1, failures, skipped, retrying, counters: parseCounters(counterFields), samples, queue
         };
-        return buildRunStatus(records, heartbeats, now, this.#lostAfterMs);
+        return buildRunStatus(records, heartbeats, now, this.#lostAfterMs, context);
     }
 }
 

@@ -21,6 +21,8 @@ export type CoordinatorEvent =
         readonly totalDocuments: number;
         readonly mergedDocuments: number;
         readonly localWorkers: number;
+        /** Names of those local workers, as their heartbeats carry them. */
+        readonly localWorkerNames: readonly string[];
     }
     | {
         readonly type: "progress";

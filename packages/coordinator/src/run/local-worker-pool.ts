@@ -37,6 +37,11 @@ export class LocalWorkerPool {
         for (let i = 0; i < options.count; i++) this.#start(i);
     }
 
+    /** The workers' names (`<namePrefix>-1` ...), as their heartbeats carry them. */
+    public get names(): string[] {
+        return Array.from({length: this.#options.count}, (_, index) => this.#name(index));
+    }
+
     /** Process ids of the running workers. */
     public get pids(): number[] {
         return [...this.#children.values()].map((child) => child.pid).filter((pid): pid is number => pid !== undefined);
@@ -59,9 +64,13 @@ export class LocalWorkerPool {
         await this.stop();
     }
 
+    #name(index: number): string {
+        return `${this.#options.namePrefix}-${index + 1}`;
+    }
+
     #start(index: number): void {
         const [executable, ...prefix] = this.#options.command as [string, ...string[]];
-        const name = `${this.#options.namePrefix}-${index + 1}`;
+        const name = this.#name(index);
         const child = spawn(executable, [...prefix, "worker", ...this.#options.args, "--name", name], {
             // their logs go where the coordinator's go; stdout is theirs to ignore
             stdio: ["ignore", "ignore", "inherit"]

@@ -103,7 +103,8 @@ export class RunSession {
             workers = this.#startLocalWorkers();
             this.#emit({
                 type: "started", runId, resumed: this.#init.resumed, redisUrl: this.#fleet.publicUrl, embeddedRedis: this.#fleet.embedded !== undefined,
-                queueName: spec.queueName, totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, localWorkers: workers?.pids.length ?? 0
+                queueName: spec.queueName, totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, localWorkers: workers?.pids.length ?? 0,
+                localWorkerNames: workers?.names ?? []
             });
             await using merger = await OrderedMerger.open(this.#plan, spec.inputs.map((input) => input.output), {shard: this.#cursor, bytes: state.cursorBytes});
             const outcome = await this.#mainLoop(enqueuer, merger, watch, queue);

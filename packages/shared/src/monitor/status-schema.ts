@@ -100,13 +100,14 @@ export const failedShardSchema = z.object({
 });
 export type FailedShard = z.infer<typeof failedShardSchema>;
 
-export const HEALTH_LEVELS = ["ok", "warning", "error"] as const;
+/** starting: the local workers of `orchard run` have not reported yet (only its own view says so; `status` cannot know). */
+export const HEALTH_LEVELS = ["ok", "starting", "warning", "error"] as const;
 
 export const runStatusSchema = z.object({
     runId: z.string(),
     name: z.string().nullable(),
     status: z.enum(RUN_STATUSES),
-    /** At a glance: ok, warning (failures, lost workers, stalled) or error (nobody working on a running run, documents missing). */
+    /** At a glance: ok, starting (local workers loading), warning (failures, lost workers, stalled) or error (nobody working on a running run, documents missing). */
     health: z.enum(HEALTH_LEVELS),
     /** Why health is not ok, one sentence each. */
     problems: z.array(z.string()),

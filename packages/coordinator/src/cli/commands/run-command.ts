@@ -1,4 +1,4 @@
-import {DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, PROMPT_FLAGS, promptOptionsFromArgs, type PromptFlagValues} from "@orchard/shared";
+import {DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, pathForDisplay, PROMPT_FLAGS, promptOptionsFromArgs, type PromptFlagValues} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {FLEET_SESSION_FLAGS, fleetSessionOptionsFromArgs, interruptSignal, type FleetSessionFlagValues} from "../fleet-session-flags.ts";
 import {reportRunSummary} from "../report-run-summary.ts";
@@ -43,15 +43,16 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
     handler: async (args) => {
         // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
         const [{createRunMonitorForCli}, {runCoordinator}] = await Promise.all([import("../run-monitor-for-cli.ts"), import("../../run/run-coordinator.ts")]);
-        const {logger, view} = createRunMonitorForCli(args, {name: "orchard-run", modelHint: args.model});
+        const {logger, view} = createRunMonitorForCli(args, {name: "orchard-run", modelHint: pathForDisplay(args.model)});
         const session = fleetSessionOptionsFromArgs(args, logger, interruptSignal(logger));
         const contextSize = args.contextSize;
         const summary = await runCoordinator({
             ...session,
             // local workers need a context at least as large as the run's prompt limit
             localWorkerArgs: ["--context-size", String(contextSize), ...(session.localWorkerArgs ?? [])],
-            modelPath: args.model,
-            inputPaths: args.input,
+            // messages name the files as pathForDisplay writes them (never ../../ out of the working directory)
+            modelPath: pathForDisplay(args.model),
+            inputPaths: args.input.map((input) => pathForDisplay(input)),
             outputDir: args.outputDir,
             ...promptOptionsFromArgs(args),
             contextSize,

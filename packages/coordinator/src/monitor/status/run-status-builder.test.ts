@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import {describe, it} from "node:test";
 import {runStatusSchema, type RunSpec, type WorkerHeartbeat} from "@orchard/shared";
-import {buildRunStatus, workerStateOf, workerStatusOf, type RunRecords} from "./run-status-builder.ts";
+import {buildRunStatus, pendingLocalWorkers, workerStateOf, workerStatusOf, type RunRecords} from "./run-status-builder.ts";
 
 const NOW = Date.parse("2025-06-01T06:00:00Z");
 
@@ -83,6 +83,42 @@ describe("buildRunStatus", () => {
             state: {status: "completed", cursorShard: 5, cursorBytes: 0, mergedDocuments: 16}, coordinatorActive: false, failures: new Map(), skipped: [], retrying: []
         }), new Map(), NOW);
         assert.deepEqual([done.health, done.percent, done.eta.seconds, done.problems], ["ok", 100, null, []]);
+    });
+});
+
+describe("a run's own local workers", () => {
+    const quiet = {failures: new Map(), skipped: [], retrying: []};
+    const local = ["night-1-local-1", "night-1-local-2"];
+
+    it("while they load the model (no heartbeat yet), the run is starting, not failing for want of a worker", () => {
+        const status = runStatusSchema.parse(buildRunStatus(records(quiet), new Map(), NOW, undefined, {startingLocalWorkers: local}));
+        assert.deepEqual([status.health, status.problems], ["starting", ["starting 2 local workers (loading the model)"]]);
+        // one reported: the other is still awaited
+        const one = buildRunStatus(records(quiet), new Map([["night-1-local-1", heartbeat("night-1-local-1", 1000, {state: "idle"})]]), NOW, undefined, {startingLocalWorkers: local});
+        assert.deepEqual([one.health, one.problems], ["starting", ["starting 1 local worker (loading the model)"]]);
+    });
+
+    it("once they report, health is judged as usual; a stale heartbeat of the same name does not count as reporting", () => {
+        const reported = new Map(local.map((name) => [name, heartbeat(name, 1000)]));
+        const ok = buildRunStatus(records(quiet), reported, NOW, undefined, {startingLocalWorkers: local});
+        assert.deepEqual([ok.health, ok.problems], ["ok", []]);
+        const stale = new Map(local.map((name) => [name, heartbeat(name, 60_000, {state: "stopped"})]));
+        assert.equal(buildRunStatus(records(quiet), stale, NOW, undefined, {startingLocalWorkers: local}).health, "starting");
+        // without local workers to wait for, nobody on the queue is the error it always was
+        const none = buildRunStatus(records(quiet), new Map(), NOW);
+        assert.equal(none.health, "error");
+        assert.match(none.problems.join("\n"), /no worker is serving queue shards-ffff/);
+    });
+
+    it("a worse problem still shows: no coordinator is an error, a failed shard a warning", () => {
+        const orphan = buildRunStatus(records({...quiet, coordinatorActive: false}), new Map(), NOW, undefined, {startingLocalWorkers: local});
+        assert.equal(orphan.health, "error");
+        const failed = buildRunStatus(records({...quiet, failures: records().failures}), new Map(), NOW, undefined, {startingLocalWorkers: local});
+        assert.deepEqual([failed.health, failed.problems.length], ["warning", 2]);
+    });
+
+    it("pendingLocalWorkers: the names without a live heartbeat on the run", () => {
+        assert.deepEqual(pendingLocalWorkers(local, [{name: "night-1-local-2", state: "busy"}, {name: "night-1-local-1", state: "lost"}, {name: "mac-a", state: "idle"}]), ["night-1-local-1"]);
     });
 });
 

@@ -26,6 +26,25 @@ export interface RunRecords {
     readonly queue: QueueCounts;
 }
 
+/** What the caller knows beyond Redis: the coordinator showing the status started these local workers. */
+export interface RunStatusContext {
+    /**
+     * Names of the local workers the coordinator started and still waits for: until each has
+     * reported (a heartbeat on the run's queue: they send it once the model is loaded), the run is
+     * "starting", not failing for want of a worker. Default none.
+     */
+    readonly startingLocalWorkers?: readonly string[];
+}
+
+/** Health levels from best to worst: a problem only ever makes the health worse. */
+const HEALTH_RANK: readonly RunStatusReport["health"][] = ["ok", "starting", "warning", "error"];
+
+/** The local workers among `names` that have not reported on the run yet (no live heartbeat on its queue). */
+export function pendingLocalWorkers(names: readonly string[], workers: readonly Pick<RunWorker, "name" | "state">[]): string[] {
+    const reported = new Set(workers.filter((worker) => worker.state === "busy" || worker.state === "idle" || worker.state === "stopping").map((worker) => worker.name));
+    return names.filter((name) => !reported.has(name));
+}
+
 /** A run stalls (a warning) when no shard completed for this long while documents remain. */
 const STALL_AFTER_MS = 5 * 60_000;
 /** Skipped documents listed by name in a status. */
@@ -76,7 +95,9 @@ export function workerIsRecent(heartbeat: WorkerHeartbeat, nowMs: number, lostAf
  * A run's status from its records: progress per input and overall, throughput over the last
  * minute, ETA, the workers that serve or served it, failures, and a one-word health with reasons.
  */
-export function buildRunStatus(records: RunRecords, heartbeats: ReadonlyMap<string, WorkerHeartbeat>, nowMs: number, lostAfterMs?: number): RunStatusReport {
+export function buildRunStatus(
+    records: RunRecords, heartbeats: ReadonlyMap<string, WorkerHeartbeat>, nowMs: number, lostAfterMs?: number, context: RunStatusContext = {}
+): RunStatusReport {
     const {spec, state} = records;
     const plan = new ShardPlan(spec.inputs.map((input) => ({documents: input.documents})), spec.shardSize, spec.shardTaper);
     const retrying = new Set(records.retrying);
@@ -130,13 +151,16 @@ export function buildRunStatus(records: RunRecords, heartbeats: ReadonlyMap<stri
 
     const problems: string[] = [];
     let health: RunStatusReport["health"] = "ok";
-    const raise = (level: "warning" | "error", problem: string) => {
+    const raise = (level: Exclude<RunStatusReport["health"], "ok">, problem: string) => {
         problems.push(problem);
-        if (level === "error" || health === "ok") health = level;
+        if (HEALTH_RANK.indexOf(level) > HEALTH_RANK.indexOf(health)) health = level;
     };
     if (running) {
         if (!records.coordinatorActive) raise("error", `no coordinator is merging this run: resume it with \`orchard resume ${spec.runId}\``);
-        if (activeWorkers === 0 && remaining > 0) raise("error", `no worker is serving queue ${spec.queueName}: start \`orchard worker --model ${basename(spec.model.path)}\``);
+        // the coordinator's own workers are still loading the model: nobody serving the queue yet is expected, not an error
+        const starting = pendingLocalWorkers(context.startingLocalWorkers ?? [], workers).length;
+        if (starting > 0 && remaining > 0) raise("starting", `starting ${starting} local worker${starting === 1 ? "" : "s"} (loading the model)`);
+        else if (activeWorkers === 0 && remaining > 0) raise("error", `no worker is serving queue ${spec.queueName}: start \`orchard worker --model ${basename(spec.model.path)}\``);
         const lastCompletion = Math.max(...records.samples.map((sample) => sample.endMs));
         const createdMs = Date.parse(spec.createdAt);
         if (remaining > 0 && activeWorkers > 0 && nowMs - (Number.isFinite(lastCompletion) ? lastCompletion : createdMs) > STALL_AFTER_MS)

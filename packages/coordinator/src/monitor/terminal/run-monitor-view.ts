@@ -6,6 +6,7 @@ import type {CoordinatorEvent} from "../../run/coordinator-events.ts";
 import type {DashboardServer} from "../dashboard/dashboard-server.ts";
 import {settleWithin} from "../settle-within.ts";
 import {StatusCollector} from "../status-collector.ts";
+import {pendingLocalWorkers} from "../status/run-status-builder.ts";
 import type {LiveTerminal} from "./live-terminal.ts";
 import {renderLiveView, renderRunLine} from "./status-text.ts";
 import {colorFor} from "./text-format.ts";
@@ -20,6 +21,11 @@ export interface RunMonitorViewOptions {
     readonly lineIntervalMs?: number;
     /** Also serve the dashboard while the run goes on. */
     readonly dashboard?: {readonly host?: string; readonly port?: number; readonly token?: string};
+    /**
+     * How long local workers may take to report (load the model) before the run is judged without
+     * them, in ms. Default 10 minutes: a 26 GB Mixtral read from a slow disk, with room to spare.
+     */
+    readonly localWorkerStartGraceMs?: number;
 }
 
 export interface RunMonitorView {
@@ -43,11 +49,13 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
     let redis: Redis | undefined;
     let collector: StatusCollector | undefined;
     let dashboard: DashboardServer | undefined;
-    let starting: Promise<void> | undefined;
+    let connecting: Promise<void> | undefined;
     let refreshing: Promise<void> | undefined;
     let broken = false;
     let stopped = false;
     let lastLine = 0;
+    // the local workers this run started and still waits for (see RunStatusContext), until they all reported or the grace ran out
+    let starting: {names: readonly string[]; untilMs: number} | undefined;
 
     const show = (status: RunStatusReport) => {
         if (terminal.interactive) terminal.draw(renderLiveView(status, {color: colorFor(terminal.stream), width: terminal.stream.columns ?? 100}));
@@ -67,7 +75,10 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
         const id = runId;
         refreshing = (async () => {
             try {
-                const status = await current.run(id);
+                if (starting !== undefined && Date.now() > starting.untilMs) starting = undefined;
+                const status = await current.run(id, starting === undefined ? {} : {startingLocalWorkers: starting.names});
+                // once every local worker has reported, health is judged as for any run, even if one of them goes later
+                if (starting !== undefined && pendingLocalWorkers(starting.names, status.workers).length === 0) starting = undefined;
                 lastLine = Date.now();
                 show(status);
             } catch (error) {
@@ -111,7 +122,9 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
                 terminal.clear();
                 inner.onEvent(event);
                 runId = event.runId;
-                starting = start(event);
+                if (event.localWorkerNames.length > 0)
+                    starting = {names: event.localWorkerNames, untilMs: Date.now() + (options.localWorkerStartGraceMs ?? 10 * 60_000)};
+                connecting = start(event);
                 return;
             }
             if (event.type === "patching") {
@@ -124,7 +137,7 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
         },
         stop: async () => {
             // the run is over and an embedded Redis may be gone with it: wait on Redis briefly, never forever
-            await settleWithin(starting, 5000);
+            await settleWithin(connecting, 5000);
             stopped = true;
             if (!broken && terminal.interactive && redis?.status === "ready") await settleWithin(refreshing ?? refresh(true), 2000);
             else await settleWithin(refreshing, 1000);

@@ -45,6 +45,16 @@ describe("terminal views", () => {
         assert.match(renderRunLine(run), /\| 1 workers active \| 1 failed shards \| warning: 1 shard failed/);
     });
 
+    it("a run whose local workers are loading says it is starting them, not that it fails", () => {
+        const starting: RunStatusReport = {...run, health: "starting", problems: ["starting 2 local workers (loading the model)"], activeWorkers: 0, workers: [], failedShards: [], shards: {...run.shards, failed: 0}};
+        const live = renderLiveView(starting, {width: 100}).join("\n");
+        assert.match(live, /night-1 {2}running {2}● starting\n/);
+        assert.match(live, /… starting 2 local workers \(loading the model\)/);
+        assert.doesNotMatch(live, /failing|error/);
+        assert.match(renderRunLine(starting), /\| 0 workers active \| 0 failed shards \| starting 2 local workers \(loading the model\)$/);
+        assert.match(renderRunDetail(starting), /Run night-1 {2}running {2}● starting/);
+    });
+
     it("bars and durations", () => {
         assert.equal(progressBar(5, 1, 10, 10), "█████▒░░░░");
         assert.equal(progressBar(0, 0, 0, 4, true), "####");

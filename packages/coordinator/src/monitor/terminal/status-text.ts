@@ -44,7 +44,7 @@ export function renderRunDetail(run: RunStatusReport, options: TextOptions = {})
     lines.push(`${p.bold(`Run ${run.runId}`)}  ${statusWord(run, p)}  ${healthWord(run, p)}  ${p.dim(`coordinator ${run.coordinator}`)}`);
     lines.push(p.dim(`model ${run.model.file} (${run.model.fingerprint.slice(0, 12)}), queue ${run.model.queue}, ${run.shardSize} documents per shard (fewer near the end), ` +
         `created ${formatClock(run.createdAt)}${run.finishedAt === null ? "" : `, finished ${formatClock(run.finishedAt)}`}`));
-    for (const problem of run.problems) lines.push(`  ${run.health === "error" ? p.red("!") : p.yellow("!")} ${problem}`);
+    for (const problem of run.problems) lines.push(`  ${problemMark(run, p)} ${problem}`);
     lines.push("");
     lines.push(...renderProgress(run, p, width));
     lines.push("");
@@ -101,7 +101,7 @@ export function renderLiveView(run: RunStatusReport, options: TextOptions & {max
             worker.currentShards.length === 0 ? "" : `shard ${worker.currentShards.map((shard) => `#${shard}`).join(",")}`, p.dim(heartbeatText(worker.heartbeatAgeSeconds))
         ]), {right: [3, 4]}).map((line) => `  ${truncate(line, width + 40)}`));
     if (run.workers.length > shown.length) lines.push(p.dim(`  ... and ${run.workers.length - shown.length} more workers`));
-    for (const problem of run.problems) lines.push(`  ${run.health === "error" ? p.red("!") : p.yellow("!")} ${truncate(problem, width - 4)}`);
+    for (const problem of run.problems) lines.push(`  ${problemMark(run, p)} ${truncate(problem, width - 4)}`);
     return lines;
 }
 
@@ -110,8 +110,9 @@ export function renderRunLine(run: RunStatusReport): string {
     return `${run.runId}: ${formatCount(run.documents.merged)}/${formatCount(run.documents.total)} documents (${run.percent.toFixed(1)}%)` +
         (run.documents.missing > 0 ? `, ${formatCount(run.documents.missing)} missing` : "") +
         ` | ${formatTokensRate(run.throughput.tokensPerSecond)} tok/s, ${formatDocsRate(run.throughput.documentsPerSecond)} docs/s` +
-        ` | ETA ${etaText(run)} | ${run.activeWorkers} workers active | ${run.shards.failed} failed shards | ${run.health}` +
-        (run.problems.length > 0 ? `: ${run.problems.join("; ")}` : "");
+        ` | ETA ${etaText(run)} | ${run.activeWorkers} workers active | ${run.shards.failed} failed shards | ` +
+        // "starting" is said by its sentence ("starting 2 local workers ...")
+        (run.health === "starting" ? run.problems.join("; ") : `${run.health}${run.problems.length > 0 ? `: ${run.problems.join("; ")}` : ""}`);
 }
 
 function renderProgress(run: RunStatusReport, p: Paint, width: number): string[] {
@@ -166,7 +167,21 @@ function statusWord(run: RunStatusReport, p: Paint): string {
 }
 
 function healthWord(run: RunStatusReport, p: Paint): string {
-    return run.health === "ok" ? p.green("● healthy") : run.health === "warning" ? p.yellow("● warning") : p.red("● failing");
+    switch (run.health) {
+        case "ok":
+            return p.green("● healthy");
+        case "starting":
+            return p.cyan("● starting");
+        case "warning":
+            return p.yellow("● warning");
+        case "error":
+            return p.red("● failing");
+    }
+}
+
+/** The mark before each of a run's problems: the health it brought. */
+function problemMark(run: RunStatusReport, p: Paint): string {
+    return run.health === "error" ? p.red("!") : run.health === "starting" ? p.cyan("…") : p.yellow("!");
 }
 
 function stateWord(state: WorkerState | RunWorker["state"], p: Paint): string {

@@ -1,4 +1,4 @@
-import {createLogger, prettyLogsFor, PROMPT_FLAGS, promptOptionsFromArgs, type GlobalCliOptions} from "@orchard/shared";
+import {createLogger, pathForDisplay, prettyLogsFor, PROMPT_FLAGS, promptOptionsFromArgs, type GlobalCliOptions} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, DEFAULT_ENGINE_CONTEXTS, type EngineGpu, type EngineRoute} from "../../engine/extraction-engine-options.ts";
 
@@ -73,9 +73,10 @@ export const extractCommand: CommandModule<GlobalCliOptions, ExtractArgs> = {
         const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-extract"});
         const view = createExtractProgressView({enabled: args.progress});
         const summary = await runExtract({
-            modelPath: args.model,
-            inputPath: args.input,
-            outputPath: args.output,
+            // messages name the files as pathForDisplay writes them (never ../../ out of the working directory)
+            modelPath: pathForDisplay(args.model),
+            inputPath: pathForDisplay(args.input),
+            outputPath: pathForDisplay(args.output),
             ...promptOptionsFromArgs(args),
             overwrite: args.overwrite,
             engine: engineOptionsFromArgs(args),
@@ -86,7 +87,7 @@ export const extractCommand: CommandModule<GlobalCliOptions, ExtractArgs> = {
         process.stdout.write(
             `Documents: ${summary.documents} extracted` +
             (summary.resumedDocuments > 0 ? ` (+${summary.resumedDocuments} already done, ${summary.totalDocuments} in all)` : "") +
-            ` -> ${args.output}\n` +
+            ` -> ${pathForDisplay(args.output)}\n` +
             `Tokens: ${summary.tokens}  Seconds: ${summary.seconds.toFixed(2)}  ` +
             `Tokens/s: ${summary.tokensPerSecond.toFixed(1)}  Documents/s: ${summary.documentsPerSecond.toFixed(2)}\n`);
     }
