@@ -128,6 +128,8 @@ describe("a run's record in Redis is not trusted with file paths; outputs are ne
                     assert.equal(await readFile(join(outputDir, `${name}.attributes.jsonl`), "utf8").catch(() => ""), text, `${label}: the run's own output is unchanged`);
                 assert.deepEqual(await client.hkeys(keys.failed(failedRun)), ["1"], `${label}: the failed shard is still failed, not queued for a retry`);
             }
+            await client.hset(keys.run(pausedRun), "spec", JSON.stringify({...JSON.parse(originals.get(pausedRun) as string) as RunSpec, inputs: [{output: 1}]}));
+            assertRefused(await runOrchard(["resume", pausedRun, ...connection]), /spec in Redis does not match its schema.*RUN_RECORD_MISMATCH/, "resume, a spec that does not parse");
             for (const [runId, original] of originals) await client.hset(keys.run(runId), "spec", original);
 
             // another state dir (another machine): no record, so only an explicit take-over, with the right folder
