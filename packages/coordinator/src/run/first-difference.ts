@@ -1,5 +1,5 @@
 /** Path of the first value that differs between two JSON values (`inputs[0].output`), or undefined when equal. Absent and undefined are the same. */
-export function firstDifference(expected: unknown, actual: unknown, path: string): string | undefined {
+export function firstDifference(expected: unknown, actual: unknown, path = ""): string | undefined {
     if (Array.isArray(expected) || Array.isArray(actual)) {
         if (!Array.isArray(expected) || !Array.isArray(actual) || expected.length !== actual.length) return path || "(root)";
         for (const [i, item] of expected.entries()) {

@@ -79,10 +79,10 @@ export class LocalRunRecords {
         if (outputDir !== undefined) {
             const wanted = resolve(outputDir);
             if (spec.outputDir !== wanted)
-                throw mismatch(spec, "outputDir", `names ${spec.outputDir}, not --output-dir ${wanted}`);
+                throw mismatch(spec, "outputDir", `names ${JSON.stringify(spec.outputDir)}, not --output-dir ${JSON.stringify(wanted)}`);
             const derived = outputPaths(spec.inputs.map((input) => input.path), wanted);
             for (const [i, input] of spec.inputs.entries())
-                if (input.output !== derived[i]) throw mismatch(spec, `inputs[${i}].output`, `names ${input.output}, not ${derived[i]}`);
+                if (input.output !== derived[i]) throw mismatch(spec, `inputs[${i}].output`, `names ${JSON.stringify(input.output)}, not ${JSON.stringify(derived[i])}`);
             return spec;
         }
         const record = await this.load(spec.runId);
@@ -90,13 +90,14 @@ export class LocalRunRecords {
             throw new OrchardError("RUN_RECORD_MISMATCH",
                 `run ${spec.runId} has no record on this machine (${this.path(spec.runId)}): it was started elsewhere, with another --state-dir, or by an older Orchard; ` +
                 "to coordinate it here, pass --output-dir DIR (the folder of its outputs): the outputs are derived from it and checked against the run", {details: {field: "record"}});
-        const field = firstDifference(record.spec, spec, "");
+        const field = firstDifference(record.spec, spec);
         if (field !== undefined)
             throw mismatch(spec, field, `differs from this machine's record ${this.path(spec.runId)}`);
         return spec;
     }
 }
 
+/** Paths in these messages come from Redis: quoted as JSON, so no control character reaches the terminal. */
 function mismatch(spec: RunSpec, field: string, what: string): OrchardError {
     return new OrchardError("RUN_RECORD_MISMATCH",
         `run ${spec.runId}'s record in Redis is refused: its ${field} ${what}; no file was touched`, {details: {field}});

@@ -58,7 +58,7 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
                 model: {...existing.spec.model, fingerprint: model.fingerprint},
                 shardAttempts: existing.spec.shardAttempts, retryDelayMs: existing.spec.retryDelayMs, maxPendingShards: existing.spec.maxPendingShards
             };
-            const field = firstDifference(expected, existing.spec, "");
+            const field = firstDifference(expected, existing.spec);
             if (field !== undefined)
                 throw new OrchardError("RUN_RECORD_MISMATCH",
                     `run ${existing.spec.runId}'s record in Redis is refused: its ${field} differs from this command's; no file was touched (--overwrite starts a new run)`, {details: {field}});

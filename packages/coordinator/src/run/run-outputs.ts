@@ -25,6 +25,7 @@ export function outputPaths(inputPaths: readonly string[], outputDir: string): s
  * are not absolute. `field` names what differs, for the message.
  */
 export function assertDerivedOutputs(spec: RunSpec): void {
+    // paths from Redis are quoted as JSON in messages: no control character reaches the terminal
     const refuse = (field: string, what: string) => new OrchardError("RUN_RECORD_MISMATCH",
         `run ${spec.runId}'s record in Redis is refused: its ${field} ${what}; no file was touched`, {details: {field}});
     if (resolve(spec.outputDir) !== spec.outputDir) throw refuse("outputDir", "is not an absolute path");
@@ -33,11 +34,11 @@ export function assertDerivedOutputs(spec: RunSpec): void {
     let derived: string[];
     try {
         derived = outputPaths(spec.inputs.map((input) => input.path), spec.outputDir);
-    } catch (error) {
-        throw refuse("inputs", `give no valid outputs: ${(error as Error).message}`);
+    } catch {
+        throw refuse("inputs", "give no valid outputs (two share a name, or one would be its own output)");
     }
     for (const [i, input] of spec.inputs.entries())
-        if (input.output !== derived[i]) throw refuse(`inputs[${i}].output`, `is ${input.output}, not ${derived[i]} (its output folder plus its input's name)`);
+        if (input.output !== derived[i]) throw refuse(`inputs[${i}].output`, `is ${JSON.stringify(input.output)}, not ${JSON.stringify(derived[i])} (its output folder plus its input's name)`);
 }
 
 /**
