@@ -153,7 +153,7 @@ async function fleetSide(): Promise<OverheadResult> {
     let engineCpuSeconds: number;
     try {
         summary = await runCoordinator({
-            modelPath: options.model, inputPaths: [input], outputDir, redisUrl, keyPrefix, localWorkers: 0, overwrite: true,
+            modelPath: options.model, inputPaths: [input], outputDir, stateDir: join(outputDir, ".orchard"), redisUrl, keyPrefix, localWorkers: 0, overwrite: true,
             contextSize: engine.contextSize, ...(options.shardSize === undefined ? {} : {shardSize: options.shardSize})
         });
         finished = performance.now();
@@ -200,7 +200,7 @@ async function scaling(): Promise<ScalingResult> {
     let summary: RunSummary;
     try {
         summary = await runCoordinator({
-            modelPath: options.model, inputPaths: [input], outputDir, redisUrl, keyPrefix, localWorkers: 0, overwrite: true,
+            modelPath: options.model, inputPaths: [input], outputDir, stateDir: join(outputDir, ".orchard"), redisUrl, keyPrefix, localWorkers: 0, overwrite: true,
             simulatedEngine: {tokensPerSecond: speeds[0] as number}, ...(options.shardSize === undefined ? {} : {shardSize: options.shardSize}),
             onEvent: (event) => {
                 if (event.type === "started") startedSeconds = (performance.now() - origin) / 1000;

@@ -284,7 +284,7 @@ async function scalePart() {
         // the coordinator is the real `orchard run` (what a user's `npx orchard` starts: its node flags too), its
         // memory read from /proc: VmHWM is the kernel's own peak, sampled until the process is gone
         const coordinator = spawn(process.execPath, [...ORCHARD_NODE_FLAGS, ORCHARD_BIN, "run", "--model", tinyModel, "--input", input,
-            "--output-dir", outputDir, "--redis", redis.url, "--redis-prefix", "bench-scale", "--local-workers", "0", "--shard-size", String(shardSize),
+            "--output-dir", outputDir, "--state-dir", join(outputDir, ".orchard"), "--redis", redis.url, "--redis-prefix", "bench-scale", "--local-workers", "0", "--shard-size", String(shardSize),
             "--simulate-tokens-per-second", "1000000000", "--overwrite", "--log-format", "json", "--log-level", "warn"], {cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"]});
         const launched = performance.now();
         let stdout = "";

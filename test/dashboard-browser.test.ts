@@ -49,8 +49,8 @@ describe("dashboard in headless Chromium", {skip: SKIP}, () => {
         // ~65 tokens per review: a shard (2 of them) takes ~0.5 s on mac-a, so progress visibly advances; mac-b is 4x faster
         const worker = (name: string, tokensPerSecond: number, env: NodeJS.ProcessEnv = {}) =>
             start(["worker", "--model", model, "--name", name, "--simulate-tokens-per-second", String(tokensPerSecond), "--context-size", "1024"], env);
-        const run = start(["run", "--model", model, "--input", input, "--output-dir", join(dir, "out"), "--shard-size", "4", "--shard-attempts", "1",
-            "--context-size", "1024", "--simulate-tokens-per-second", "250"]);
+        const run = start(["run", "--model", model, "--input", input, "--output-dir", join(dir, "out"), "--state-dir", join(dir, ".orchard"), "--shard-size", "4",
+            "--shard-attempts", "1", "--context-size", "1024", "--simulate-tokens-per-second", "250"]);
         const macA = worker("mac-a", 250, {ORCHARD_TEST_POISON_IDS: POISON});
         const dashboard = start(["dashboard", "--port", "0", "--token", TOKEN, "--refresh-ms", "500"]);
         browser = await chromium.launch({

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import {access, readFile, writeFile} from "node:fs/promises";
+import {access, link, readFile, rm, symlink, writeFile} from "node:fs/promises";
 import {join} from "node:path";
 import {before, describe, it} from "node:test";
 import {ATTRIBUTE_COUNT} from "@orchard/shared";
@@ -116,6 +116,26 @@ describe("orchard extract", () => {
         const overwritten = await extract(sampleInput, output, "--overwrite");
         assert.equal(overwritten.code, 0, overwritten.stderr);
         assert.equal(await readFile(output, "utf8"), reference);
+    });
+
+    it("refuses an output that is a symbolic or hard link to the input, with or without --overwrite, and leaves the input intact", async () => {
+        const linkDir = await tempDir("orchard-extract-links-");
+        try {
+            // no final newline: resuming would take the whole input for a torn last output line and cut it
+            const input = join(linkDir, "input.jsonl");
+            const original = JSON.stringify({id: "a", label: 1, document: "only one"});
+            await writeFile(input, original);
+            await symlink(input, join(linkDir, "soft.jsonl"));
+            await link(input, join(linkDir, "hard.jsonl"));
+            for (const output of ["soft.jsonl", "hard.jsonl"])
+                for (const extra of [["--overwrite"], []]) {
+                    const result = await extract(input, join(linkDir, output), ...extra);
+                    assertUserError(result, new RegExp(`--output .*${output} is the input file .*input\\.jsonl.*\\[INVALID_ARGUMENT\\]`));
+                    assert.equal(await readFile(input, "utf8"), original, `${output} ${extra.join(" ")}: the input must be untouched`);
+                }
+        } finally {
+            await rm(linkDir, {recursive: true, force: true});
+        }
     });
 
     it("refuses to resume when the settings changed (a different prompt)", async () => {

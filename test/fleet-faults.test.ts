@@ -27,8 +27,13 @@ function startWorker(prefix: string, name: string, env: NodeJS.ProcessEnv = {}, 
 }
 
 function startRun(prefix: string, outputDir: string, ...extra: string[]) {
-    return OrchardProcess.start(["run", "--model", model, "--input", sampleInput, "--output-dir", outputDir, "--redis", redis.url, "--redis-prefix", prefix,
+    return OrchardProcess.start(["run", "--model", model, "--input", sampleInput, "--output-dir", outputDir, "--redis", redis.url, "--redis-prefix", prefix, "--state-dir", stateDirOf(outputDir),
         "--shard-size", "4", ...ENGINE_FLAGS, ...extra]);
+}
+
+/** The run's records go beside its outputs, in the test's own folder, not in the repository's .orchard. */
+function stateDirOf(outputDir: string): string {
+    return join(outputDir, ".orchard");
 }
 
 async function outputOf(outputDir: string): Promise<string> {
@@ -177,7 +182,7 @@ describe("fleet fault tolerance: every fault ends with the identical merged file
 
         const healthy = startWorker(prefix, "healthy", {ORCHARD_TEST_DOCUMENT_DELAY_MS: "0"});
         try {
-            const retried = await runOrchard(["retry-failed", runId, "--redis", redis.url, "--redis-prefix", prefix, "--log-format", "json"]);
+            const retried = await runOrchard(["retry-failed", runId, "--redis", redis.url, "--redis-prefix", prefix, "--state-dir", stateDirOf(outputDir), "--log-format", "json"]);
             assert.equal(retried.code, 0, retried.stderr);
             assert.match(retried.stdout, /Documents: 40 merged of 40/);
         } finally {
@@ -207,7 +212,7 @@ describe("fleet fault tolerance: every fault ends with the identical merged file
 
         const worker = startWorker(prefix, "w", {ORCHARD_TEST_DOCUMENT_DELAY_MS: "0"});
         try {
-            const resumed = await runOrchard(["resume", newId as string, "--redis", redis.url, "--redis-prefix", prefix, "--log-format", "json"]);
+            const resumed = await runOrchard(["resume", newId as string, "--redis", redis.url, "--redis-prefix", prefix, "--state-dir", stateDirOf(outputDir), "--log-format", "json"]);
             assert.equal(resumed.code, 0, resumed.stderr);
             assert.match(resumed.stdout, new RegExp(`Run ${newId} \\(resumed\\)`));
         } finally {

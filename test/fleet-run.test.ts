@@ -37,7 +37,7 @@ async function fleetRun(options: {workers: number; shardSize: number; shardTaper
     const others = await Promise.all((options.otherModelWorkers ?? []).map((path, i) => start(path, `other${i + 1}`)));
     try {
         const summary = await runCoordinator({
-            modelPath: model, inputPaths: options.inputs, outputDir, redisUrl: redis.url, keyPrefix, localWorkers: 0,
+            modelPath: model, inputPaths: options.inputs, outputDir, stateDir: join(outputDir, ".orchard"), redisUrl: redis.url, keyPrefix, localWorkers: 0,
             shardSize: options.shardSize, contextSize: ENGINE.contextSize, pollIntervalMs: 50,
             ...(options.shardTaper === undefined ? {} : {shardTaper: options.shardTaper})
         });
@@ -113,7 +113,7 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
         const simulated = await startFleetWorker({modelPath: model, redisUrl: redis.url, keyPrefix, simulatedEngine: {tokensPerSecond: 100_000}});
         try {
             const summary = await runCoordinator({
-                modelPath: model, inputPaths: [input], outputDir, redisUrl: redis.url, keyPrefix, localWorkers: 0, shardSize: 2, contextSize: 64,
+                modelPath: model, inputPaths: [input], outputDir, stateDir: join(outputDir, ".orchard"), redisUrl: redis.url, keyPrefix, localWorkers: 0, shardSize: 2, contextSize: 64,
                 pollIntervalMs: 50, simulatedEngine: {tokensPerSecond: 100_000}
             });
             assert.equal(summary.status, "incomplete");
@@ -136,7 +136,7 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
         let announce: (runId: string) => void = () => undefined;
         const started = new Promise<string>((resolve) => (announce = resolve));
         const running = runCoordinator({
-            modelPath: model, inputPaths: [small], outputDir, redisUrl: redis.url, keyPrefix, localWorkers: 0, shardSize: 2, pollIntervalMs: 50,
+            modelPath: model, inputPaths: [small], outputDir, stateDir: join(outputDir, ".orchard"), redisUrl: redis.url, keyPrefix, localWorkers: 0, shardSize: 2, pollIntervalMs: 50,
             simulatedEngine: {tokensPerSecond: 100_000}, onEvent: (event) => event.type === "started" && announce(event.runId)
         });
         const runId = await started;
@@ -162,7 +162,7 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
         const worker = await startFleetWorker({modelPath: model, redisUrl: secured.url, simulatedEngine: {tokensPerSecond: 100_000}});
         try {
             const summary = await runCoordinator({
-                modelPath: model, inputPaths: [small], outputDir, redisUrl: secured.url, localWorkers: 0, pollIntervalMs: 50, simulatedEngine: {tokensPerSecond: 100_000}
+                modelPath: model, inputPaths: [small], outputDir, stateDir: join(outputDir, ".orchard"), redisUrl: secured.url, localWorkers: 0, pollIntervalMs: 50, simulatedEngine: {tokensPerSecond: 100_000}
             });
             assert.equal(summary.status, "completed");
             assert.equal(summary.mergedDocuments, 3);
@@ -170,7 +170,7 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
             await worker.close();
         }
         await assert.rejects(runCoordinator({
-            modelPath: model, inputPaths: [small], outputDir, redisUrl: `redis://:wrong@127.0.0.1:${secured.port}`, localWorkers: 0, overwrite: true
+            modelPath: model, inputPaths: [small], outputDir, stateDir: join(outputDir, ".orchard"), redisUrl: `redis://:wrong@127.0.0.1:${secured.port}`, localWorkers: 0, overwrite: true
         }), /REDIS_UNAVAILABLE|WRONGPASS|cannot reach Redis/);
     });
 

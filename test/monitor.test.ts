@@ -79,7 +79,7 @@ describe("monitoring: heartbeats, status, dashboard, metrics", () => {
         });
         let poisoned: FleetWorker | undefined = await start("poisoned", ["review-010"]);
         const summary = await runCoordinator({
-            modelPath: model, inputPaths: [sampleInput], outputDir, redisUrl: redis.url, keyPrefix, localWorkers: 0, shardSize: 4, shardTaper: false, shardAttempts: 1,
+            modelPath: model, inputPaths: [sampleInput], outputDir, stateDir: join(outputDir, ".orchard"), redisUrl: redis.url, keyPrefix, localWorkers: 0, shardSize: 4, shardTaper: false, shardAttempts: 1,
             contextSize: 1024, pollIntervalMs: 50, simulatedEngine: FAST
         });
         assert.equal(summary.status, "incomplete");
@@ -127,7 +127,7 @@ describe("monitoring: heartbeats, status, dashboard, metrics", () => {
         assert.equal(missing.code, 1);
         assert.match(missing.stderr, /no run "no-such-run".*\[RUN_NOT_FOUND\]/);
 
-        await using dashboard = await DashboardServer.start({redisUrl: redis.url, keyPrefix, port: 0, token: TOKEN, refreshMs: 200});
+        await using dashboard = await DashboardServer.start({redisUrl: redis.url, keyPrefix, stateDir: join(outputDir, ".orchard"), port: 0, token: TOKEN, refreshMs: 200});
         const api = `${dashboard.url}/api/runs/${runId}`;
         const bearer = {authorization: `Bearer ${TOKEN}`};
         try {
@@ -209,7 +209,7 @@ describe("monitoring: heartbeats, status, dashboard, metrics", () => {
         const outputDir = await tempDir("orchard-monitor-");
         // ~55 tokens per review at 400 tokens/s: the 40 reviews take ~5 s
         const worker = await startFleetWorker({modelPath: model, redisUrl: redis.url, keyPrefix, name: "slow", simulatedEngine: {tokensPerSecond: 400}, engine: {contextSize: 1024}});
-        const run = OrchardProcess.start(["run", "--model", model, "--input", sampleInput, "--output-dir", outputDir, "--redis", redis.url, "--redis-prefix", keyPrefix,
+        const run = OrchardProcess.start(["run", "--model", model, "--input", sampleInput, "--output-dir", outputDir, "--redis", redis.url, "--redis-prefix", keyPrefix, "--state-dir", join(outputDir, ".orchard"),
             "--shard-size", "4", "--context-size", "1024", "--simulate-tokens-per-second", "400", "--dashboard", "--dashboard-port", "0", "--log-format", "json"]);
         try {
             const [, url, runId] = await run.waitFor(/Dashboard: (http:\/\/127\.0\.0\.1:\d+)\/runs\/(\S+)/);

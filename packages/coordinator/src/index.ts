@@ -1,4 +1,5 @@
-export {runCoordinator, resumeRun, retryFailedRun, outputPaths, type ResumeOptions} from "./run/run-coordinator.ts";
+export {runCoordinator, resumeRun, retryFailedRun, type ResumeOptions} from "./run/run-coordinator.ts";
+export {outputPaths} from "./run/run-outputs.ts";
 export {cancelRun, type CancelOutcome} from "./run/cancel-run.ts";
 export {
     resolveRunOptions, resolveFleetSessionOptions, type RunOptions, type FleetSessionOptions, type ResolvedRunOptions, type ResolvedFleetSessionOptions

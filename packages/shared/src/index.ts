@@ -47,3 +47,4 @@ export {
     workerStateSchema, WORKER_STATES, HEALTH_LEVELS, type FleetStatus, type RunStatusReport, type WorkerStatus, type RunWorker, type FailedShard, type WorkerState
 } from "./monitor/status-schema.ts";
 export {connectRedis, closeRedis} from "./fleet/redis-connection.ts";
+export {isSameFile} from "./fs/same-file.ts";

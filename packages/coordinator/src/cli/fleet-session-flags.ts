@@ -19,6 +19,11 @@ export const FLEET_SESSION_FLAGS = {
     "stalled-interval-ms": {type: "number", describe: "Local workers: how often to look for shards of dead workers (default 30000)"}
 } as const;
 
+/** `--output-dir` of resume and retry-failed. */
+export const TAKE_OVER_FLAG_DESCRIPTION = "Take over a run this machine has no record of (started elsewhere, with another --state-dir, or by an older Orchard): " +
+    "the folder of its outputs; they must be exactly <folder>/<input name>.attributes.jsonl of the run's inputs. " +
+    "Without it, the run in Redis must match this machine's record (<state dir>/runs/RUN.json)";
+
 export interface FleetSessionFlagValues extends FleetConnectionFlagValues, GlobalCliOptions {
     readonly localWorkers?: number;
     readonly redisBind?: string;

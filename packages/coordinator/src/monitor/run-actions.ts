@@ -1,7 +1,8 @@
 import {access} from "node:fs/promises";
-import {FleetKeys, OrchardError, shardJobId, type Logger, type RunSpec} from "@orchard/shared";
+import {DEFAULT_STATE_DIR, FleetKeys, isOrchardError, OrchardError, shardJobId, type Logger, type RunSpec} from "@orchard/shared";
 import type {Redis} from "ioredis";
 import {cancelRun} from "../run/cancel-run.ts";
+import {LocalRunRecords} from "../run/local-run-records.ts";
 import {resumeRun} from "../run/run-coordinator.ts";
 import {RunStore} from "../run/run-store.ts";
 import {ShardPlan} from "../run/shard-plan.ts";
@@ -27,6 +28,11 @@ export interface RunActionsOptions {
     readonly queues: QueueRegistry;
     /** Whether a retry may start a coordinator session here when none runs (the run's files must be on this machine). Default true. */
     readonly allowSessions?: boolean;
+    /**
+     * State folder whose record of a run (`<stateDir>/runs/<runId>.json`) a retry session must match:
+     * only runs this machine created or took over are coordinated here. Default ".orchard".
+     */
+    readonly stateDir?: string;
     readonly logger?: Logger;
     /** Told when a session this started ends (or fails), for the dashboard's notices. */
     readonly onSessionEnd?: (runId: string, outcome: {ok: boolean; message: string}) => void;
@@ -74,6 +80,7 @@ export class RunActions {
         }
         if (this.#options.allowSessions === false)
             throw new OrchardError("RUN_BUSY", `no coordinator is running run ${runId}: rerun its failed shards with \`orchard retry-failed ${runId}\``);
+        await this.#assertRecordedHere(run.spec);
         await this.#assertFilesHere(run.spec);
         await this.#removeFailedJobs(run.spec, plan, wanted);
         await this.#store.startRetry(runId, wanted);
@@ -137,6 +144,23 @@ export class RunActions {
         }
     }
 
+    /** The spec in Redis must be this machine's record of the run (checked again by the session): a worker could have pointed its outputs anywhere. */
+    async #assertRecordedHere(spec: RunSpec): Promise<void> {
+        try {
+            await new LocalRunRecords(this.#stateDir).check(spec, undefined);
+        } catch (error) {
+            if (isOrchardError(error) && error.code === "RUN_RECORD_MISMATCH" && error.details["field"] === "record")
+                throw new OrchardError("RUN_RECORD_MISMATCH",
+                    `run ${spec.runId} has no record on this machine (state dir ${this.#stateDir}): take it over with \`orchard retry-failed ${spec.runId} --output-dir DIR\` (the folder of its outputs)`,
+                    {details: error.details});
+            throw error;
+        }
+    }
+
+    get #stateDir(): string {
+        return this.#options.stateDir ?? DEFAULT_STATE_DIR;
+    }
+
     async #assertFilesHere(spec: RunSpec): Promise<void> {
         for (const input of spec.inputs)
             for (const path of [input.path, input.output])
@@ -148,7 +172,7 @@ export class RunActions {
     #startSession(runId: string): void {
         const controller = new AbortController();
         const done = resumeRun({
-            runId, redisUrl: this.#options.redisUrl, keyPrefix: this.#options.keyPrefix, localWorkers: 0, signal: controller.signal,
+            runId, redisUrl: this.#options.redisUrl, keyPrefix: this.#options.keyPrefix, stateDir: this.#stateDir, localWorkers: 0, signal: controller.signal,
             ...(this.#options.logger === undefined ? {} : {logger: this.#options.logger})
         }).then((summary) => {
             const message = summary.status === "completed"

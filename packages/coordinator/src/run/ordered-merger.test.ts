@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import {mkdtemp, readFile, writeFile} from "node:fs/promises";
+import {mkdtemp, readFile, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
-import {join} from "node:path";
+import {dirname, join} from "node:path";
 import {describe, it} from "node:test";
 import {OrchardError} from "@orchard/shared";
 import {OrderedMerger} from "./ordered-merger.ts";
@@ -60,5 +60,18 @@ describe("OrderedMerger", () => {
         await assert.rejects(OrderedMerger.open(plan, outputs, {shard: 1, bytes: 4}), (error: unknown) => error instanceof OrchardError && error.code === "OUTPUT_MISMATCH");
         await using merger = await OrderedMerger.open(plan, outputs, {shard: 0, bytes: 0});
         await assert.rejects(merger.append(plan.shard(1), ["c"]), (error: unknown) => error instanceof OrchardError && error.code === "INTERNAL");
+    });
+
+    it("refuses a recorded cursor no merge could have written (read back from Redis), cutting nothing", async () => {
+        const outputs = await outputsIn(3);
+        try {
+            await writeFile(outputs[0] as string, "a\nb\nc\n");
+            const mismatch = (error: unknown) => error instanceof OrchardError && error.code === "OUTPUT_MISMATCH";
+            for (const cursor of [{shard: 1, bytes: 3}, {shard: 0, bytes: 2}, {shard: 4, bytes: 0}, {shard: 3, bytes: 2}, {shard: 1, bytes: -1}])
+                await assert.rejects(OrderedMerger.open(plan, outputs, cursor), mismatch, JSON.stringify(cursor));
+            assert.equal(await read(outputs[0] as string), "a\nb\nc\n");
+        } finally {
+            await rm(dirname(outputs[0] as string), {recursive: true, force: true});
+        }
     });
 });

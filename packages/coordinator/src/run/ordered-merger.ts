@@ -37,6 +37,10 @@ export class OrderedMerger {
      */
     public static async open(plan: ShardPlan, outputs: readonly string[], cursor: MergeCursor): Promise<OrderedMerger> {
         if (outputs.length !== plan.inputCount) throw new RangeError("one output per input");
+        // the cursor is read back from Redis: one that no merge could have recorded must not cut an output
+        if (!Number.isSafeInteger(cursor.shard) || cursor.shard < 0 || cursor.shard > plan.total || !Number.isSafeInteger(cursor.bytes) || cursor.bytes < 0 ||
+            (cursor.shard === plan.total || plan.shard(cursor.shard).local === 0) && cursor.bytes !== 0)
+            throw new OrchardError("OUTPUT_MISMATCH", `the run's recorded merge cursor (shard ${cursor.shard}, ${cursor.bytes} bytes) is not one a merge records; start the run again with --overwrite`);
         for (const [input, output] of outputs.entries())
             if (plan.shardsOfInput(input) === 0) await (await openCreating(output, "w")).close();
         const merger = new OrderedMerger(plan, outputs, cursor.shard);
@@ -110,10 +114,11 @@ export class OrderedMerger {
         const path = this.#outputs[input] as string;
         const handle = await openCreating(path, "r+");
         const {size} = await handle.stat();
-        if (size < bytes) {
+        // a recorded length ends a line: cutting anywhere else would tear a merged line
+        if (size < bytes || bytes > 0 && !(await endsLine(handle, bytes))) {
             await handle.close();
             throw new OrchardError("OUTPUT_MISMATCH",
-                `${path} has ${size} bytes but the run recorded ${bytes} merged bytes: the file was changed or replaced since; ` +
+                `${path} has ${size} bytes but the run recorded ${bytes} merged bytes${size < bytes ? "" : ", which is not the end of a line"}: the file was changed or replaced since; ` +
                 "start the run again with --overwrite");
         }
         // cut what a crash left after the recorded cursor: those lines are written again, once
@@ -132,6 +137,13 @@ export class OrderedMerger {
         this.#input = -1;
         await handle?.close();
     }
+}
+
+/** Whether the byte before `offset` is a newline. */
+async function endsLine(handle: FileHandle, offset: number): Promise<boolean> {
+    const byte = Buffer.alloc(1);
+    const {bytesRead} = await handle.read(byte, 0, 1, offset - 1);
+    return bytesRead === 1 && byte[0] === 0x0a;
 }
 
 /** Opens `path`, creating it (and making its directory entry durable) when absent. */

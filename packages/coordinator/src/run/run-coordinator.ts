@@ -1,20 +1,29 @@
 import {randomBytes} from "node:crypto";
 import {mkdir, stat} from "node:fs/promises";
-import {basename, join, resolve} from "node:path";
+import {resolve} from "node:path";
 import {
-    FleetKeys, modelFingerprint, OrchardError, sha256Json, shardJobId, shardQueueName, simulatedEngineFingerprint, type RunSpec
+    FleetKeys, modelFingerprint, OrchardError, sha256Json, shardJobId, shardQueueName, simulatedEngineFingerprint, type ModelFingerprint, type RunSpec
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import {FleetRedis} from "../redis/fleet-redis.ts";
 import type {RunSummary} from "./coordinator-events.ts";
-import {resolveFleetSessionOptions, resolveRunOptions, type FleetSessionOptions, type ResolvedFleetSessionOptions, type RunOptions} from "./coordinator-options.ts";
+import {resolveFleetSessionOptions, resolveRunOptions, type FleetSessionOptions, type ResolvedFleetSessionOptions, type ResolvedRunOptions, type RunOptions} from "./coordinator-options.ts";
+import {firstDifference} from "./first-difference.ts";
 import {scanInput, type ScannedInput} from "./input-scanner.ts";
+import {LocalRunRecords} from "./local-run-records.ts";
+import {assertOutputsAreNotInputs, outputPaths} from "./run-outputs.ts";
 import {RunSession} from "./run-session.ts";
 import {RunStore, type StoredRun} from "./run-store.ts";
 
 /** `orchard resume RUN` / `orchard retry-failed RUN`. */
 export interface ResumeOptions extends FleetSessionOptions {
     readonly runId: string;
+    /**
+     * Takes over a run this machine has no record of (started elsewhere, with another state dir, or
+     * by an older Orchard): the folder of its outputs. The run's outputs must be exactly the ones
+     * derived from it and the run's inputs. Default: the run must match this machine's record.
+     */
+    readonly outputDir?: string;
 }
 
 /**
@@ -34,12 +43,28 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
         fingerprint: model.fingerprint, inputs: scanned.map((input) => [input.path, input.sha256]), outputDir: resolved.outputDir,
         prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize, shardSize: resolved.shardSize, shardTaper: resolved.shardTaper ?? null, name: resolved.name ?? null
     });
+    await assertOutputsAreNotInputs(scanned, outputs);
+    const records = new LocalRunRecords(resolved.stateDir);
     return withFleet(resolved, async (fleet, store, stop) => {
         const existingId = await store.findRunBySpec(specKey);
         const existing = existingId === undefined ? undefined : await store.loadRun(existingId);
         if (existing !== undefined && !resolved.overwrite) {
+            // the record comes from Redis, which any worker can write: go on with it only if it is this very command's run
+            const derived = buildSpec(resolved, scanned, model, outputs, specKey, existing.spec.runId, existing.spec.createdAt);
+            const expected: RunSpec = {
+                ...derived,
+                // not part of what makes two commands the same run: the run keeps its own
+                inputs: derived.inputs.map((input, i) => ({...input, displayPath: existing.spec.inputs[i]?.displayPath ?? input.displayPath})),
+                model: {...existing.spec.model, fingerprint: model.fingerprint},
+                shardAttempts: existing.spec.shardAttempts, retryDelayMs: existing.spec.retryDelayMs, maxPendingShards: existing.spec.maxPendingShards
+            };
+            const field = firstDifference(expected, existing.spec);
+            if (field !== undefined)
+                throw new OrchardError("RUN_RECORD_MISMATCH",
+                    `run ${existing.spec.runId}'s record in Redis is refused: its ${field} differs from this command's; no file was touched (--overwrite starts a new run)`, {details: {field}});
             if (existing.state.status === "running" || existing.state.status === "incomplete") {
                 log?.info({runId: existing.spec.runId}, `resuming run ${existing.spec.runId} (same command, not finished)`);
+                await records.save(existing.spec);
                 return RunSession.execute({...stop, spec: existing.spec, scanned, fleet, store, options: resolved, resumed: true});
             }
             if (existing.state.status === "completed" && await outputsIntact(store, existing))
@@ -49,51 +74,64 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
             if (!resolved.overwrite && await nonEmptyFile(output))
                 throw new OrchardError("OUTPUT_MISMATCH", `${output} exists and is not the output of an unfinished run of this command; pass --overwrite to replace it, or choose another --output-dir`);
         await mkdir(resolved.outputDir, {recursive: true});
-        const spec: RunSpec = {
-            v: 1, runId: newRunId(resolved.name), specKey, ...(resolved.name === undefined ? {} : {name: resolved.name}), createdAt: new Date().toISOString(),
-            model: {path: resolve(resolved.modelPath), fingerprint: model.fingerprint, sizeBytes: model.sizeBytes, ...(model.name === undefined ? {} : {name: model.name})},
-            engine: resolved.simulatedEngine === undefined ? {kind: "llama"} : {kind: "simulated", tokensPerSecond: resolved.simulatedEngine.tokensPerSecond},
-            queueName: shardQueueName(model.fingerprint),
-            inputs: scanned.map((input, i) => ({
-                path: input.path, displayPath: input.displayPath, sha256: input.sha256, sizeBytes: input.sizeBytes, documents: input.documents,
-                shards: input.shardStarts.length, output: outputs[i] as string
-            })),
-            outputDir: resolved.outputDir, prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize,
-            shardSize: resolved.shardSize, ...(resolved.shardTaper === undefined ? {} : {shardTaper: resolved.shardTaper}), shardAttempts: resolved.shardAttempts, retryDelayMs: resolved.retryDelayMs, maxPendingShards: resolved.maxPendingShards
-        };
+        const spec = buildSpec(resolved, scanned, model, outputs, specKey, newRunId(resolved.name), new Date().toISOString());
+        // recorded here first: a run in Redis that this machine has no record of is never coordinated here
+        await records.save(spec);
         await store.createRun(spec);
         log?.info({runId: spec.runId, queue: spec.queueName, documents: scanned.reduce((sum, input) => sum + input.documents, 0)}, `created run ${spec.runId}`);
         return RunSession.execute({...stop, spec, scanned, fleet, store, options: resolved, resumed: false});
     });
 }
 
+/** The spec of a run of this command: everything derived here (outputs from `outputPaths`), nothing read back. */
+function buildSpec(resolved: ResolvedRunOptions, scanned: readonly ScannedInput[], model: ModelFingerprint, outputs: readonly string[], specKey: string, runId: string, createdAt: string): RunSpec {
+    return {
+        v: 1, runId, specKey, ...(resolved.name === undefined ? {} : {name: resolved.name}), createdAt,
+        model: {path: resolve(resolved.modelPath), fingerprint: model.fingerprint, sizeBytes: model.sizeBytes, ...(model.name === undefined ? {} : {name: model.name})},
+        engine: resolved.simulatedEngine === undefined ? {kind: "llama"} : {kind: "simulated", tokensPerSecond: resolved.simulatedEngine.tokensPerSecond},
+        queueName: shardQueueName(model.fingerprint),
+        inputs: scanned.map((input, i) => ({
+            path: input.path, displayPath: input.displayPath, sha256: input.sha256, sizeBytes: input.sizeBytes, documents: input.documents,
+            shards: input.shardStarts.length, output: outputs[i] as string
+        })),
+        outputDir: resolved.outputDir, prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize,
+        shardSize: resolved.shardSize, ...(resolved.shardTaper === undefined ? {} : {shardTaper: resolved.shardTaper}), shardAttempts: resolved.shardAttempts, retryDelayMs: resolved.retryDelayMs, maxPendingShards: resolved.maxPendingShards
+    };
+}
+
 /** `orchard resume RUN`: goes on with an unfinished run (after a crash, Ctrl-C, or on another machine with the same files). */
 export async function resumeRun(options: ResumeOptions): Promise<RunSummary> {
     const resolved = resolveFleetSessionOptions(options);
+    const records = new LocalRunRecords(resolved.stateDir);
     return withFleet(resolved, async (fleet, store, stop) => {
         const run = await store.requireRun(options.runId);
         if (run.state.status === "cancelled") throw new OrchardError("RUN_CANCELLED", `run ${options.runId} was cancelled; start it again with orchard run`);
+        const spec = await records.check(run.spec, options.outputDir);
         if (run.state.status === "completed") return alreadyComplete(run);
-        const scanned = await rescan(run.spec);
-        return RunSession.execute({...stop, spec: run.spec, scanned, fleet, store, options: resolved, resumed: true});
+        const scanned = await checkFiles(spec, records);
+        return RunSession.execute({...stop, spec, scanned, fleet, store, options: resolved, resumed: true});
     });
 }
 
 /** `orchard retry-failed RUN`: reruns the shards that failed for good and patches their documents into the outputs. */
 export async function retryFailedRun(options: ResumeOptions & {readonly onNothingToRetry?: () => void}): Promise<RunSummary> {
     const resolved = resolveFleetSessionOptions(options);
+    const records = new LocalRunRecords(resolved.stateDir);
     return withFleet(resolved, async (fleet, store, stop) => {
         const run = await store.requireRun(options.runId);
         const runId = run.spec.runId;
         if (run.state.status === "cancelled") throw new OrchardError("RUN_CANCELLED", `run ${runId} was cancelled; start it again with orchard run`);
         if (run.state.status === "running" && run.state.cursorShard < totalShards(run.spec))
             throw new OrchardError("INVALID_ARGUMENT", `run ${runId} has not finished its first pass yet: let it finish (orchard resume ${runId}), then retry what failed`);
+        // every check before the run is changed: a refused run stays as it was
+        const spec = await records.check(run.spec, options.outputDir);
+        const scanned = await checkFiles(spec, records);
         const failures = await store.failures(runId);
         if (failures.size > 0) {
-            const queue = new Queue(run.spec.queueName, {connection: fleet.client, prefix: store.keys.prefix});
+            const queue = new Queue(spec.queueName, {connection: fleet.client, prefix: store.keys.prefix});
             try {
                 // the failed jobs stay in BullMQ's failed set until replaced: remove them so the same ids can be added again
-                const shardsPerInput = run.spec.inputs.map((input) => input.shards);
+                const shardsPerInput = spec.inputs.map((input) => input.shards);
                 for (const shard of failures.keys()) {
                     const {input, local} = locate(shardsPerInput, shard);
                     await queue.remove(shardJobId(runId, input, local));
@@ -105,23 +143,8 @@ export async function retryFailedRun(options: ResumeOptions & {readonly onNothin
         } else if ((await store.retrying(runId)).length === 0) {
             options.onNothingToRetry?.();
         }
-        const scanned = await rescan(run.spec);
-        return RunSession.execute({...stop, spec: run.spec, scanned, fleet, store, options: resolved, resumed: true});
+        return RunSession.execute({...stop, spec, scanned, fleet, store, options: resolved, resumed: true});
     });
-}
-
-/** `<dir>/<input name without .jsonl>.attributes.jsonl` for each input; two inputs may not share a name. */
-export function outputPaths(inputPaths: readonly string[], outputDir: string): string[] {
-    const outputs = inputPaths.map((input) => join(outputDir, `${basename(input).replace(/\.(jsonl|ndjson|json)$/i, "")}.attributes.jsonl`));
-    const seen = new Map<string, string>();
-    for (const [i, output] of outputs.entries()) {
-        const input = inputPaths[i] as string;
-        if (resolve(input) === output) throw new OrchardError("INVALID_ARGUMENT", `the output of ${input} would be the input itself: choose another --output-dir`);
-        const other = seen.get(output);
-        if (other !== undefined) throw new OrchardError("INVALID_ARGUMENT", `${other} and ${input} would both be written to ${output}: rename one`);
-        seen.set(output, input);
-    }
-    return outputs;
 }
 
 /** Opens the fleet's Redis around `body`, with the stop signal a session needs (user signal or a fatal condition). */
@@ -147,16 +170,22 @@ async function withFleet<T>(options: ResolvedFleetSessionOptions, body: (fleet: 
     }
 }
 
-/** Inputs of a stored run, validated again and checked to be the very files it started with. */
-async function rescan(spec: RunSpec): Promise<ScannedInput[]> {
+/**
+ * Inputs of a checked run, validated again and checked to be the very files it started with (hash,
+ * size, documents, shards), and its outputs checked not to be any of them; then the spec is
+ * recorded as this machine's. No output is opened before this passes.
+ */
+async function checkFiles(spec: RunSpec, records: LocalRunRecords): Promise<ScannedInput[]> {
     const scanned: ScannedInput[] = [];
     for (const input of spec.inputs) {
         // the absolute path: a resume may run from another working directory
         const current = await scanInput(input.path, spec.prompt, spec.shardSize, spec.shardTaper);
-        if (current.sha256 !== input.sha256)
+        if (current.sha256 !== input.sha256 || current.sizeBytes !== input.sizeBytes || current.documents !== input.documents || current.shardStarts.length !== input.shards)
             throw new OrchardError("INVALID_ARGUMENT", `${input.displayPath} changed since run ${spec.runId} started, so its outputs cannot be continued; start a new run (orchard run ... --overwrite)`);
         scanned.push({...current, displayPath: input.displayPath});
     }
+    await assertOutputsAreNotInputs(scanned, spec.inputs.map((input) => input.output));
+    await records.save(spec);
     return scanned;
 }
 

@@ -1,5 +1,5 @@
 import {
-    FleetKeys, OrchardError, runSpecSchema, runStateSchema, shardFailureSchema, shardResultSchema, skippedDocumentSchema,
+    FleetKeys, OrchardError, runSpecSchema, runStateSchema, shardFailureSchema, shardResultSchema, skippedDocumentSchema, type OrchardErrorCode,
     type RunSpec, type RunState, type RunStatus, type ShardFailure, type ShardResult, type SkippedDocument
 } from "@orchard/shared";
 import type {Redis} from "ioredis";
@@ -62,7 +62,8 @@ export class RunStore {
     public async loadRun(runId: string): Promise<StoredRun | undefined> {
         const fields = await this.#redis.hgetall(this.keys.run(runId));
         if (fields["spec"] === undefined) return undefined;
-        const spec = parseJson(runSpecSchema, fields["spec"], `run ${runId}'s spec`);
+        // any worker can write it: a spec that does not parse is a refused record (exit 1), not a bug
+        const spec = parseJson(runSpecSchema, fields["spec"], `run ${runId}'s spec`, "RUN_RECORD_MISMATCH");
         const state = runStateSchema.safeParse(fields);
         if (!state.success) throw new OrchardError("INTERNAL", `run ${runId}'s state in Redis is invalid: ${state.error.message}`);
         return {spec, state: state.data};
@@ -198,16 +199,21 @@ export class RunStore {
     }
 }
 
-function parseJson<T>(schema: {safeParse: (value: unknown) => {success: true; data: T} | {success: false; error: {message: string}}}, text: string, what: string): T {
+function parseJson<T>(schema: {safeParse: (value: unknown) => {success: true; data: T} | {success: false; error: {message: string}}}, text: string, what: string, code: OrchardErrorCode = "INTERNAL"): T {
     let value: unknown;
     try {
         value = JSON.parse(text);
     } catch (error) {
-        throw new OrchardError("INTERNAL", `${what} in Redis is not JSON: ${(error as Error).message}`);
+        throw new OrchardError(code, `${what} in Redis is not JSON: ${(error as Error).message}`);
     }
     const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new OrchardError("INTERNAL", `${what} in Redis does not match its schema: ${parsed.error.message}`);
+    if (!parsed.success) throw new OrchardError(code, `${what} in Redis does not match its schema: ${oneLine(parsed.error.message)}`);
     return parsed.data;
+}
+
+/** zod's messages span lines (pretty JSON): a CLI error is one line. */
+function oneLine(text: string): string {
+    return text.replace(/\s*\n\s*/g, " ");
 }
 
 async function exec(multi: ReturnType<Redis["multi"]>): Promise<void> {

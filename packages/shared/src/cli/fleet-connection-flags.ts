@@ -8,7 +8,7 @@ export const FLEET_CONNECTION_FLAGS = {
         describe: "Redis URL (redis://[:password@]host:port[/db], rediss:// for TLS); default ORCHARD_REDIS_URL, else the embedded Redis of --state-dir"
     },
     "redis-prefix": {type: "string", default: DEFAULT_KEY_PREFIX, describe: "Prefix of Orchard's Redis keys (several fleets may share one Redis)"},
-    "state-dir": {type: "string", default: DEFAULT_STATE_DIR, describe: "Folder of the embedded Redis (AOF data, endpoint) when no URL is given"}
+    "state-dir": {type: "string", default: DEFAULT_STATE_DIR, describe: "Folder of the embedded Redis (AOF data, endpoint) when no URL is given, and of this machine's records of the runs it coordinates (runs/)"}
 } as const;
 
 export interface FleetConnectionFlagValues {

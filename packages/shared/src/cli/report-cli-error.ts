@@ -15,6 +15,7 @@ const EXIT_CODES: Readonly<Record<OrchardErrorCode, number>> = {
     OUTPUT_MISMATCH: 1,
     RUN_NOT_FOUND: 1,
     RUN_CANCELLED: 1,
+    RUN_RECORD_MISMATCH: 1,
     RUN_INCOMPLETE: 4,
     RUN_BUSY: 2,
     ENGINE_FAILED: 2,

@@ -18,6 +18,7 @@ export type OrchardErrorCode =
     | "RUN_INCOMPLETE"
     | "RUN_CANCELLED"
     | "RUN_BUSY"
+    | "RUN_RECORD_MISMATCH"
     | "INTERNAL";
 
 export interface OrchardErrorOptions {

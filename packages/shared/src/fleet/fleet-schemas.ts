@@ -120,6 +120,18 @@ export const runSpecSchema = z.object({
 });
 export type RunSpec = z.infer<typeof runSpecSchema>;
 
+/**
+ * `<state dir>/runs/<runId>.json`: the spec of a run as this machine's coordinator derived it (or
+ * checked it when adopting the run). Redis is writable by every worker, so before a coordinator
+ * writes any file of a run, the spec in Redis must equal this one.
+ */
+export const localRunRecordSchema = z.object({
+    v: z.literal(1),
+    spec: runSpecSchema,
+    recordedAt: z.string()
+});
+export type LocalRunRecord = z.infer<typeof localRunRecordSchema>;
+
 export const RUN_STATUSES = ["running", "incomplete", "completed", "cancelled"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 

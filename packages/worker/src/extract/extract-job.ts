@@ -1,7 +1,7 @@
 import {mkdir, open, type FileHandle} from "node:fs/promises";
 import {dirname, resolve} from "node:path";
 import {
-    formatOutputLine, InputLineError, InputValidationError, MAX_REPORTED_INPUT_ERRORS, OrchardError, readDataset, type PreparedDocument
+    formatOutputLine, InputLineError, InputValidationError, isSameFile, MAX_REPORTED_INPUT_ERRORS, OrchardError, readDataset, type PreparedDocument
 } from "@orchard/shared";
 import {ExtractionEngine} from "../engine/extraction-engine.ts";
 import {resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions} from "./extract-options.ts";
@@ -53,8 +53,9 @@ const FSYNC_INTERVAL_MS = 1000;
  */
 export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = {}): Promise<ExtractSummary> {
     const resolved = resolveExtractOptions(options);
-    if (resolve(resolved.inputPath) === resolve(resolved.outputPath))
-        throw new OrchardError("INVALID_ARGUMENT", `--output ${resolved.outputPath} is the input file: choose another path`);
+    // by identity, not name: a link to the input would be truncated (--overwrite) or cut (resume) as "the output"
+    if (resolve(resolved.inputPath) === resolve(resolved.outputPath) || await isSameFile(resolved.outputPath, resolved.inputPath))
+        throw new OrchardError("INVALID_ARGUMENT", `--output ${resolved.outputPath} is the input file ${resolved.inputPath} (or a link to it): choose another path`);
     const log = resolved.logger?.child({component: "extract"});
 
     await using engine = await ExtractionEngine.load(resolved.engine);

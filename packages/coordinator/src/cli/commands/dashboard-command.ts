@@ -33,7 +33,7 @@ export const dashboardCommand: CommandModule<GlobalCliOptions, DashboardArgs> = 
         // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
         const {DashboardServer} = await import("../../monitor/dashboard/dashboard-server.ts");
         const server = await DashboardServer.start({
-            redisUrl, keyPrefix: args.redisPrefix, host: args.host, port: args.port, refreshMs: args.refreshMs, logger, ...(token === undefined ? {} : {token})
+            redisUrl, keyPrefix: args.redisPrefix, stateDir: args.stateDir, host: args.host, port: args.port, refreshMs: args.refreshMs, logger, ...(token === undefined ? {} : {token})
         });
         process.stdout.write(`Dashboard: ${server.url}/${token === undefined ? "" : "   (first visit: append ?token=<your token>)"}\n` +
             `Metrics:   ${server.url}/metrics   Queues: ${server.url}/queues/\n`);

@@ -1,5 +1,6 @@
+import {resolve} from "node:path";
 import {
-    DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, DEFAULT_KEY_PREFIX, MIN_DASHBOARD_TOKEN_LENGTH, OrchardError, type Logger
+    DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, DEFAULT_KEY_PREFIX, DEFAULT_STATE_DIR, MIN_DASHBOARD_TOKEN_LENGTH, OrchardError, type Logger
 } from "@orchard/shared";
 import {isLoopbackHost} from "./dashboard-auth.ts";
 
@@ -26,6 +27,8 @@ export interface DashboardServerOptions {
      * run (its files must be on this machine). Default true; off for the dashboard of `orchard run`.
      */
     readonly allowRetrySessions?: boolean;
+    /** State folder holding this machine's records of its runs: a retry session coordinates only those. Default ".orchard". */
+    readonly stateDir?: string;
     readonly logger?: Logger;
 }
 
@@ -38,6 +41,7 @@ export interface ResolvedDashboardOptions {
     readonly refreshMs: number;
     readonly lostAfterMs: number | undefined;
     readonly allowRetrySessions: boolean;
+    readonly stateDir: string;
     readonly logger: Logger | undefined;
 }
 
@@ -62,6 +66,7 @@ export function resolveDashboardOptions(options: DashboardServerOptions): Resolv
         refreshMs,
         lostAfterMs: options.lostAfterMs,
         allowRetrySessions: options.allowRetrySessions ?? true,
+        stateDir: resolve(options.stateDir ?? DEFAULT_STATE_DIR),
         logger: options.logger
     };
 }

@@ -90,7 +90,7 @@ export function dashboardErrorHandler(logger: Logger | undefined) {
     return (error: unknown, _request: Request, response: Response, next: NextFunction): void => {
         if (response.headersSent) return next(error);
         if (isOrchardError(error)) {
-            const status = {INVALID_ARGUMENT: 400, RUN_NOT_FOUND: 404, RUN_BUSY: 409, RUN_CANCELLED: 409, REDIS_UNAVAILABLE: 503}[error.code as string] ?? 500;
+            const status = {INVALID_ARGUMENT: 400, RUN_NOT_FOUND: 404, RUN_BUSY: 409, RUN_CANCELLED: 409, RUN_RECORD_MISMATCH: 409, REDIS_UNAVAILABLE: 503}[error.code as string] ?? 500;
             response.status(status).json({error: {code: error.code, message: error.message}});
             return;
         }

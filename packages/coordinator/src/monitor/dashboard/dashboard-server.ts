@@ -59,7 +59,7 @@ export class DashboardServer {
         const collector = new StatusCollector({redis, keyPrefix: resolved.keyPrefix, queues, ...(resolved.lostAfterMs === undefined ? {} : {lostAfterMs: resolved.lostAfterMs})});
         const notices = new NoticeBoard();
         const actions = new RunActions({
-            redis, redisUrl: resolved.redisUrl, keyPrefix: resolved.keyPrefix, queues, allowSessions: resolved.allowRetrySessions,
+            redis, redisUrl: resolved.redisUrl, keyPrefix: resolved.keyPrefix, queues, allowSessions: resolved.allowRetrySessions, stateDir: resolved.stateDir,
             ...(log === undefined ? {} : {logger: log}),
             onSessionEnd: (runId, outcome) => notices.add(runId, outcome.ok ? "info" : "error", outcome.message)
         });
