@@ -10,7 +10,8 @@ export {
     buildReaskPrompt, effectivePromptText, prepareDocumentText, DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_PROMPT_TEXT,
     DEFAULT_TRAILING_INSTRUCTION, type PromptSettings
 } from "./prompt/reask-prompt.ts";
-export {readJsonlLines, type JsonlLine, type ReadJsonlLinesOptions} from "./jsonl/jsonl-line-reader.ts";
+export {readJsonlLines, type BadJsonlLine, type JsonlLine, type ReadJsonlLinesOptions} from "./jsonl/jsonl-line-reader.ts";
+export {DEFAULT_MAX_LINE_BYTES, MAX_MAX_LINE_BYTES, resolveMaxLineBytes} from "./jsonl/max-line-bytes.ts";
 export {readDataset, loadDataset, InputValidationError, MAX_REPORTED_INPUT_ERRORS, type ReadDatasetOptions} from "./dataset/dataset-reader.ts";
 export type {PreparedDocument} from "./dataset/prepared-document.ts";
 export {formatOutputLine} from "./dataset/output-line.ts";
