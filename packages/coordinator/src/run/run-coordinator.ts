@@ -8,7 +8,7 @@ import {Queue} from "bullmq";
 import {FleetRedis} from "../redis/fleet-redis.ts";
 import type {RunSummary} from "./coordinator-events.ts";
 import {resolveFleetSessionOptions, resolveRunOptions, type FleetSessionOptions, type ResolvedFleetSessionOptions, type RunOptions} from "./coordinator-options.ts";
-import {scanInput, type ScannedInput} from "./input-scanner.ts";
+import {runMaxLineBytes, scanInput, type ScannedInput} from "./input-scanner.ts";
 import {RunSession} from "./run-session.ts";
 import {RunStore, type StoredRun} from "./run-store.ts";
 
@@ -27,9 +27,10 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
     const log = resolved.logger?.child({component: "coordinator"});
     const outputs = outputPaths(resolved.inputPaths, resolved.outputDir);
     const scanned: ScannedInput[] = [];
-    for (const path of resolved.inputPaths) scanned.push(await scanInput(path, resolved.prompt, resolved.shardSize, resolved.shardTaper));
+    for (const path of resolved.inputPaths) scanned.push(await scanInput(path, resolved.prompt, resolved.shardSize, resolved.shardTaper, resolved.maxLineBytes));
     const real = await modelFingerprint(resolved.modelPath);
     const model = resolved.simulatedEngine === undefined ? real : simulatedEngineFingerprint(real);
+    // without maxLineBytes: the limit changes no output, and inputs with the same hash passed whichever limit the run holds
     const specKey = sha256Json({
         fingerprint: model.fingerprint, inputs: scanned.map((input) => [input.path, input.sha256]), outputDir: resolved.outputDir,
         prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize, shardSize: resolved.shardSize, shardTaper: resolved.shardTaper ?? null, name: resolved.name ?? null
@@ -59,7 +60,8 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
                 shards: input.shardStarts.length, output: outputs[i] as string
             })),
             outputDir: resolved.outputDir, prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize,
-            shardSize: resolved.shardSize, ...(resolved.shardTaper === undefined ? {} : {shardTaper: resolved.shardTaper}), shardAttempts: resolved.shardAttempts, retryDelayMs: resolved.retryDelayMs, maxPendingShards: resolved.maxPendingShards
+            shardSize: resolved.shardSize, ...(resolved.shardTaper === undefined ? {} : {shardTaper: resolved.shardTaper}), shardAttempts: resolved.shardAttempts, retryDelayMs: resolved.retryDelayMs, maxPendingShards: resolved.maxPendingShards,
+            maxLineBytes: resolved.maxLineBytes
         };
         await store.createRun(spec);
         log?.info({runId: spec.runId, queue: spec.queueName, documents: scanned.reduce((sum, input) => sum + input.documents, 0)}, `created run ${spec.runId}`);
@@ -152,7 +154,7 @@ async function rescan(spec: RunSpec): Promise<ScannedInput[]> {
     const scanned: ScannedInput[] = [];
     for (const input of spec.inputs) {
         // the absolute path: a resume may run from another working directory
-        const current = await scanInput(input.path, spec.prompt, spec.shardSize, spec.shardTaper);
+        const current = await scanInput(input.path, spec.prompt, spec.shardSize, spec.shardTaper, runMaxLineBytes(spec));
         if (current.sha256 !== input.sha256)
             throw new OrchardError("INVALID_ARGUMENT", `${input.displayPath} changed since run ${spec.runId} started, so its outputs cannot be continued; start a new run (orchard run ... --overwrite)`);
         scanned.push({...current, displayPath: input.displayPath});

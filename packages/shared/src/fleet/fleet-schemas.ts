@@ -114,6 +114,8 @@ export const runSpecSchema = z.object({
     shardSize: positiveInt,
     /** Absent in runs created before shards tapered: those keep fixed-size shards when resumed. */
     shardTaper: shardTaperSchema.optional(),
+    /** Longest input line accepted, in bytes; a resume reads the inputs with the limit they were validated with. Absent in runs created before the limit: 8 MiB. */
+    maxLineBytes: positiveInt.optional(),
     shardAttempts: positiveInt,
     retryDelayMs: nonNegativeInt,
     maxPendingShards: positiveInt

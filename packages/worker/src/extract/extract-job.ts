@@ -1,7 +1,7 @@
 import {mkdir, open, type FileHandle} from "node:fs/promises";
 import {dirname, resolve} from "node:path";
 import {
-    formatOutputLine, InputLineError, InputValidationError, MAX_REPORTED_INPUT_ERRORS, OrchardError, readDataset, type PreparedDocument
+    formatOutputLine, InputLineError, InputValidationError, MAX_REPORTED_INPUT_ERRORS, maxOutputLineBytes, OrchardError, readDataset, type PreparedDocument
 } from "@orchard/shared";
 import {ExtractionEngine} from "../engine/extraction-engine.ts";
 import {resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions} from "./extract-options.ts";
@@ -68,7 +68,8 @@ export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = 
     const lineFor = (prepared: PreparedDocument, attributes: readonly number[]) => formatOutputLine(prepared, attributes, resolved.prompt);
     const resumePoint = resolved.overwrite
         ? {completeLines: 0, repairedBytes: 0}
-        : await findResumePoint(resolved.outputPath, expectedLines(resolved, lineFor), {outputFile: resolved.outputPath, inputFile: resolved.inputPath});
+        : await findResumePoint(resolved.outputPath, expectedLines(resolved, lineFor), {outputFile: resolved.outputPath, inputFile: resolved.inputPath},
+            maxOutputLineBytes(resolved.maxLineBytes, resolved.prompt));
     if (resumePoint.completeLines > 0 || resumePoint.repairedBytes > 0)
         log?.info({resumed: resumePoint.completeLines, total, repairedBytes: resumePoint.repairedBytes},
             `resuming: ${resumePoint.completeLines} of ${total} documents already in ${resolved.outputPath}` +
@@ -88,7 +89,7 @@ export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = 
             documents++;
             hooks.onProgress?.({done: resumePoint.completeLines + documents, total, tokens, elapsedMs: performance.now() - started});
         };
-        for await (const prepared of readDataset(resolved.inputPath, resolved.prompt)) {
+        for await (const prepared of readDataset(resolved.inputPath, resolved.prompt, undefined, {maxLineBytes: resolved.maxLineBytes})) {
             if (prepared.index < resumePoint.completeLines) continue;
             if (hooks.signal?.aborted) break;
             const prompt = promptFor(prepared);
@@ -126,7 +127,7 @@ async function validateInput(resolved: ResolvedExtractOptions, promptFor: (prepa
     const tooLong: InputLineError[] = [];
     let count = 0;
     try {
-        for await (const prepared of readDataset(resolved.inputPath, resolved.prompt)) {
+        for await (const prepared of readDataset(resolved.inputPath, resolved.prompt, undefined, {maxLineBytes: resolved.maxLineBytes})) {
             count++;
             try {
                 promptFor(prepared);
@@ -149,7 +150,7 @@ async function validateInput(resolved: ResolvedExtractOptions, promptFor: (prepa
 
 /** Expected output lines in order, for checking an existing output before resuming. */
 function expectedLines(resolved: ResolvedExtractOptions, lineFor: (prepared: PreparedDocument, attributes: readonly number[]) => string) {
-    const documents = readDataset(resolved.inputPath, resolved.prompt);
+    const documents = readDataset(resolved.inputPath, resolved.prompt, undefined, {maxLineBytes: resolved.maxLineBytes});
     return async (_index: number, attributes: number[]) => {
         const next = await documents.next();
         if (next.done) return undefined;
