@@ -1,8 +1,8 @@
 import {randomBytes} from "node:crypto";
-import {mkdir, stat} from "node:fs/promises";
+import {stat} from "node:fs/promises";
 import {basename, join, resolve} from "node:path";
 import {
-    FleetKeys, modelFingerprint, OrchardError, sha256Json, shardJobId, shardQueueName, simulatedEngineFingerprint, type RunSpec
+    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, sha256Json, shardJobId, shardQueueName, simulatedEngineFingerprint, type RunSpec
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import {FleetRedis} from "../redis/fleet-redis.ts";
@@ -26,6 +26,9 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
     const resolved = resolveRunOptions(options);
     const log = resolved.logger?.child({component: "coordinator"});
     const outputs = outputPaths(resolved.inputPaths, resolved.outputDir);
+    // before the inputs are read (minutes for large ones): an output folder that is a file, or an output that is a folder
+    await assertOutputPath(resolved.outputDir, "folder", "--output-dir");
+    for (const output of outputs) await assertOutputPath(output, "file", "--output-dir");
     const scanned: ScannedInput[] = [];
     for (const path of resolved.inputPaths) scanned.push(await scanInput(path, resolved.prompt, resolved.shardSize, resolved.shardTaper, resolved.maxLineBytes));
     const real = await modelFingerprint(resolved.modelPath);
@@ -49,7 +52,7 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
         for (const output of outputs)
             if (!resolved.overwrite && await nonEmptyFile(output))
                 throw new OrchardError("OUTPUT_MISMATCH", `${output} exists and is not the output of an unfinished run of this command; pass --overwrite to replace it, or choose another --output-dir`);
-        await mkdir(resolved.outputDir, {recursive: true});
+        await ensureOutputDirectory(resolved.outputDir, "--output-dir");
         const spec: RunSpec = {
             v: 1, runId: newRunId(resolved.name), specKey, ...(resolved.name === undefined ? {} : {name: resolved.name}), createdAt: new Date().toISOString(),
             model: {path: resolve(resolved.modelPath), fingerprint: model.fingerprint, sizeBytes: model.sizeBytes, ...(model.name === undefined ? {} : {name: model.name})},

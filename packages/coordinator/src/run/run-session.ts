@@ -1,6 +1,6 @@
 import {stat} from "node:fs/promises";
 import {
-    EVENTS_STREAM_MAX_LENGTH, formatOutputLine, maxOutputLineBytes, readJsonlLines, type Logger, type PreparedDocument, type RunSpec, type ShardFailure, type ShardResult, type SkippedDocument
+    EVENTS_STREAM_MAX_LENGTH, formatOutputLine, maxOutputLineBytes, outputPathError, readJsonlLines, type Logger, type PreparedDocument, type RunSpec, type ShardFailure, type ShardResult, type SkippedDocument
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import type {Redis} from "ioredis";
@@ -105,7 +105,10 @@ export class RunSession {
                 type: "started", runId, resumed: this.#init.resumed, redisUrl: this.#fleet.publicUrl, embeddedRedis: this.#fleet.embedded !== undefined,
                 queueName: spec.queueName, totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, localWorkers: workers?.pids.length ?? 0
             });
-            await using merger = await OrderedMerger.open(this.#plan, spec.inputs.map((input) => input.output), {shard: this.#cursor, bytes: state.cursorBytes});
+            await using merger = await OrderedMerger.open(this.#plan, spec.inputs.map((input) => input.output), {shard: this.#cursor, bytes: state.cursorBytes})
+                .catch((error: unknown) => {
+                    throw outputPathError(error, (error as NodeJS.ErrnoException).path ?? spec.outputDir, "--output-dir");
+                });
             const outcome = await this.#mainLoop(enqueuer, merger, watch, queue);
             if (outcome === "done") {
                 const retrying = await this.#store.retrying(runId);

@@ -1,7 +1,8 @@
-import {mkdir, open, type FileHandle} from "node:fs/promises";
+import {open, type FileHandle} from "node:fs/promises";
 import {dirname, resolve} from "node:path";
 import {
-    formatOutputLine, InputLineError, InputValidationError, MAX_REPORTED_INPUT_ERRORS, maxOutputLineBytes, OrchardError, readDataset, type PreparedDocument
+    assertOutputPath, ensureOutputDirectory, formatOutputLine, InputLineError, InputValidationError, MAX_REPORTED_INPUT_ERRORS, maxOutputLineBytes,
+    OrchardError, outputPathError, readDataset, type PreparedDocument
 } from "@orchard/shared";
 import {ExtractionEngine} from "../engine/extraction-engine.ts";
 import {resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions} from "./extract-options.ts";
@@ -56,6 +57,8 @@ export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = 
     if (resolve(resolved.inputPath) === resolve(resolved.outputPath))
         throw new OrchardError("INVALID_ARGUMENT", `--output ${resolved.outputPath} is the input file: choose another path`);
     const log = resolved.logger?.child({component: "extract"});
+    // before the model loads and the input is read: a folder given as --output is known at once
+    await assertOutputPath(resolved.outputPath, "file", "--output");
 
     await using engine = await ExtractionEngine.load(resolved.engine);
     const tokenize = (text: string) => engine.tokenizePrompt(text);
@@ -64,7 +67,7 @@ export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = 
 
     const total = await validateInput(resolved, promptFor);
 
-    await mkdir(dirname(resolve(resolved.outputPath)), {recursive: true});
+    await ensureOutputDirectory(dirname(resolve(resolved.outputPath)), "--output");
     const lineFor = (prepared: PreparedDocument, attributes: readonly number[]) => formatOutputLine(prepared, attributes, resolved.prompt);
     const resumePoint = resolved.overwrite
         ? {completeLines: 0, repairedBytes: 0}
@@ -76,7 +79,9 @@ export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = 
             (resumePoint.repairedBytes > 0 ? ` (cut a torn last line of ${resumePoint.repairedBytes} bytes)` : ""));
     hooks.onStart?.({total, resumed: resumePoint.completeLines, repairedBytes: resumePoint.repairedBytes});
 
-    const output = await open(resolved.outputPath, resolved.overwrite ? "w" : "a");
+    const output = await open(resolved.outputPath, resolved.overwrite ? "w" : "a").catch((error: unknown) => {
+        throw outputPathError(error, resolved.outputPath, "--output");
+    });
     const started = performance.now();
     let documents = 0;
     let tokens = 0;
