@@ -56,7 +56,7 @@ export async function* readDataset(file: string, settings: PromptSettings, start
     // ids as hashes, not strings: a Map of 1M ids held 59 MiB at a coordinator's input scan, the index 28 MiB
     const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     const earlierLines = new LineAtReader(file, maxLineBytes);
-    const seenIds = new DocumentIdIndex({idAt: (byteOffset) => idOfLine(earlierLines.read(byteOffset) ?? "")});
+    const seenIds = new DocumentIdIndex({idAt: (byteOffset) => idOfLine(earlierLines.read(byteOffset))});
     let truncated = false;
     let index = start?.index ?? 0;
     const report = (problem: InputLineError) => {
@@ -109,8 +109,9 @@ export async function loadDataset(file: string, settings: PromptSettings): Promi
     return documents;
 }
 
-/** The id of a line validated before, read back; undefined if it no longer parses as a document. */
-function idOfLine(text: string): string | undefined {
+/** The id of a line validated before, read back; undefined if it is no longer readable or no longer a document. */
+function idOfLine(text: string | undefined): string | undefined {
+    if (text === undefined) return undefined;
     try {
         const value: unknown = JSON.parse(text);
         const id = typeof value === "object" && value !== null ? (value as {id?: unknown}).id : undefined;
