@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import {access, mkdir, readFile, rm, writeFile} from "node:fs/promises";
 import {join} from "node:path";
 import {after, before, describe, it} from "node:test";
-import {runCoordinator} from "@orchard/coordinator";
-import {DEFAULT_MAX_LINE_BYTES, FleetKeys, runSpecSchema} from "@orchard/shared";
+import {resumeRun, runCoordinator} from "@orchard/coordinator";
+import {DEFAULT_MAX_LINE_BYTES, FleetKeys, InputValidationError, runSpecSchema} from "@orchard/shared";
 import {startFleetWorker} from "@orchard/worker";
 import {FAST_ENGINE_FLAGS, runOrchard, tempDir, tinyModel, writeJsonl, type CliResult} from "./support/orchard-cli.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
@@ -129,7 +129,7 @@ describe("bounded, well-formed input lines and writable outputs", () => {
             assertUserError(await run([input], outputDir), /--output-dir .*run-ok\.attributes\.jsonl: is a folder, not a file.*\[OUTPUT_NOT_WRITABLE\]/);
         });
 
-        it("a run validated with a raised limit records it and reads its shards with it; the same command finds it complete", async () => {
+        it("a run validated with a raised limit records it and reads its shards and a resume with it; the same command finds it complete", async () => {
             const keyPrefix = `input-hardening-${prefixes++}`;
             const input = await writeJsonl(join(dir, "run-huge.jsonl"), [doc("a"), lineOfBytes("huge", 9_000_000), doc("c")]);
             const outputDir = join(dir, "run-huge-out");
@@ -142,10 +142,22 @@ describe("bounded, well-formed input lines and writable outputs", () => {
                 const summary = await runCoordinator(options);
                 assert.equal(summary.status, "completed");
                 assert.equal(summary.mergedDocuments, 3);
-                const spec = runSpecSchema.parse(JSON.parse(await redis.command("HGET", new FleetKeys(keyPrefix).run(summary.runId), "spec")));
+                const runKey = new FleetKeys(keyPrefix).run(summary.runId);
+                const spec = runSpecSchema.parse(JSON.parse(await redis.command("HGET", runKey, "spec")));
                 assert.equal(spec.maxLineBytes, 16 * 1024 * 1024);
                 const again = await runCoordinator(options);
                 assert.equal(again.alreadyComplete, true);
+                // orchard resume re-reads the inputs with the run's limit, not the default one
+                const session = {runId: summary.runId, redisUrl: redis.url, keyPrefix, localWorkers: 0, pollIntervalMs: 50};
+                await redis.command("HSET", runKey, "status", "running");
+                const resumed = await resumeRun(session);
+                assert.equal(resumed.status, "completed");
+                assert.equal(resumed.mergedDocuments, 3);
+                // a run recorded before the limit existed resumes with the default one, which this input exceeds
+                const {maxLineBytes: _limit, ...older} = spec;
+                await redis.command("HSET", runKey, "status", "running", "spec", JSON.stringify(older));
+                await assert.rejects(resumeRun(session), (error: unknown) => error instanceof InputValidationError &&
+                    new RegExp(`run-huge\\.jsonl:2: line is 9000000 bytes, the limit is ${DEFAULT_MAX_LINE_BYTES}\\b`).test(error.message));
             } finally {
                 await worker.close();
             }
