@@ -117,7 +117,7 @@ describe("bounded, well-formed input lines and writable outputs", () => {
             assert.ok(await missing(outputDir));
         });
 
-        it("--output-dir that is a file, or an output that is a folder: a one-line error, exit 1, nothing touched", async () => {
+        it("--output-dir or --state-dir that is a file, or an output that is a folder: a one-line error, exit 1, nothing touched", async () => {
             const input = await writeJsonl(join(dir, "run-ok.jsonl"), [doc("a")]);
             const file = join(dir, "out-file");
             await writeFile(file, "keep me");
@@ -127,6 +127,10 @@ describe("bounded, well-formed input lines and writable outputs", () => {
             const outputDir = join(dir, "out-with-folder");
             await mkdir(join(outputDir, "run-ok.attributes.jsonl"), {recursive: true});
             assertUserError(await run([input], outputDir), /--output-dir .*run-ok\.attributes\.jsonl: is a folder, not a file.*\[OUTPUT_NOT_WRITABLE\]/);
+            // the embedded Redis's --state-dir, a file too
+            const embedded = ["run", "--model", model, "--input", input, "--output-dir", join(dir, "never-state"), "--state-dir", file, "--log-format", "json"];
+            assertUserError(await runOrchard(embedded), /--state-dir .*out-file: exists and is not a folder.*\[OUTPUT_NOT_WRITABLE\]/);
+            assert.equal(await readFile(file, "utf8"), "keep me");
         });
 
         it("a run validated with a raised limit records it and reads its shards and a resume with it; the same command finds it complete", async () => {

@@ -140,6 +140,8 @@ async function withFleet<T>(options: ResolvedFleetSessionOptions, body: (fleet: 
     const onSignal = () => controller.abort();
     if (options.signal?.aborted === true) controller.abort();
     options.signal?.addEventListener("abort", onSignal, {once: true});
+    // the embedded Redis writes its data there: a file given as --state-dir is the user's to fix (exit 1), not a crash
+    if (options.redisUrl === undefined) await assertOutputPath(options.stateDir, "folder", "--state-dir");
     await using fleet = await FleetRedis.open({
         redisUrl: options.redisUrl, stateDir: options.stateDir, mode: "own",
         ...(options.redisBind === undefined ? {} : {bind: options.redisBind}),
