@@ -1,6 +1,7 @@
 export {OrchardError, InputLineError, isOrchardError, type OrchardErrorCode, type OrchardErrorOptions} from "./errors/orchard-error.ts";
 export {reportCliError} from "./cli/report-cli-error.ts";
 export {pathForDisplay} from "./cli/path-for-display.ts";
+export {assertOutputPath, ensureOutputDirectory, outputPathError} from "./fs/output-location.ts";
 export {
     ATTRIBUTE_COUNT, ATTRIBUTE_NAMES, ATTRIBUTE_CLIP, HIDDEN_GROUP_COUNT, LOGIT_SCALE, YES_TOKEN_ID, NO_TOKEN_ID
 } from "./attributes/attribute-definitions.ts";
@@ -11,10 +12,11 @@ export {
     buildReaskPrompt, effectivePromptText, prepareDocumentText, DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_PROMPT_TEXT,
     DEFAULT_TRAILING_INSTRUCTION, type PromptSettings
 } from "./prompt/reask-prompt.ts";
-export {readJsonlLines, type JsonlLine, type ReadJsonlLinesOptions} from "./jsonl/jsonl-line-reader.ts";
+export {readJsonlLines, type BadJsonlLine, type JsonlLine, type ReadJsonlLinesOptions} from "./jsonl/jsonl-line-reader.ts";
+export {DEFAULT_MAX_LINE_BYTES, MAX_MAX_LINE_BYTES, resolveMaxLineBytes} from "./jsonl/max-line-bytes.ts";
 export {readDataset, loadDataset, InputValidationError, MAX_REPORTED_INPUT_ERRORS, type ReadDatasetOptions} from "./dataset/dataset-reader.ts";
 export type {PreparedDocument} from "./dataset/prepared-document.ts";
-export {formatOutputLine} from "./dataset/output-line.ts";
+export {formatOutputLine, maxOutputLineBytes} from "./dataset/output-line.ts";
 export {createLogger, LOG_LEVELS, type Logger, type LoggerOptions} from "./logging/create-logger.ts";
 export * from "./gguf/gguf-types.ts";
 export {GLOBAL_CLI_OPTIONS, prettyLogsFor, type GlobalCliOptions} from "./cli/global-options.ts";
@@ -29,6 +31,7 @@ export {
 export type {DatasetStart} from "./dataset/dataset-reader.ts";
 export {resolvePromptSettings, type PromptOptions} from "./prompt/resolve-prompt-settings.ts";
 export {PROMPT_FLAGS, promptOptionsFromArgs, type PromptFlagValues} from "./cli/prompt-flags.ts";
+export {INPUT_FLAGS, type InputFlagValues} from "./cli/input-flags.ts";
 export {modelFingerprint, simulatedEngineFingerprint, type ModelFingerprint} from "./gguf/model-fingerprint.ts";
 export {readOrchardEnvironment, type OrchardEnvironment} from "./config/orchard-environment.ts";
 export * from "./fleet/fleet-defaults.ts";

@@ -1,7 +1,7 @@
 import {resolve} from "node:path";
 import {
     DEFAULT_KEY_PREFIX, DEFAULT_MAX_PENDING_SHARDS, DEFAULT_RETRY_DELAY_MS, DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_ATTEMPTS,
-    DEFAULT_SHARD_SIZE, DEFAULT_SHARD_TAPER, DEFAULT_STATE_DIR, OrchardError, resolvePromptSettings, type Logger, type PromptOptions, type PromptSettings, type ShardTaper
+    DEFAULT_SHARD_SIZE, DEFAULT_SHARD_TAPER, DEFAULT_STATE_DIR, OrchardError, resolveMaxLineBytes, resolvePromptSettings, type Logger, type PromptOptions, type PromptSettings, type ShardTaper
 } from "@orchard/shared";
 import type {CoordinatorEvent} from "./coordinator-events.ts";
 
@@ -57,6 +57,8 @@ export interface RunOptions extends FleetSessionOptions, PromptOptions {
     readonly name?: string;
     /** Start a new run even if the outputs exist or the same run completed. Default false. */
     readonly overwrite?: boolean;
+    /** Longest input line accepted, in bytes. Default DEFAULT_MAX_LINE_BYTES (8 MiB). */
+    readonly maxLineBytes?: number;
     /** Tests and benchmarks only: the run is for workers with the simulated engine (its own fingerprint). */
     readonly simulatedEngine?: {readonly tokensPerSecond: number};
 }
@@ -90,6 +92,7 @@ export interface ResolvedRunOptions extends ResolvedFleetSessionOptions {
     readonly retryDelayMs: number;
     readonly name: string | undefined;
     readonly overwrite: boolean;
+    readonly maxLineBytes: number;
     readonly simulatedEngine: {readonly tokensPerSecond: number} | undefined;
 }
 
@@ -134,6 +137,7 @@ export function resolveRunOptions(options: RunOptions): ResolvedRunOptions {
         retryDelayMs: nonNegative("--retry-delay-ms", options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS),
         name: options.name,
         overwrite: options.overwrite ?? false,
+        maxLineBytes: resolveMaxLineBytes(options.maxLineBytes),
         simulatedEngine: options.simulatedEngine
     };
 }

@@ -4,7 +4,7 @@ import {mkdtemp, readFile, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {after, describe, it} from "node:test";
-import {DEFAULT_PROMPT_TEXT, type PromptSettings} from "@orchard/shared";
+import {DEFAULT_MAX_LINE_BYTES, DEFAULT_PROMPT_TEXT, type PromptSettings} from "@orchard/shared";
 import {scanInput} from "./input-scanner.ts";
 
 const settings: PromptSettings = {
@@ -25,7 +25,7 @@ describe("scanInput", () => {
             ...Array.from({length: 100}, (_, i) => JSON.stringify({id: `d${i}`, label: i % 2, document: `text ${i}`}))
         ];
         await writeFile(file, lines.join("\n") + "\n\n" + JSON.stringify({id: "last", label: 0, document: "no newline"}));
-        const scanned = await scanInput(file, settings, 32, undefined);
+        const scanned = await scanInput(file, settings, 32, undefined, DEFAULT_MAX_LINE_BYTES);
         assert.equal(scanned.sha256, createHash("sha256").update(await readFile(file)).digest("hex"));
         assert.equal(scanned.documents, 102);
         assert.equal(scanned.sizeBytes, (await readFile(file)).length);

@@ -1,7 +1,9 @@
 import {createHash} from "node:crypto";
 import {stat} from "node:fs/promises";
 import {resolve} from "node:path";
-import {OrchardError, readDataset, type DatasetStart, type PreparedDocument, type PromptSettings, type ShardTaper} from "@orchard/shared";
+import {
+    DEFAULT_MAX_LINE_BYTES, OrchardError, readDataset, type DatasetStart, type PreparedDocument, type PromptSettings, type RunSpec, type ShardTaper
+} from "@orchard/shared";
 import {ShardStartCollector, type PlannedShard} from "./shard-plan.ts";
 
 /** An input validated in full, with what sharding and resuming need. */
@@ -24,13 +26,13 @@ export interface ScannedInput {
  * the file and noting where each shard starts, so shards can later be read without rescanning.
  * Prompt lengths are checked by the workers, which hold the tokenizer (see the README).
  */
-export async function scanInput(displayPath: string, settings: PromptSettings, shardSize: number, taper: ShardTaper | undefined): Promise<ScannedInput> {
+export async function scanInput(displayPath: string, settings: PromptSettings, shardSize: number, taper: ShardTaper | undefined, maxLineBytes: number): Promise<ScannedInput> {
     const path = resolve(displayPath);
     // hashed in the scan's own pass: a second stream over the file doubled the read buffers at the scan's peak
     const hash = createHash("sha256");
     const starts = new ShardStartCollector(shardSize, taper);
     let documents = 0;
-    for await (const prepared of readDataset(displayPath, settings, undefined, {onChunk: (chunk) => hash.update(chunk)})) {
+    for await (const prepared of readDataset(displayPath, settings, undefined, {onChunk: (chunk) => hash.update(chunk), maxLineBytes})) {
         starts.add({byteOffset: prepared.byteOffset ?? 0, lineNumber: prepared.lineNumber, index: prepared.index});
         documents++;
     }
@@ -40,10 +42,10 @@ export async function scanInput(displayPath: string, settings: PromptSettings, s
 }
 
 /** The documents of one shard, read from where the scan found it starts. */
-export async function readShardDocuments(path: string, settings: PromptSettings, shard: PlannedShard): Promise<PreparedDocument[]> {
+export async function readShardDocuments(path: string, settings: PromptSettings, shard: PlannedShard, maxLineBytes: number): Promise<PreparedDocument[]> {
     if (shard.start === undefined) throw new OrchardError("INTERNAL", `shard ${shard.global} has no start position`);
     const documents: PreparedDocument[] = [];
-    const reader = readDataset(path, settings, shard.start);
+    const reader = readDataset(path, settings, shard.start, {maxLineBytes});
     try {
         for await (const prepared of reader) {
             documents.push(prepared);
@@ -55,4 +57,9 @@ export async function readShardDocuments(path: string, settings: PromptSettings,
     if (documents.length !== shard.documents)
         throw new OrchardError("OUTPUT_MISMATCH", `${path}: shard ${shard.global} should hold ${shard.documents} documents but the file has ${documents.length} there; was the input changed during the run?`);
     return documents;
+}
+
+/** The line limit a run's inputs are read with: the one they were validated with when it began. */
+export function runMaxLineBytes(spec: Pick<RunSpec, "maxLineBytes">): number {
+    return spec.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
 }

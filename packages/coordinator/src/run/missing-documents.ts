@@ -1,6 +1,6 @@
 import type {RunSpec, ShardFailure, SkippedDocument} from "@orchard/shared";
 import type {MissingDocument} from "./coordinator-events.ts";
-import {readShardDocuments} from "./input-scanner.ts";
+import {readShardDocuments, runMaxLineBytes} from "./input-scanner.ts";
 import type {ShardPlan} from "./shard-plan.ts";
 
 /** Missing documents listed in a summary, at most (the count is always exact). */
@@ -21,7 +21,7 @@ export async function listMissingDocuments(spec: RunSpec, plan: ShardPlan, failu
         const input = spec.inputs[planned.input];
         const failure = failures.get(shard) as ShardFailure;
         if (input === undefined) continue;
-        for (const prepared of await readShardDocuments(input.path, spec.prompt, planned))
+        for (const prepared of await readShardDocuments(input.path, spec.prompt, planned, runMaxLineBytes(spec)))
             entries.push({input: planned.input, index: prepared.index, missing: {id: prepared.doc.id, file: input.displayPath, line: prepared.lineNumber, code: failure.code, message: failure.message}});
     }
     for (const doc of skipped)

@@ -3,7 +3,7 @@ import {mkdtemp, readFile, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {describe, it} from "node:test";
-import {ATTRIBUTE_COUNT, formatOutputLine, loadDataset, type PromptSettings, type ShardResult} from "@orchard/shared";
+import {ATTRIBUTE_COUNT, DEFAULT_MAX_LINE_BYTES, formatOutputLine, loadDataset, type PromptSettings, type ShardResult} from "@orchard/shared";
 import {patchOutput} from "./output-patcher.ts";
 import {ShardPlan} from "./shard-plan.ts";
 
@@ -26,7 +26,7 @@ describe("patchOutput", () => {
             documents: [{id: "d2", attributes: attributesOf(2)}, {id: "d3", error: {code: "DOCUMENT_TOO_LONG", message: "too long"}}]
         };
         const patch = () => patchOutput({
-            plan, input: 0, inputPath: input, displayPath: "in.jsonl", outputPath: output, settings,
+            plan, input: 0, inputPath: input, displayPath: "in.jsonl", outputPath: output, settings, maxLineBytes: DEFAULT_MAX_LINE_BYTES,
             patchShards: new Set([1]), resultOf: async (shard) => (shard === 1 ? result : undefined)
         });
         const first = await patch();

@@ -1,6 +1,6 @@
 import {open, rename, rm} from "node:fs/promises";
 import {dirname} from "node:path";
-import {formatOutputLine, readDataset, readJsonlLines, type PromptSettings, type ShardResult, type SkippedDocument} from "@orchard/shared";
+import {formatOutputLine, maxOutputLineBytes, readDataset, readJsonlLines, type PromptSettings, type ShardResult, type SkippedDocument} from "@orchard/shared";
 import {syncDirectory} from "./ordered-merger.ts";
 import type {ShardPlan} from "./shard-plan.ts";
 
@@ -11,6 +11,8 @@ export interface PatchOutputOptions {
     readonly displayPath: string;
     readonly outputPath: string;
     readonly settings: PromptSettings;
+    /** Longest input line, in bytes, as the run validated its inputs. */
+    readonly maxLineBytes: number;
     /** Retried shards whose results arrived: their documents go into the output. */
     readonly patchShards: ReadonlySet<number>;
     readonly resultOf: (shard: number) => Promise<ShardResult | undefined>;
@@ -33,7 +35,7 @@ export interface PatchOutcome {
 export async function patchOutput(options: PatchOutputOptions): Promise<PatchOutcome> {
     const {plan, input, settings} = options;
     const temporary = `${options.outputPath}.patch-${process.pid}.tmp`;
-    const oldLines = readJsonlLines(options.outputPath)[Symbol.asyncIterator]();
+    const oldLines = readJsonlLines(options.outputPath, {maxLineBytes: maxOutputLineBytes(options.maxLineBytes, settings)})[Symbol.asyncIterator]();
     let oldLine = await nextOldLine(oldLines);
     const handle = await open(temporary, "w");
     const skipped: SkippedDocument[] = [];
@@ -50,7 +52,7 @@ export async function patchOutput(options: PatchOutputOptions): Promise<PatchOut
                 pending = "";
             }
         };
-        for await (const prepared of readDataset(options.inputPath, settings)) {
+        for await (const prepared of readDataset(options.inputPath, settings, undefined, {maxLineBytes: options.maxLineBytes})) {
             if (oldLine !== undefined && oldLine.id === prepared.doc.id) {
                 await write(oldLine.text);
                 oldLine = await nextOldLine(oldLines);

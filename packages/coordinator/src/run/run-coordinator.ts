@@ -1,15 +1,15 @@
 import {randomBytes} from "node:crypto";
-import {mkdir, stat} from "node:fs/promises";
+import {stat} from "node:fs/promises";
 import {resolve} from "node:path";
 import {
-    FleetKeys, modelFingerprint, OrchardError, sha256Json, shardJobId, shardQueueName, simulatedEngineFingerprint, type ModelFingerprint, type RunSpec
+    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, sha256Json, shardJobId, shardQueueName, simulatedEngineFingerprint, type ModelFingerprint, type RunSpec
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import {FleetRedis} from "../redis/fleet-redis.ts";
 import type {RunSummary} from "./coordinator-events.ts";
 import {resolveFleetSessionOptions, resolveRunOptions, type FleetSessionOptions, type ResolvedFleetSessionOptions, type ResolvedRunOptions, type RunOptions} from "./coordinator-options.ts";
 import {firstDifference} from "./first-difference.ts";
-import {scanInput, type ScannedInput} from "./input-scanner.ts";
+import {runMaxLineBytes, scanInput, type ScannedInput} from "./input-scanner.ts";
 import {LocalRunRecords} from "./local-run-records.ts";
 import {assertOutputsAreNotInputs, outputPaths} from "./run-outputs.ts";
 import {RunSession} from "./run-session.ts";
@@ -35,10 +35,14 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
     const resolved = resolveRunOptions(options);
     const log = resolved.logger?.child({component: "coordinator"});
     const outputs = outputPaths(resolved.inputPaths, resolved.outputDir);
+    // before the inputs are read (minutes for large ones): an output folder that is a file, or an output that is a folder
+    await assertOutputPath(resolved.outputDir, "folder", "--output-dir");
+    for (const output of outputs) await assertOutputPath(output, "file", "--output-dir");
     const scanned: ScannedInput[] = [];
-    for (const path of resolved.inputPaths) scanned.push(await scanInput(path, resolved.prompt, resolved.shardSize, resolved.shardTaper));
+    for (const path of resolved.inputPaths) scanned.push(await scanInput(path, resolved.prompt, resolved.shardSize, resolved.shardTaper, resolved.maxLineBytes));
     const real = await modelFingerprint(resolved.modelPath);
     const model = resolved.simulatedEngine === undefined ? real : simulatedEngineFingerprint(real);
+    // without maxLineBytes: the limit changes no output, and inputs with the same hash passed whichever limit the run holds
     const specKey = sha256Json({
         fingerprint: model.fingerprint, inputs: scanned.map((input) => [input.path, input.sha256]), outputDir: resolved.outputDir,
         prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize, shardSize: resolved.shardSize, shardTaper: resolved.shardTaper ?? null, name: resolved.name ?? null
@@ -56,7 +60,9 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
                 // not part of what makes two commands the same run: the run keeps its own
                 inputs: derived.inputs.map((input, i) => ({...input, displayPath: existing.spec.inputs[i]?.displayPath ?? input.displayPath})),
                 model: {...existing.spec.model, fingerprint: model.fingerprint},
-                shardAttempts: existing.spec.shardAttempts, retryDelayMs: existing.spec.retryDelayMs, maxPendingShards: existing.spec.maxPendingShards
+                shardAttempts: existing.spec.shardAttempts, retryDelayMs: existing.spec.retryDelayMs, maxPendingShards: existing.spec.maxPendingShards,
+                // the run reads its inputs with the limit it was created with (schema-bounded), whatever this command says
+                maxLineBytes: existing.spec.maxLineBytes
             };
             const field = firstDifference(expected, existing.spec);
             if (field !== undefined)
@@ -73,7 +79,7 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
         for (const output of outputs)
             if (!resolved.overwrite && await nonEmptyFile(output))
                 throw new OrchardError("OUTPUT_MISMATCH", `${output} exists and is not the output of an unfinished run of this command; pass --overwrite to replace it, or choose another --output-dir`);
-        await mkdir(resolved.outputDir, {recursive: true});
+        await ensureOutputDirectory(resolved.outputDir, "--output-dir");
         const spec = buildSpec(resolved, scanned, model, outputs, specKey, newRunId(resolved.name), new Date().toISOString());
         // recorded here first: a run in Redis that this machine has no record of is never coordinated here
         await records.save(spec);
@@ -95,7 +101,8 @@ function buildSpec(resolved: ResolvedRunOptions, scanned: readonly ScannedInput[
             shards: input.shardStarts.length, output: outputs[i] as string
         })),
         outputDir: resolved.outputDir, prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize,
-        shardSize: resolved.shardSize, ...(resolved.shardTaper === undefined ? {} : {shardTaper: resolved.shardTaper}), shardAttempts: resolved.shardAttempts, retryDelayMs: resolved.retryDelayMs, maxPendingShards: resolved.maxPendingShards
+        shardSize: resolved.shardSize, ...(resolved.shardTaper === undefined ? {} : {shardTaper: resolved.shardTaper}), shardAttempts: resolved.shardAttempts, retryDelayMs: resolved.retryDelayMs, maxPendingShards: resolved.maxPendingShards,
+        maxLineBytes: resolved.maxLineBytes
     };
 }
 
@@ -158,6 +165,8 @@ async function withFleet<T>(options: ResolvedFleetSessionOptions, body: (fleet: 
     const onSignal = () => controller.abort();
     if (options.signal?.aborted === true) controller.abort();
     options.signal?.addEventListener("abort", onSignal, {once: true});
+    // the embedded Redis writes its data there: a file given as --state-dir is the user's to fix (exit 1), not a crash
+    if (options.redisUrl === undefined) await assertOutputPath(options.stateDir, "folder", "--state-dir");
     await using fleet = await FleetRedis.open({
         redisUrl: options.redisUrl, stateDir: options.stateDir, mode: "own",
         ...(options.redisBind === undefined ? {} : {bind: options.redisBind}),
@@ -179,7 +188,7 @@ async function checkFiles(spec: RunSpec, records: LocalRunRecords): Promise<Scan
     const scanned: ScannedInput[] = [];
     for (const input of spec.inputs) {
         // the absolute path: a resume may run from another working directory
-        const current = await scanInput(input.path, spec.prompt, spec.shardSize, spec.shardTaper);
+        const current = await scanInput(input.path, spec.prompt, spec.shardSize, spec.shardTaper, runMaxLineBytes(spec));
         if (current.sha256 !== input.sha256 || current.sizeBytes !== input.sizeBytes || current.documents !== input.documents || current.shardStarts.length !== input.shards)
             throw new OrchardError("INVALID_ARGUMENT", `${input.displayPath} changed since run ${spec.runId} started, so its outputs cannot be continued; start a new run (orchard run ... --overwrite)`);
         scanned.push({...current, displayPath: input.displayPath});

@@ -1,6 +1,6 @@
 import {stat} from "node:fs/promises";
 import {
-    EVENTS_STREAM_MAX_LENGTH, formatOutputLine, readJsonlLines, type Logger, type PreparedDocument, type RunSpec, type ShardFailure, type ShardResult, type SkippedDocument
+    EVENTS_STREAM_MAX_LENGTH, formatOutputLine, maxOutputLineBytes, outputPathError, readJsonlLines, type Logger, type PreparedDocument, type RunSpec, type ShardFailure, type ShardResult, type SkippedDocument
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import type {Redis} from "ioredis";
@@ -8,7 +8,7 @@ import type {FleetRedis} from "../redis/fleet-redis.ts";
 import type {CoordinatorEvent, RunSummary} from "./coordinator-events.ts";
 import {CoordinatorLock} from "./coordinator-lock.ts";
 import type {ResolvedFleetSessionOptions} from "./coordinator-options.ts";
-import {readShardDocuments, type ScannedInput} from "./input-scanner.ts";
+import {readShardDocuments, runMaxLineBytes, type ScannedInput} from "./input-scanner.ts";
 import {LocalWorkerPool} from "./local-worker-pool.ts";
 import {listMissingDocuments} from "./missing-documents.ts";
 import {OrderedMerger} from "./ordered-merger.ts";
@@ -106,7 +106,10 @@ export class RunSession {
                 queueName: spec.queueName, totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, localWorkers: workers?.pids.length ?? 0,
                 localWorkerNames: workers?.names ?? []
             });
-            await using merger = await OrderedMerger.open(this.#plan, spec.inputs.map((input) => input.output), {shard: this.#cursor, bytes: state.cursorBytes});
+            await using merger = await OrderedMerger.open(this.#plan, spec.inputs.map((input) => input.output), {shard: this.#cursor, bytes: state.cursorBytes})
+                .catch((error: unknown) => {
+                    throw outputPathError(error, (error as NodeJS.ErrnoException).path ?? spec.outputDir, "--output-dir");
+                });
             const outcome = await this.#mainLoop(enqueuer, merger, watch, queue);
             if (outcome === "done") {
                 const retrying = await this.#store.retrying(runId);
@@ -228,7 +231,7 @@ export class RunSession {
         const planned = this.#plan.shard(shard);
         const input = this.#spec.inputs[planned.input];
         if (input === undefined) throw new RangeError(`no input ${planned.input}`);
-        const documents = await readShardDocuments(input.path, this.#spec.prompt, planned);
+        const documents = await readShardDocuments(input.path, this.#spec.prompt, planned, runMaxLineBytes(this.#spec));
         if (result.runId === this.#spec.runId && result.shard === shard && result.documents.length === documents.length &&
             result.documents.every((outcome, i) => outcome.id === documents[i]?.doc.id))
             return documents;
@@ -274,10 +277,10 @@ export class RunSession {
         for (const [input, spec] of this.#spec.inputs.entries()) {
             const patchShards = new Set(patched.filter((shard) => this.#plan.shard(shard).input === input));
             if (patchShards.size === 0) continue;
-            const before = await countLines(spec.output);
+            const before = await countLines(spec.output, maxOutputLineBytes(runMaxLineBytes(this.#spec), this.#spec.prompt));
             const outcome = await patchOutput({
                 plan: this.#plan, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: spec.output, settings: this.#spec.prompt,
-                patchShards, resultOf: async (shard) => (await this.#store.results(runId, [shard]))[0]?.result
+                maxLineBytes: runMaxLineBytes(this.#spec), patchShards, resultOf: async (shard) => (await this.#store.results(runId, [shard]))[0]?.result
             });
             skipped.push(...outcome.skipped);
             merged += outcome.lines - before;
@@ -394,8 +397,8 @@ export class RunSession {
     }
 }
 
-async function countLines(path: string): Promise<number> {
+async function countLines(path: string, maxLineBytes: number): Promise<number> {
     let lines = 0;
-    for await (const line of readJsonlLines(path)) if (line.text !== "") lines++;
+    for await (const line of readJsonlLines(path, {maxLineBytes})) if (line.text !== "") lines++;
     return lines;
 }

@@ -1,6 +1,6 @@
 import {shardJobId, type Logger, type RunSpec, type ShardJob} from "@orchard/shared";
 import type {Queue} from "bullmq";
-import {readShardDocuments} from "./input-scanner.ts";
+import {readShardDocuments, runMaxLineBytes} from "./input-scanner.ts";
 import type {RunStore} from "./run-store.ts";
 import type {ShardPlan} from "./shard-plan.ts";
 
@@ -96,7 +96,7 @@ export class ShardEnqueuer {
         const shard = this.#plan.shard(global);
         const input = this.#spec.inputs[shard.input];
         if (input === undefined) throw new RangeError(`no input ${shard.input}`);
-        const documents = await readShardDocuments(input.path, this.#spec.prompt, shard);
+        const documents = await readShardDocuments(input.path, this.#spec.prompt, shard, runMaxLineBytes(this.#spec));
         return {
             v: 1,
             runId: this.#spec.runId,

@@ -13,6 +13,7 @@ const EXIT_CODES: Readonly<Record<OrchardErrorCode, number>> = {
     MODEL_NOT_FOUND: 1,
     MODEL_INVALID: 1,
     OUTPUT_MISMATCH: 1,
+    OUTPUT_NOT_WRITABLE: 1,
     RUN_NOT_FOUND: 1,
     RUN_CANCELLED: 1,
     RUN_RECORD_MISMATCH: 1,

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import {mkdtemp, writeFile} from "node:fs/promises";
+import {mkdtemp, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {describe, it} from "node:test";
+import {after, describe, it} from "node:test";
 import {DEFAULT_PROMPT_TEXT, type PromptSettings} from "../prompt/reask-prompt.ts";
-import {InputValidationError, loadDataset} from "./dataset-reader.ts";
+import {InputValidationError, loadDataset, readDataset} from "./dataset-reader.ts";
 import {OrchardError} from "../errors/orchard-error.ts";
 
 const settings: PromptSettings = {
@@ -12,15 +12,26 @@ const settings: PromptSettings = {
     combinePromptAndDocument: false, dropPrompt: false, maxDocumentChars: 10
 };
 
-async function fileWith(lines: string[]) {
-    const file = join(await mkdtemp(join(tmpdir(), "orchard-ds-")), "input.jsonl");
-    await writeFile(file, lines.join("\n") + "\n");
+const dirs: string[] = [];
+after(async () => { await Promise.all(dirs.map((dir) => rm(dir, {recursive: true, force: true}))); });
+
+async function fileWith(lines: (string | Buffer)[], end: string = "\n") {
+    const dir = await mkdtemp(join(tmpdir(), "orchard-ds-"));
+    dirs.push(dir);
+    const file = join(dir, "input.jsonl");
+    await writeFile(file, Buffer.concat([...lines.flatMap((line) => [Buffer.from(line), Buffer.from("\n")]).slice(0, -1), Buffer.from(end)]));
     return file;
 }
 
-async function problemsOf(lines: string[], overrides: Partial<PromptSettings> = {}) {
+async function readAll(file: string, overrides: Partial<PromptSettings> = {}, maxLineBytes?: number) {
+    const documents = [];
+    for await (const document of readDataset(file, {...settings, ...overrides}, undefined, {maxLineBytes})) documents.push(document);
+    return documents;
+}
+
+async function problemsOf(lines: (string | Buffer)[], overrides: Partial<PromptSettings> = {}, maxLineBytes?: number) {
     const file = await fileWith(lines);
-    const error = await loadDataset(file, {...settings, ...overrides}).then(() => undefined, (e: unknown) => e);
+    const error = await readAll(file, overrides, maxLineBytes).then(() => undefined, (e: unknown) => e);
     assert.ok(error instanceof InputValidationError, `expected an InputValidationError, got ${String(error)}`);
     return {file, error, reasons: error.problems.map((p) => `${p.line}: ${p.reason}`)};
 }
@@ -98,5 +109,42 @@ describe("readDataset", () => {
     it("says when the input file does not exist", async () => {
         await assert.rejects(loadDataset("/nonexistent/input.jsonl", settings),
             (error: unknown) => error instanceof OrchardError && error.code === "INPUT_NOT_FOUND" && error.message.includes("/nonexistent/input.jsonl"));
+    });
+
+    it("reports a line over --max-line-bytes with the other problems, and validates on past it", async () => {
+        const long = ok("b", {document: "x".repeat(200)});
+        const {error, reasons} = await problemsOf([ok("a"), long, "{not json", ok("a")], {}, 100);
+        assert.equal(reasons.length, 3);
+        assert.match(reasons[0] ?? "", new RegExp(`^2: line is ${Buffer.byteLength(long)} bytes, the limit is 100\\b`));
+        assert.match(reasons[1] ?? "", /^3: not valid JSON/);
+        assert.equal(reasons[2], "4: duplicate id \"a\" (first seen on line 1)");
+        assert.equal(error.code, "INVALID_INPUT_LINE");
+    });
+
+    it("a NUL-only file without a newline is an error, never 0 documents", async () => {
+        const over = await problemsOf([Buffer.alloc(300)], {}, 200);
+        assert.equal(over.reasons.length, 1);
+        assert.match(over.reasons[0] ?? "", /^1: line is 300 bytes, the limit is 200\b/);
+        const under = await problemsOf([Buffer.alloc(100)], {}, 200);
+        assert.match(under.reasons[0] ?? "", /^1: not valid JSON/);
+        // content without a final newline still counts as its last line
+        assert.deepEqual((await readAll(await fileWith([ok("a"), ok("b")], ""))).map((d) => d.doc.id), ["a", "b"]);
+    });
+
+    it("two ids that differ only in invalid UTF-8 are two errors naming the byte, not one duplicate", async () => {
+        const withByte = (byte: number) => Buffer.concat([Buffer.from("{\"id\":\"x"), Buffer.from([byte]), Buffer.from("\",\"label\":1,\"document\":\"d\"}")]);
+        const {reasons} = await problemsOf([withByte(0xfe), withByte(0xff)]);
+        assert.deepEqual(reasons, [
+            "1: not valid UTF-8 at byte 8 of the line (byte 8 of the file)",
+            `2: not valid UTF-8 at byte 8 of the line (byte ${withByte(0).length + 1 + 8} of the file)`
+        ]);
+    });
+
+    it("accepts a file that starts with a UTF-8 BOM, its first document read from after it", async () => {
+        const {reasons} = await problemsOf([Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(ok("a"))]), ok("b"), ok("a")]);
+        assert.deepEqual(reasons, ["3: duplicate id \"a\" (first seen on line 1)"]); // the BOM is not part of the first id
+        const clean = await fileWith([Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(ok("a"))]), ok("b")]);
+        const docs = await readAll(clean);
+        assert.deepEqual(docs.map((d) => [d.lineNumber, d.byteOffset, d.doc.id]), [[1, 3, "a"], [2, 3 + ok("a").length + 1, "b"]]);
     });
 });

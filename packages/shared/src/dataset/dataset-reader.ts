@@ -2,6 +2,7 @@ import {stat} from "node:fs/promises";
 import {InputLineError, OrchardError} from "../errors/orchard-error.ts";
 import {readJsonlLines} from "../jsonl/jsonl-line-reader.ts";
 import {LineAtReader} from "../jsonl/line-at-reader.ts";
+import {DEFAULT_MAX_LINE_BYTES} from "../jsonl/max-line-bytes.ts";
 import {effectivePromptText, prepareDocumentText, type PromptSettings} from "../prompt/reask-prompt.ts";
 import {inputDocumentSchema} from "../schemas/input-document-schema.ts";
 import {DocumentIdIndex} from "./document-id-index.ts";
@@ -29,6 +30,8 @@ export class InputValidationError extends OrchardError {
 export interface ReadDatasetOptions {
     /** Every raw chunk of the file as it is read, in order (see ReadJsonlLinesOptions.onChunk): hashing in the same pass. */
     readonly onChunk?: (chunk: Buffer) => void;
+    /** Longest line accepted, in bytes (see ReadJsonlLinesOptions.maxLineBytes). Default DEFAULT_MAX_LINE_BYTES (8 MiB). */
+    readonly maxLineBytes?: number;
 }
 
 /** Where to start reading a dataset that was validated before (a shard's first document). */
@@ -51,7 +54,8 @@ export async function* readDataset(file: string, settings: PromptSettings, start
     await assertReadableFile(file);
     const problems: InputLineError[] = [];
     // ids as hashes, not strings: a Map of 1M ids held 59 MiB at a coordinator's input scan, the index 28 MiB
-    const earlierLines = new LineAtReader(file);
+    const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    const earlierLines = new LineAtReader(file, maxLineBytes);
     const seenIds = new DocumentIdIndex({idAt: (byteOffset) => idOfLine(earlierLines.read(byteOffset))});
     let truncated = false;
     let index = start?.index ?? 0;
@@ -61,8 +65,12 @@ export async function* readDataset(file: string, settings: PromptSettings, start
     };
 
     const lines = readJsonlLines(file, {
-        ...(start === undefined ? {} : {startByte: start.byteOffset, startLine: start.lineNumber}),
-        ...(options.onChunk === undefined ? {} : {onChunk: options.onChunk})
+        startByte: start?.byteOffset,
+        startLine: start?.lineNumber,
+        onChunk: options.onChunk,
+        maxLineBytes,
+        // a line too long or not UTF-8 is one more problem of the file, and validation goes on past it
+        onBadLine: (bad) => report(bad.error)
     });
     try {
         for await (const {lineNumber, text, byteOffset} of lines) {
@@ -101,8 +109,9 @@ export async function loadDataset(file: string, settings: PromptSettings): Promi
     return documents;
 }
 
-/** The id of a line validated before, read back; undefined if it no longer parses as a document. */
-function idOfLine(text: string): string | undefined {
+/** The id of a line validated before, read back; undefined if it is no longer readable or no longer a document. */
+function idOfLine(text: string | undefined): string | undefined {
+    if (text === undefined) return undefined;
     try {
         const value: unknown = JSON.parse(text);
         const id = typeof value === "object" && value !== null ? (value as {id?: unknown}).id : undefined;

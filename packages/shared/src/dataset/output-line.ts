@@ -19,3 +19,14 @@ export function formatOutputLine(prepared: PreparedDocument, attributes: readonl
     if (doc.group !== undefined) line["group"] = doc.group;
     return JSON.stringify(line);
 }
+
+/**
+ * Longest output line that inputs read with `maxLineBytes` can give, in bytes: the limit for reading
+ * an existing output back (resume, retry-failed). An output line holds its input line's id, label,
+ * info and group, a document no longer than the input's (stripped, cut; JSON.stringify never escapes
+ * more than the input had to), the prompt text once (from the line or from --prompt-text) and 32
+ * attributes (under 32 x 25 bytes): 4 KiB covers the attributes and the keys with room to spare.
+ */
+export function maxOutputLineBytes(maxLineBytes: number, settings: PromptSettings): number {
+    return maxLineBytes + Buffer.byteLength(settings.promptText) + 4096;
+}

@@ -11,6 +11,7 @@ export type OrchardErrorCode =
     | "MODEL_NOT_FOUND"
     | "MODEL_INVALID"
     | "OUTPUT_MISMATCH"
+    | "OUTPUT_NOT_WRITABLE"
     | "ENGINE_FAILED"
     | "ENGINE_UNSUPPORTED"
     | "REDIS_UNAVAILABLE"

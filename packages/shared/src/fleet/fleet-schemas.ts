@@ -1,5 +1,6 @@
 import {z} from "zod";
 import {ATTRIBUTE_COUNT} from "../attributes/attribute-definitions.ts";
+import {MAX_MAX_LINE_BYTES} from "../jsonl/max-line-bytes.ts";
 
 /**
  * Schemas of everything the fleet reads back from Redis (job payloads, results, run records) and
@@ -114,6 +115,8 @@ export const runSpecSchema = z.object({
     shardSize: positiveInt,
     /** Absent in runs created before shards tapered: those keep fixed-size shards when resumed. */
     shardTaper: shardTaperSchema.optional(),
+    /** Longest input line accepted, in bytes; a resume reads the inputs with the limit they were validated with. Absent in runs created before the limit: 8 MiB. */
+    maxLineBytes: positiveInt.max(MAX_MAX_LINE_BYTES).optional(),
     shardAttempts: positiveInt,
     retryDelayMs: nonNegativeInt,
     maxPendingShards: positiveInt

@@ -1,7 +1,8 @@
-import {mkdir, open, type FileHandle} from "node:fs/promises";
+import {open, type FileHandle} from "node:fs/promises";
 import {dirname, resolve} from "node:path";
 import {
-    formatOutputLine, InputLineError, InputValidationError, isSameFile, MAX_REPORTED_INPUT_ERRORS, OrchardError, readDataset, type PreparedDocument
+    assertOutputPath, ensureOutputDirectory, formatOutputLine, InputLineError, InputValidationError, isSameFile, MAX_REPORTED_INPUT_ERRORS, maxOutputLineBytes,
+    OrchardError, outputPathError, readDataset, type PreparedDocument
 } from "@orchard/shared";
 import {ExtractionEngine} from "../engine/extraction-engine.ts";
 import {resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions} from "./extract-options.ts";
@@ -57,6 +58,8 @@ export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = 
     if (resolve(resolved.inputPath) === resolve(resolved.outputPath) || await isSameFile(resolved.outputPath, resolved.inputPath))
         throw new OrchardError("INVALID_ARGUMENT", `--output ${resolved.outputPath} is the input file ${resolved.inputPath} (or a link to it): choose another path`);
     const log = resolved.logger?.child({component: "extract"});
+    // before the model loads and the input is read: a folder given as --output is known at once
+    await assertOutputPath(resolved.outputPath, "file", "--output");
 
     await using engine = await ExtractionEngine.load(resolved.engine);
     const tokenize = (text: string) => engine.tokenizePrompt(text);
@@ -65,18 +68,21 @@ export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = 
 
     const total = await validateInput(resolved, promptFor);
 
-    await mkdir(dirname(resolve(resolved.outputPath)), {recursive: true});
+    await ensureOutputDirectory(dirname(resolve(resolved.outputPath)), "--output");
     const lineFor = (prepared: PreparedDocument, attributes: readonly number[]) => formatOutputLine(prepared, attributes, resolved.prompt);
     const resumePoint = resolved.overwrite
         ? {completeLines: 0, repairedBytes: 0}
-        : await findResumePoint(resolved.outputPath, expectedLines(resolved, lineFor), {outputFile: resolved.outputPath, inputFile: resolved.inputPath});
+        : await findResumePoint(resolved.outputPath, expectedLines(resolved, lineFor), {outputFile: resolved.outputPath, inputFile: resolved.inputPath},
+            maxOutputLineBytes(resolved.maxLineBytes, resolved.prompt));
     if (resumePoint.completeLines > 0 || resumePoint.repairedBytes > 0)
         log?.info({resumed: resumePoint.completeLines, total, repairedBytes: resumePoint.repairedBytes},
             `resuming: ${resumePoint.completeLines} of ${total} documents already in ${resolved.outputPath}` +
             (resumePoint.repairedBytes > 0 ? ` (cut a torn last line of ${resumePoint.repairedBytes} bytes)` : ""));
     hooks.onStart?.({total, resumed: resumePoint.completeLines, repairedBytes: resumePoint.repairedBytes});
 
-    const output = await open(resolved.outputPath, resolved.overwrite ? "w" : "a");
+    const output = await open(resolved.outputPath, resolved.overwrite ? "w" : "a").catch((error: unknown) => {
+        throw outputPathError(error, resolved.outputPath, "--output");
+    });
     const started = performance.now();
     let documents = 0;
     let tokens = 0;
@@ -89,7 +95,7 @@ export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = 
             documents++;
             hooks.onProgress?.({done: resumePoint.completeLines + documents, total, tokens, elapsedMs: performance.now() - started});
         };
-        for await (const prepared of readDataset(resolved.inputPath, resolved.prompt)) {
+        for await (const prepared of readDataset(resolved.inputPath, resolved.prompt, undefined, {maxLineBytes: resolved.maxLineBytes})) {
             if (prepared.index < resumePoint.completeLines) continue;
             if (hooks.signal?.aborted) break;
             const prompt = promptFor(prepared);
@@ -127,7 +133,7 @@ async function validateInput(resolved: ResolvedExtractOptions, promptFor: (prepa
     const tooLong: InputLineError[] = [];
     let count = 0;
     try {
-        for await (const prepared of readDataset(resolved.inputPath, resolved.prompt)) {
+        for await (const prepared of readDataset(resolved.inputPath, resolved.prompt, undefined, {maxLineBytes: resolved.maxLineBytes})) {
             count++;
             try {
                 promptFor(prepared);
@@ -150,7 +156,7 @@ async function validateInput(resolved: ResolvedExtractOptions, promptFor: (prepa
 
 /** Expected output lines in order, for checking an existing output before resuming. */
 function expectedLines(resolved: ResolvedExtractOptions, lineFor: (prepared: PreparedDocument, attributes: readonly number[]) => string) {
-    const documents = readDataset(resolved.inputPath, resolved.prompt);
+    const documents = readDataset(resolved.inputPath, resolved.prompt, undefined, {maxLineBytes: resolved.maxLineBytes});
     return async (_index: number, attributes: number[]) => {
         const next = await documents.next();
         if (next.done) return undefined;

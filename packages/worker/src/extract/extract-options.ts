@@ -1,4 +1,4 @@
-import {resolvePromptSettings, type Logger, type PromptOptions, type PromptSettings} from "@orchard/shared";
+import {resolveMaxLineBytes, resolvePromptSettings, type Logger, type PromptOptions, type PromptSettings} from "@orchard/shared";
 import type {ExtractionEngineOptions} from "../engine/extraction-engine-options.ts";
 
 /** `orchard extract`'s options: the prompt settings shared with the fleet's `run`, plus these. */
@@ -10,6 +10,8 @@ export interface ExtractOptions extends PromptOptions {
     readonly truncate?: boolean;
     /** Replace an output that belongs to another input instead of failing. Default false. */
     readonly overwrite?: boolean;
+    /** Longest input line accepted, in bytes. Default DEFAULT_MAX_LINE_BYTES (8 MiB). */
+    readonly maxLineBytes?: number;
     /** Engine settings other than the model path. */
     readonly engine?: Omit<ExtractionEngineOptions, "modelPath" | "logger">;
     readonly logger?: Logger;
@@ -22,6 +24,7 @@ export interface ResolvedExtractOptions {
     readonly prompt: PromptSettings;
     readonly truncate: boolean;
     readonly overwrite: boolean;
+    readonly maxLineBytes: number;
     readonly engine: ExtractionEngineOptions;
     readonly logger: Logger | undefined;
 }
@@ -37,6 +40,7 @@ export function resolveExtractOptions(options: ExtractOptions): ResolvedExtractO
         prompt: resolvePromptSettings(options),
         truncate: options.truncate ?? false,
         overwrite: options.overwrite ?? false,
+        maxLineBytes: resolveMaxLineBytes(options.maxLineBytes),
         engine: {...options.engine, modelPath: options.modelPath, ...(options.logger ? {logger: options.logger} : {})},
         logger: options.logger
     };

@@ -19,13 +19,24 @@ export async function findResumePoint(
     outputPath: string,
     /** The line this input writes for document `index` with these attributes; undefined past the last document. */
     expectedLine: (index: number, attributes: number[]) => Promise<{id: string; line: string} | undefined>,
-    describe: {outputFile: string; inputFile: string}
+    describe: {outputFile: string; inputFile: string},
+    /** Longest line an output of this input can hold, in bytes (maxOutputLineBytes). */
+    maxLineBytes: number
 ): Promise<ResumePoint> {
     if (!(await exists(outputPath))) return {completeLines: 0, repairedBytes: 0};
     const size = (await stat(outputPath)).size;
     let completeLines = 0;
     let validBytes = 0;
-    for await (const {lineNumber, text, byteOffset} of readJsonlLines(outputPath)) {
+    const lines = readJsonlLines(outputPath, {
+        maxLineBytes,
+        displayPath: describe.outputFile,
+        // too long or not UTF-8: no line this input gives, unless it is the torn last one (a crash
+        // mid-write can cut a character in two), which is cut off below like any torn line
+        onBadLine: (bad) => {
+            if (bad.terminated) throw mismatch(describe, bad.lineNumber, `is unreadable (${bad.error.reason})`);
+        }
+    });
+    for await (const {lineNumber, text, byteOffset} of lines) {
         const lineEnd = byteOffset + Buffer.byteLength(text) + 1;
         const isLast = lineEnd >= size;
         const terminated = lineEnd <= size;

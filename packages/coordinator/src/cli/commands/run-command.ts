@@ -1,10 +1,10 @@
-import {DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, pathForDisplay, PROMPT_FLAGS, promptOptionsFromArgs, type PromptFlagValues} from "@orchard/shared";
+import {DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, INPUT_FLAGS, pathForDisplay, PROMPT_FLAGS, promptOptionsFromArgs, type InputFlagValues, type PromptFlagValues} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {FLEET_SESSION_FLAGS, fleetSessionOptionsFromArgs, interruptSignal, type FleetSessionFlagValues} from "../fleet-session-flags.ts";
 import {reportRunSummary} from "../report-run-summary.ts";
 import {RUN_DASHBOARD_FLAGS, type RunDashboardFlagValues} from "../dashboard-flags.ts";
 
-interface RunArgs extends FleetSessionFlagValues, PromptFlagValues, RunDashboardFlagValues {
+interface RunArgs extends FleetSessionFlagValues, PromptFlagValues, InputFlagValues, RunDashboardFlagValues {
     model: string;
     input: string[];
     outputDir: string;
@@ -29,6 +29,7 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
         .option("input", {type: "string", array: true, demandOption: true, describe: "Input JSONL (repeat for several: they are one run)"})
         .option("output-dir", {type: "string", demandOption: true, describe: "Folder of the outputs: <input name>.attributes.jsonl each"})
         .options(PROMPT_FLAGS)
+        .options(INPUT_FLAGS)
         .option("context-size", {type: "number", default: DEFAULT_RUN_CONTEXT_SIZE, describe: "Longest prompt in tokens; longer documents are reported missing (or cut with --truncate)"})
         .option("shard-size", {type: "number", default: DEFAULT_SHARD_SIZE, describe: "Documents per shard (one queue job); the last shards of each input shrink, down to 2, so that the run ends evenly"})
         .option("max-pending-shards", {type: "number", describe: "Shards queued ahead of the merge, at most, counted in full shards' worth of documents (default 64)"})
@@ -62,6 +63,7 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
             ...(args.retryDelayMs === undefined ? {} : {retryDelayMs: args.retryDelayMs}),
             ...(args.name === undefined ? {} : {name: args.name}),
             overwrite: args.overwrite,
+            maxLineBytes: args.maxLineBytes,
             ...(args.simulateTokensPerSecond === undefined ? {} : {simulatedEngine: {tokensPerSecond: args.simulateTokensPerSecond}}),
             onEvent: view.onEvent
         }).finally(view.stop);

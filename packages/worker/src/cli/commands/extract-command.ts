@@ -1,4 +1,4 @@
-import {createLogger, pathForDisplay, prettyLogsFor, PROMPT_FLAGS, promptOptionsFromArgs, type GlobalCliOptions} from "@orchard/shared";
+import {createLogger, INPUT_FLAGS, pathForDisplay, prettyLogsFor, PROMPT_FLAGS, promptOptionsFromArgs, type GlobalCliOptions} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, DEFAULT_ENGINE_CONTEXTS, type EngineGpu, type EngineRoute} from "../../engine/extraction-engine-options.ts";
 
@@ -14,6 +14,7 @@ interface ExtractArgs extends GlobalCliOptions {
     maxDocumentChars: number;
     truncate: boolean;
     overwrite: boolean;
+    maxLineBytes: number;
     contextSize: number;
     batchSize: number;
     threads?: number;
@@ -62,6 +63,7 @@ export const extractCommand: CommandModule<GlobalCliOptions, ExtractArgs> = {
         .option("input", {alias: "input_filename", type: "string", demandOption: true, describe: "Input JSONL: id, label, document [, prompt, info, group]"})
         .option("output", {alias: "output_jsonl_file", type: "string", demandOption: true, describe: "Output JSONL (resumed if it exists)"})
         .options(PROMPT_FLAGS)
+        .options(INPUT_FLAGS)
         .option("overwrite", {type: "boolean", default: false, describe: "Replace an existing output that belongs to another input or settings"})
         .options(ENGINE_FLAGS)
         .option("seed", {type: "number", describe: "Accepted for the seed script's commands; extraction is deterministic, so it has no effect"})
@@ -79,6 +81,7 @@ export const extractCommand: CommandModule<GlobalCliOptions, ExtractArgs> = {
             outputPath: pathForDisplay(args.output),
             ...promptOptionsFromArgs(args),
             overwrite: args.overwrite,
+            maxLineBytes: args.maxLineBytes,
             engine: engineOptionsFromArgs(args),
             logger
         }, {onStart: view.start, onProgress: view.update}).finally(view.stop);
