@@ -20,7 +20,7 @@ const extract = (input: string, output: string, ...extra: string[]) =>
     runOrchard(["extract", "--model", model, "--input", input, "--output", output, ...FAST_ENGINE_FLAGS, ...extra]);
 const run = (inputs: string[], outputDir: string, ...extra: string[]) =>
     runOrchard(["run", "--model", model, ...inputs.flatMap((input) => ["--input", input]), "--output-dir", outputDir,
-        "--redis", redis.url, "--redis-prefix", `input-hardening-${prefixes++}`, "--log-format", "json", ...extra]);
+        "--redis", redis.url, "--redis-prefix", `input-hardening-${prefixes++}`, "--state-dir", join(outputDir, "..", "state"), "--log-format", "json", ...extra]);
 
 function assertUserError(result: CliResult, pattern: RegExp) {
     assert.equal(result.code, 1, `expected exit code 1, got ${result.code}\n${result.stderr}`);
@@ -140,7 +140,7 @@ describe("bounded, well-formed input lines and writable outputs", () => {
             const worker = await startFleetWorker({modelPath: model, redisUrl: redis.url, keyPrefix, simulatedEngine: {tokensPerSecond: 1_000_000}});
             const options = {
                 modelPath: model, inputPaths: [input], outputDir, redisUrl: redis.url, keyPrefix, localWorkers: 0, shardSize: 1, shardTaper: false as const,
-                pollIntervalMs: 50, simulatedEngine: {tokensPerSecond: 1_000_000}, maxLineBytes: 16 * 1024 * 1024
+                pollIntervalMs: 50, simulatedEngine: {tokensPerSecond: 1_000_000}, maxLineBytes: 16 * 1024 * 1024, stateDir: join(dir, "run-huge-state")
             };
             try {
                 const summary = await runCoordinator(options);
@@ -152,15 +152,16 @@ describe("bounded, well-formed input lines and writable outputs", () => {
                 const again = await runCoordinator(options);
                 assert.equal(again.alreadyComplete, true);
                 // orchard resume re-reads the inputs with the run's limit, not the default one
-                const session = {runId: summary.runId, redisUrl: redis.url, keyPrefix, localWorkers: 0, pollIntervalMs: 50};
+                const session = {runId: summary.runId, redisUrl: redis.url, keyPrefix, localWorkers: 0, pollIntervalMs: 50, stateDir: options.stateDir};
                 await redis.command("HSET", runKey, "status", "running");
                 const resumed = await resumeRun(session);
                 assert.equal(resumed.status, "completed");
                 assert.equal(resumed.mergedDocuments, 3);
-                // a run recorded before the limit existed resumes with the default one, which this input exceeds
+                // a run recorded before the limit existed (by an older Orchard: no local record, so taken over
+                // with --output-dir) resumes with the default one, which this input exceeds
                 const {maxLineBytes: _limit, ...older} = spec;
                 await redis.command("HSET", runKey, "status", "running", "spec", JSON.stringify(older));
-                await assert.rejects(resumeRun(session), (error: unknown) => error instanceof InputValidationError &&
+                await assert.rejects(resumeRun({...session, outputDir}), (error: unknown) => error instanceof InputValidationError &&
                     new RegExp(`run-huge\\.jsonl:2: line is 9000000 bytes, the limit is ${DEFAULT_MAX_LINE_BYTES}\\b`).test(error.message));
             } finally {
                 await worker.close();
