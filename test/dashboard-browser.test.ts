@@ -8,11 +8,18 @@ import {repoRoot, tempDir, tinyModel, writeJsonl} from "./support/orchard-cli.ts
 import {OrchardProcess} from "./support/orchard-process.ts";
 import {pngStats} from "./support/png-stats.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
+import {reportSkip} from "./support/test-skips.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
+/** ORCHARD_TEST_CHROMIUM names another Chromium or Chrome; otherwise Debian's, then the macOS apps. */
+const CHROMIUM = process.env["ORCHARD_TEST_CHROMIUM"] ?? ["/usr/bin/chromium", "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"].find((path) => existsSync(path)) ?? "/usr/bin/chromium";
 const SKIP = !existsSync(CHROMIUM) && process.env["CI"] === undefined
-    ? `headless Chromium not found at ${CHROMIUM} (apt-get install chromium); under CI this test runs (and .ci/run installs it)`
+    ? `headless Chromium not found at ${CHROMIUM}; under CI this test runs (and .ci/run installs it)`
     : false;
+if (SKIP !== false) reportSkip({
+    test: "test/dashboard-browser.test.ts (the dashboard in headless Chromium)", reason: `no Chromium at ${CHROMIUM}`,
+    enable: "apt-get install chromium (Debian/Ubuntu), brew install --cask chromium (macOS), or ORCHARD_TEST_CHROMIUM=<path of a Chromium or Chrome>"
+});
 const TOKEN = "e2e-token-0123456789abcdef";
 /** Screenshots for people to look at: out/ is git-ignored. */
 const ARTIFACTS = join(repoRoot, "out", "test-artifacts");
