@@ -73,6 +73,16 @@ describe("dashboard: origins, redirects and token guessing", () => {
         assert.equal(String((await send(dashboard.url, `/runs/r-1?token=${TOKEN}&x=1`, {headers: {accept: "text/html"}})).headers["location"]), "/runs/r-1?x=1");
     });
 
+    it("serves bull-board's page with nothing to load from another host (its template links Google Fonts)", async () => {
+        await using dashboard = await DashboardServer.start({redisUrl: redis.url, keyPrefix: `security-${prefixes++}`, port: 0, token: TOKEN});
+        const page = await send(dashboard.url, "/queues/", {headers: {authorization: `Bearer ${TOKEN}`, accept: "text/html"}});
+        assert.equal(page.status, 200);
+        const references = [...page.body.matchAll(/\b(?:src|href)\s*=\s*["']?([^"'\s>]+)/gi)].map((match) => match[1] as string);
+        assert.ok(references.some((reference) => reference.startsWith("static/")), `bull-board's own assets: ${references.join(" ")}`);
+        for (const reference of references)
+            assert.equal(new URL(reference, `${dashboard.url}/queues/`).origin, dashboard.url, `the page refers to ${reference}`);
+    });
+
     it("answers 429 with Retry-After to an address that sent too many wrong tokens, for a while, and no one else", async () => {
         let nowMs = 1_000_000;
         await using dashboard = await DashboardServer.start({
