@@ -1,11 +1,20 @@
 import assert from "node:assert/strict";
-import {mkdtemp, writeFile} from "node:fs/promises";
+import {mkdtemp, writeFile, rm} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {describe, it} from "node:test";
+import {after, describe, it} from "node:test";
 import {DEFAULT_PROMPT_TEXT, type PromptSettings} from "../prompt/reask-prompt.ts";
 import {InputValidationError, loadDataset} from "./dataset-reader.ts";
 import {OrchardError} from "../errors/orchard-error.ts";
+
+/** Temporary folders of this file's tests, removed when they are done. */
+const tempDirs: string[] = [];
+after(() => Promise.all(tempDirs.splice(0).map((dir) => rm(dir, {recursive: true, force: true}))));
+async function tempDir(prefix: string): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    tempDirs.push(dir);
+    return dir;
+}
 
 const settings: PromptSettings = {
     promptText: DEFAULT_PROMPT_TEXT, trailingInstruction: "Positive?", useJsonPrompt: false,
@@ -13,7 +22,7 @@ const settings: PromptSettings = {
 };
 
 async function fileWith(lines: string[]) {
-    const file = join(await mkdtemp(join(tmpdir(), "orchard-ds-")), "input.jsonl");
+    const file = join(await tempDir("orchard-ds-"), "input.jsonl");
     await writeFile(file, lines.join("\n") + "\n");
     return file;
 }

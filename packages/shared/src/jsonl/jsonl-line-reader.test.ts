@@ -1,12 +1,21 @@
 import assert from "node:assert/strict";
-import {mkdtemp, writeFile} from "node:fs/promises";
+import {mkdtemp, writeFile, rm} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {describe, it} from "node:test";
+import {after, describe, it} from "node:test";
 import {readJsonlLines} from "./jsonl-line-reader.ts";
 
+/** Temporary folders of this file's tests, removed when they are done. */
+const tempDirs: string[] = [];
+after(() => Promise.all(tempDirs.splice(0).map((dir) => rm(dir, {recursive: true, force: true}))));
+async function tempDir(prefix: string): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    tempDirs.push(dir);
+    return dir;
+}
+
 async function collect(content: string | Buffer, options?: {startByte?: number; startLine?: number}) {
-    const file = join(await mkdtemp(join(tmpdir(), "orchard-jsonl-")), "x.jsonl");
+    const file = join(await tempDir("orchard-jsonl-"), "x.jsonl");
     await writeFile(file, content);
     const lines = [];
     for await (const line of readJsonlLines(file, options)) lines.push(line);
@@ -29,7 +38,7 @@ describe("readJsonlLines", () => {
     });
     it("hands every byte read to onChunk in order, a last line without newline included", async () => {
         const content = Buffer.from(`${"ü".repeat(700_000)}\nshort\nno newline at the end`);
-        const file = join(await mkdtemp(join(tmpdir(), "orchard-jsonl-")), "x.jsonl");
+        const file = join(await tempDir("orchard-jsonl-"), "x.jsonl");
         await writeFile(file, content);
         for (const startByte of [undefined, 1_400_001]) {
             const chunks: Buffer[] = [];

@@ -1,15 +1,24 @@
 import assert from "node:assert/strict";
-import {mkdtemp, writeFile} from "node:fs/promises";
+import {mkdtemp, writeFile, rm} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {describe, it} from "node:test";
+import {after, describe, it} from "node:test";
 import {readJsonlLines} from "./jsonl-line-reader.ts";
 import {LineAtReader} from "./line-at-reader.ts";
+
+/** Temporary folders of this file's tests, removed when they are done. */
+const tempDirs: string[] = [];
+after(() => Promise.all(tempDirs.splice(0).map((dir) => rm(dir, {recursive: true, force: true}))));
+async function tempDir(prefix: string): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    tempDirs.push(dir);
+    return dir;
+}
 
 describe("LineAtReader", () => {
     it("reads back every line readJsonlLines gives, at its byte offset", async () => {
         const long = "ü".repeat(100_000); // 200 KB: longer than one read
-        const file = join(await mkdtemp(join(tmpdir(), "orchard-line-at-")), "x.jsonl");
+        const file = join(await tempDir("orchard-line-at-"), "x.jsonl");
         await writeFile(file, `{"a":1}\r\né\n\n${long}\nlast`);
         using reader = new LineAtReader(file);
         const lines = [];
