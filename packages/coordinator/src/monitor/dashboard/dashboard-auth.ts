@@ -41,8 +41,9 @@ export function dashboardAuth(options: {token: string | undefined; attempts?: To
             }
             const presented = presentedToken(request);
             if (presented === undefined) return refuse(request, response, 401, "this dashboard needs its token: open it as /?token=<token>, or send Authorization: Bearer <token>");
-            if (!timingSafeEqual(digest(presented.token), expected)) {
-                limiter.fail(address);
+            const presentedDigest = digest(presented.token);
+            if (!timingSafeEqual(presentedDigest, expected)) {
+                limiter.fail(address, presentedDigest.toString("base64"));
                 return refuse(request, response, 401, "wrong dashboard token");
             }
             limiter.succeed(address);

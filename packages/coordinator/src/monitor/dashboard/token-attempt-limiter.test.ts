@@ -6,9 +6,11 @@ describe("token attempt limiter", () => {
     it("locks an address out after maxFailures within the window, for lockoutMs", () => {
         let now = 0;
         const limiter = new TokenAttemptLimiter({maxFailures: 2, windowMs: 1000, lockoutMs: 5000, now: () => now});
-        limiter.fail("a");
+        limiter.fail("a", "x");
         assert.equal(limiter.lockedForMs("a"), 0);
-        limiter.fail("a");
+        limiter.fail("a", "x");
+        assert.equal(limiter.lockedForMs("a"), 0, "the same wrong token again is no new guess");
+        limiter.fail("a", "y");
         assert.equal(limiter.lockedForMs("a"), 5000);
         assert.equal(limiter.lockedForMs("b"), 0);
         now = 4999;
@@ -20,10 +22,10 @@ describe("token attempt limiter", () => {
 
     it("remembers at most maxAddresses, forgetting the least recently seen", () => {
         const limiter = new TokenAttemptLimiter({maxFailures: 1, maxAddresses: 2, now: () => 0});
-        limiter.fail("a");
-        limiter.fail("b");
-        limiter.fail("a");
-        limiter.fail("c");
+        limiter.fail("a", "x");
+        limiter.fail("b", "x");
+        limiter.fail("a", "y");
+        limiter.fail("c", "x");
         assert.equal(limiter.size, 2);
         assert.ok(limiter.lockedForMs("a") > 0 && limiter.lockedForMs("c") > 0);
         assert.equal(limiter.lockedForMs("b"), 0);

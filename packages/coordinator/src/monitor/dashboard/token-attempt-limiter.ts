@@ -16,6 +16,8 @@ interface Attempts {
     /** Start of the current counting window, ms. */
     windowStartMs: number;
     failures: number;
+    /** What identifies the last wrong token (its digest). */
+    lastWrong: string;
     /** 0 when not locked out. */
     lockedUntilMs: number;
 }
@@ -55,12 +57,17 @@ export class TokenAttemptLimiter {
         return 0;
     }
 
-    /** Records a wrong token from `address`. */
-    public fail(address: string): void {
+    /**
+     * Records a wrong token from `address`; `token` identifies it (a digest). The same wrong token
+     * again counts once: it is no new guess, but what a browser tab sends on every reconnect when
+     * its cookie holds the token of an earlier start of the dashboard.
+     */
+    public fail(address: string, token: string): void {
         const now = this.#now();
         let entry = this.#attempts.get(address);
-        if (entry === undefined || now - entry.windowStartMs >= this.#windowMs) entry = {windowStartMs: now, failures: 0, lockedUntilMs: 0};
-        entry.failures++;
+        if (entry === undefined || now - entry.windowStartMs >= this.#windowMs) entry = {windowStartMs: now, failures: 0, lastWrong: "", lockedUntilMs: 0};
+        if (entry.lastWrong !== token) entry.failures++;
+        entry.lastWrong = token;
         if (entry.failures >= this.#maxFailures) entry.lockedUntilMs = now + this.#lockoutMs;
         // re-inserted, so the map's first entries are the least recently seen
         this.#attempts.delete(address);
