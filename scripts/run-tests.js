@@ -3,8 +3,14 @@
 // (packages/*/src/**/*.test.ts) and cross-package tests (test/**/*.test.ts). Node 20's --test
 // takes no globs, so the files are listed here. Extra arguments narrow the run to paths
 // containing any of them: `npm test -- extract`.
+//
+// The tests run with TMPDIR set to a folder of this run: whatever a test leaves in its temporary
+// folder is named at the end (tests must clean up after themselves) and then removed. A test that
+// skips for lack of something on this machine records it (test/support/test-skips.ts) and is named
+// on the last lines with the command that enables it: a skipped suite is easy to miss in the output.
 import {spawnSync} from "node:child_process";
-import {readdirSync, statSync} from "node:fs";
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync} from "node:fs";
+import {tmpdir, userInfo} from "node:os";
 import {join, relative} from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -28,5 +34,26 @@ if (files.length === 0) {
     console.error(`no test files match ${filters.join(", ")}`);
     process.exit(1);
 }
-const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {cwd: root, stdio: "inherit"});
-process.exit(result.status ?? 1);
+const scratch = mkdtempSync(join(tmpdir(), "orchard-test-run-"));
+let status = 1;
+try {
+    const testTmp = join(scratch, "tmp");
+    mkdirSync(testTmp);
+    // tsx keeps its compile cache in $TMPDIR/tsx-<uid>: the usual one, so every run does not start cold
+    const tsxCache = `tsx-${process.getuid?.() ?? userInfo().username}`;
+    mkdirSync(join(tmpdir(), tsxCache), {recursive: true});
+    symlinkSync(join(tmpdir(), tsxCache), join(testTmp, tsxCache), "dir");
+    const skipReport = join(scratch, "skips.jsonl");
+    const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
+        cwd: root, stdio: "inherit", env: {...process.env, TMPDIR: testTmp, ORCHARD_TEST_SKIP_REPORT: skipReport}
+    });
+    status = result.status ?? 1;
+    const leftovers = readdirSync(testTmp).filter((name) => !name.startsWith("tsx-")).sort();
+    const skips = existsSync(skipReport) ? readFileSync(skipReport, "utf8").split("\n").filter((line) => line !== "").map((line) => JSON.parse(line)) : [];
+    if (leftovers.length > 0 || skips.length > 0) console.log("");
+    if (leftovers.length > 0) console.log(`LEFT BEHIND in the temp dir by the tests (removed now; a test must remove what it creates): ${leftovers.join(", ")}`);
+    for (const skip of skips) console.log(`SKIPPED ${skip.test}: ${skip.reason}. To run it: ${skip.enable}`);
+} finally {
+    rmSync(scratch, {recursive: true, force: true});
+}
+process.exit(status);

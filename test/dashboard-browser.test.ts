@@ -8,12 +8,20 @@ import {repoRoot, tempDir, tinyModel, writeJsonl} from "./support/orchard-cli.ts
 import {OrchardProcess} from "./support/orchard-process.ts";
 import {pngStats} from "./support/png-stats.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
+import {reportSkip} from "./support/test-skips.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
+/** ORCHARD_TEST_CHROMIUM names another Chromium or Chrome; otherwise Debian's, then the macOS apps. */
+const CHROMIUM = process.env["ORCHARD_TEST_CHROMIUM"] ?? ["/usr/bin/chromium", "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"].find((path) => existsSync(path)) ?? "/usr/bin/chromium";
 const SKIP = !existsSync(CHROMIUM) && process.env["CI"] === undefined
-    ? `headless Chromium not found at ${CHROMIUM} (apt-get install chromium); under CI this test runs (and .ci/run installs it)`
+    ? `headless Chromium not found at ${CHROMIUM}; under CI this test runs (and .ci/run installs it)`
     : false;
+if (SKIP !== false) reportSkip({
+    test: "test/dashboard-browser.test.ts (the dashboard in headless Chromium)", reason: `no Chromium at ${CHROMIUM}`,
+    enable: "apt-get install chromium (Debian/Ubuntu), brew install --cask chromium (macOS), or ORCHARD_TEST_CHROMIUM=<path of a Chromium or Chrome>"
+});
 const TOKEN = "e2e-token-0123456789abcdef";
+const isLoopbackHost = (hostname: string) => hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
 /** Screenshots for people to look at: out/ is git-ignored. */
 const ARTIFACTS = join(repoRoot, "out", "test-artifacts");
 const DOCUMENTS = 120;
@@ -59,7 +67,14 @@ describe("dashboard in headless Chromium", {skip: SKIP}, () => {
         });
         const [, runId] = await run.waitFor(/Run (\S+) \(new\)/);
         const [, url] = await dashboard.waitFor(/Dashboard: (http:\/\/127\.0\.0\.1:\d+)\//);
-        const page = await browser.newPage({viewport: {width: 1280, height: 1000}});
+        const context = await browser.newContext({viewport: {width: 1280, height: 1000}});
+        // no page may make a request that leaves the machine (a fleet may have no internet): fonts, scripts, anything
+        const offMachine: string[] = [];
+        context.on("request", (request) => {
+            const {protocol, hostname} = new URL(request.url());
+            if ((protocol === "http:" || protocol === "https:" || protocol === "ws:" || protocol === "wss:") && !isLoopbackHost(hostname)) offMachine.push(request.url());
+        });
+        const page = await context.newPage();
         const pageErrors: string[] = [];
         page.on("pageerror", (error) => pageErrors.push(error.message));
 
@@ -110,6 +125,15 @@ describe("dashboard in headless Chromium", {skip: SKIP}, () => {
         assert.ok((await stat(screenshot)).size > 40_000, `the screenshot is only ${png.length} bytes`);
         assert.ok(stats.width === 1280 && stats.height >= 1000, `${stats.width}x${stats.height}`);
         assert.ok(stats.colors > 100 && stats.nonBackground > 0.1, `a blank page? ${JSON.stringify(stats)}`);
+        assert.deepEqual(pageErrors, []);
+
+        // the fleet page and bull-board's page load nothing from elsewhere either
+        await page.goto(`${url}/`);
+        await page.locator(`[data-testid="run-card-${runId}"]`).waitFor();
+        await page.goto(`${url}/queues/`);
+        await page.getByText("Orchard queues").first().waitFor();
+        await page.waitForLoadState("networkidle");
+        assert.deepEqual(offMachine, [], "requests that left the machine");
         assert.deepEqual(pageErrors, []);
 
         // queued while the coordinator was in its first pass: it reran the shard and exits 0

@@ -1,5 +1,6 @@
 import {spawn} from "node:child_process";
-import {mkdtemp, writeFile} from "node:fs/promises";
+import {rmSync} from "node:fs";
+import {mkdtemp, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {fileURLToPath} from "node:url";
@@ -40,8 +41,33 @@ export function tinyModel(): Promise<string> {
     return ensureSyntheticModel({preset: "tiny", type: "f32", seed: 1, dir: join(repoRoot, "models")});
 }
 
+const tempDirs = new Set<string>();
+let removesAtExit = false;
+
+/**
+ * A new folder under the temp dir, removed with everything in it when the test file's process
+ * ends (each test file runs in a process of its own), whatever the test did or how it failed;
+ * `removeTempDir` removes one sooner.
+ */
 export async function tempDir(prefix = "orchard-test-"): Promise<string> {
-    return mkdtemp(join(tmpdir(), prefix));
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    if (!removesAtExit) process.once("exit", removeAllTempDirs);
+    removesAtExit = true;
+    tempDirs.add(dir);
+    return dir;
+}
+
+/** Removes a folder made by `tempDir` now. */
+export async function removeTempDir(dir: string): Promise<void> {
+    tempDirs.delete(dir);
+    await rm(dir, {recursive: true, force: true, maxRetries: 5});
+}
+
+function removeAllTempDirs(): void {
+    // synchronous: nothing asynchronous runs at exit; retries ride out a child process (an embedded
+    // redis-server just killed) still writing its last file into the folder
+    for (const dir of tempDirs) rmSync(dir, {recursive: true, force: true, maxRetries: 5});
+    tempDirs.clear();
 }
 
 export async function writeJsonl(path: string, rows: readonly unknown[]): Promise<string> {

@@ -1,21 +1,30 @@
 import assert from "node:assert/strict";
-import {mkdtemp, readFile} from "node:fs/promises";
+import {mkdtemp, readFile, rm} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {describe, it} from "node:test";
+import {after, describe, it} from "node:test";
 import {OrchardError} from "@orchard/shared";
 import {EmbeddedRedis} from "./embedded-redis.ts";
 import {pingRedis} from "./ping-redis.ts";
 
+/** Temporary folders of this file's tests, removed when they are done. */
+const tempDirs: string[] = [];
+after(() => Promise.all(tempDirs.splice(0).map((dir) => rm(dir, {recursive: true, force: true}))));
+async function tempDir(prefix: string): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    tempDirs.push(dir);
+    return dir;
+}
+
 describe("EmbeddedRedis", () => {
     it("says how to install redis-server when it is missing", async () => {
-        const stateDir = await mkdtemp(join(tmpdir(), "orchard-state-"));
+        const stateDir = await tempDir("orchard-state-");
         await assert.rejects(EmbeddedRedis.start({stateDir, binary: "orchard-no-such-redis-server"}), (error: unknown) =>
             error instanceof OrchardError && error.code === "REDIS_UNAVAILABLE" && /brew install redis/.test(error.message) && /apt-get install redis-server/.test(error.message));
     });
 
     it("starts with AOF and noeviction, records its endpoint, and is adopted rather than started twice", async () => {
-        const stateDir = await mkdtemp(join(tmpdir(), "orchard-state-"));
+        const stateDir = await tempDir("orchard-state-");
         const redis = await EmbeddedRedis.start({stateDir});
         try {
             assert.ok(await pingRedis("127.0.0.1", redis.port, undefined));

@@ -2,13 +2,22 @@ import assert from "node:assert/strict";
 import {mkdtemp, readFile, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {dirname, join} from "node:path";
-import {describe, it} from "node:test";
+import {after, describe, it} from "node:test";
 import {OrchardError} from "@orchard/shared";
 import {OrderedMerger} from "./ordered-merger.ts";
 import {ShardPlan} from "./shard-plan.ts";
 
+/** Temporary folders of this file's tests, removed when they are done. */
+const tempDirs: string[] = [];
+after(() => Promise.all(tempDirs.splice(0).map((dir) => rm(dir, {recursive: true, force: true}))));
+async function tempDir(prefix: string): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    tempDirs.push(dir);
+    return dir;
+}
+
 async function outputsIn(count: number) {
-    const dir = await mkdtemp(join(tmpdir(), "orchard-merger-"));
+    const dir = await tempDir("orchard-merger-");
     return Array.from({length: count}, (_, i) => join(dir, `out${i}.jsonl`));
 }
 

@@ -1,18 +1,27 @@
 import assert from "node:assert/strict";
-import {mkdtemp, readFile, writeFile} from "node:fs/promises";
+import {mkdtemp, readFile, writeFile, rm} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {describe, it} from "node:test";
+import {after, describe, it} from "node:test";
 import {ATTRIBUTE_COUNT, DEFAULT_MAX_LINE_BYTES, formatOutputLine, loadDataset, type PromptSettings, type ShardResult} from "@orchard/shared";
 import {patchOutput} from "./output-patcher.ts";
 import {ShardPlan} from "./shard-plan.ts";
+
+/** Temporary folders of this file's tests, removed when they are done. */
+const tempDirs: string[] = [];
+after(() => Promise.all(tempDirs.splice(0).map((dir) => rm(dir, {recursive: true, force: true}))));
+async function tempDir(prefix: string): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    tempDirs.push(dir);
+    return dir;
+}
 
 const settings: PromptSettings = {promptText: "P:", trailingInstruction: "Q?", useJsonPrompt: false, combinePromptAndDocument: false, dropPrompt: false, maxDocumentChars: 100};
 const attributesOf = (i: number) => Array.from({length: ATTRIBUTE_COUNT}, (_, j) => i + j / 100);
 
 describe("patchOutput", () => {
     it("puts retried shards' documents back in input order, keeps what is there, and is idempotent", async () => {
-        const dir = await mkdtemp(join(tmpdir(), "orchard-patch-"));
+        const dir = await tempDir("orchard-patch-");
         const input = join(dir, "in.jsonl");
         await writeFile(input, Array.from({length: 6}, (_, i) => JSON.stringify({id: `d${i}`, label: i % 2, document: `doc ${i}`})).join("\n") + "\n");
         const docs = await loadDataset(input, settings);

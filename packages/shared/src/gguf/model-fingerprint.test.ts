@@ -1,12 +1,21 @@
 import assert from "node:assert/strict";
-import {copyFile, mkdtemp, open, writeFile} from "node:fs/promises";
+import {copyFile, mkdtemp, open, writeFile, rm} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
-import {before, describe, it} from "node:test";
+import {after, before, describe, it} from "node:test";
 import {OrchardError} from "../errors/orchard-error.ts";
 import {GgmlType} from "./gguf-types.ts";
 import {ggufString, writeGguf} from "./gguf-writer.ts";
 import {modelFingerprint, simulatedEngineFingerprint} from "./model-fingerprint.ts";
+
+/** Temporary folders of this file's tests, removed when they are done. */
+const tempDirs: string[] = [];
+after(() => Promise.all(tempDirs.splice(0).map((dir) => rm(dir, {recursive: true, force: true}))));
+async function tempDir(prefix: string): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    tempDirs.push(dir);
+    return dir;
+}
 
 let dir: string;
 
@@ -22,7 +31,7 @@ async function model(name: string, elements: number, value: (i: number) => numbe
 
 describe("modelFingerprint", () => {
     before(async () => {
-        dir = await mkdtemp(join(tmpdir(), "orchard-fingerprint-"));
+        dir = await tempDir("orchard-fingerprint-");
     });
 
     it("agrees for copies of a file and tells weights, metadata and sizes apart", async () => {

@@ -3,6 +3,7 @@ import {
     DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, DEFAULT_KEY_PREFIX, DEFAULT_STATE_DIR, MIN_DASHBOARD_TOKEN_LENGTH, OrchardError, type Logger
 } from "@orchard/shared";
 import {isLoopbackHost} from "./dashboard-auth.ts";
+import type {TokenAttemptLimitOptions} from "./token-attempt-limiter.ts";
 
 export interface DashboardServerOptions {
     /** The fleet's Redis. */
@@ -18,6 +19,8 @@ export interface DashboardServerOptions {
      * characters). Required unless `host` is loopback; enforced whenever given.
      */
     readonly token?: string;
+    /** When an address that sends wrong tokens is locked out (429). Default: 10 wrong tokens in 5 minutes lock it out for 5 minutes. */
+    readonly tokenAttempts?: TokenAttemptLimitOptions;
     /** Milliseconds between live updates of an open page. Default 1,000. */
     readonly refreshMs?: number;
     /** A worker silent this long reads as lost, in ms. Default 30,000. */
@@ -38,6 +41,7 @@ export interface ResolvedDashboardOptions {
     readonly host: string;
     readonly port: number;
     readonly token: string | undefined;
+    readonly tokenAttempts: TokenAttemptLimitOptions;
     readonly refreshMs: number;
     readonly lostAfterMs: number | undefined;
     readonly allowRetrySessions: boolean;
@@ -63,6 +67,7 @@ export function resolveDashboardOptions(options: DashboardServerOptions): Resolv
         host,
         port,
         token,
+        tokenAttempts: options.tokenAttempts ?? {},
         refreshMs,
         lostAfterMs: options.lostAfterMs,
         allowRetrySessions: options.allowRetrySessions ?? true,

@@ -73,7 +73,7 @@ export class DashboardServer {
             response.setHeader("X-Frame-Options", "DENY");
             next();
         });
-        app.use(dashboardAuth({token: resolved.token}));
+        app.use(dashboardAuth({token: resolved.token, attempts: resolved.tokenAttempts}));
         app.use("/queues", board.router);
         app.use(dashboardRoutes({cache: new SnapshotCache(collector, Math.min(resolved.refreshMs / 2, 500)), actions, notices, metrics: new FleetMetrics(), refreshMs: resolved.refreshMs, logger: log}));
         const sendPage = (_request: express.Request, response: express.Response) => {

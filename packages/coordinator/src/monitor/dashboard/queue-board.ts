@@ -1,8 +1,9 @@
 import {createBullBoard} from "@bull-board/api";
 import {BullMQAdapter} from "@bull-board/api/bullMQAdapter";
+import type {AppViewRoute} from "@bull-board/api/dist/types.js";
 import {ExpressAdapter} from "@bull-board/express";
 import type {Logger} from "@orchard/shared";
-import type {Router} from "express";
+import type {NextFunction, Request, Response, Router} from "express";
 import type {QueueRegistry} from "../queue-registry.ts";
 import type {StatusCollector} from "../status-collector.ts";
 
@@ -24,7 +25,7 @@ export class QueueBoard {
     #shown = "";
 
     public constructor(init: {basePath: string; queues: QueueRegistry; collector: StatusCollector; logger?: Logger}) {
-        const serverAdapter = new ExpressAdapter();
+        const serverAdapter = new LocalExpressAdapter();
         serverAdapter.setBasePath(init.basePath);
         this.#board = createBullBoard({queues: [], serverAdapter, options: {uiConfig: {boardTitle: "Orchard queues"}}});
         this.router = serverAdapter.getRouter() as Router;
@@ -50,4 +51,28 @@ export class QueueBoard {
     public close(): void {
         clearInterval(this.#timer);
     }
+}
+
+/**
+ * bull-board's Express adapter, its page served without the links to other hosts its template
+ * carries (a stylesheet of Google Fonts): no page of the dashboard makes a request that leaves the
+ * machine, since a fleet may have no internet and an operator's browser should not tell a third
+ * party which dashboards it opens. The page falls back to the system's fonts.
+ */
+class LocalExpressAdapter extends ExpressAdapter {
+    public override setEntryRoute(route: AppViewRoute): ExpressAdapter {
+        this.app[route.method](route.route, (_request: Request, response: Response, next: NextFunction) => {
+            const {name, params} = route.handler({basePath: this.basePath, uiConfig: this.uiConfig});
+            this.app.render(name, params, (error: Error | null, html: string) => {
+                if (error !== null) return next(error);
+                response.type("html").send(withoutRemoteLinks(html));
+            });
+        });
+        return this;
+    }
+}
+
+/** Drops every `<link>` whose href names another host (`https://…`, `//…`). */
+export function withoutRemoteLinks(html: string): string {
+    return html.replace(/<link\b[^>]*\bhref\s*=\s*["']?\s*(?:[a-z][a-z0-9+.-]*:)?\/\/[^>]*>\s*/gi, "");
 }

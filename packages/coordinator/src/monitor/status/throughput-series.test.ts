@@ -24,6 +24,17 @@ describe("throughput series", () => {
         assert.deepEqual(series.total, [1000, 1000, 2000, 1000]);
     });
 
+    it("rates the partial bucket at the right edge by the time it covers, not as a whole bucket", () => {
+        const sample = (worker: string, endMs: number, elapsedMs: number, tokens: number) => ({id: `${endMs}-0`, worker, shard: 0, documents: 1, tokens, elapsedMs, endMs});
+        // a steady 1,000 tokens/s from 0 to 4.5 s, the chart drawn at 4.5 s: the fifth second is half over
+        const series = throughputSeries([sample("mac-a", 4500, 4500, 4500)], {fromMs: 0, toMs: 4500, maxBuckets: 120});
+        assert.equal(series.bucketMs, 1000);
+        assert.deepEqual(series.workers[0]?.tokensPerSecond, [1000, 1000, 1000, 1000, 1000]);
+        assert.deepEqual(series.total, [1000, 1000, 1000, 1000, 1000]);
+        // a range that ends on a bucket boundary has no partial bucket
+        assert.deepEqual(throughputSeries([sample("mac-a", 4000, 4000, 4000)], {fromMs: 0, toMs: 4000}).total, [1000, 1000, 1000, 1000]);
+    });
+
     it("picks a readable bucket width for long runs and keeps the bucket count bounded", () => {
         const series = throughputSeries([], {fromMs: 0, toMs: 8 * 3_600_000, maxBuckets: 120});
         assert.equal(series.bucketMs, 300_000);

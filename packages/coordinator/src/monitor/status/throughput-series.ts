@@ -41,7 +41,8 @@ export function parseThroughputEntries(entries: readonly [id: string, fields: st
 /**
  * Buckets samples into at most `maxBuckets` equal intervals over [fromMs, toMs], each sample's
  * tokens spread evenly over the time it took: a worker's line shows its speed while it worked and
- * 0 while it idled, without the spikes of crediting whole shards at their completion.
+ * 0 while it idled, without the spikes of crediting whole shards at their completion. The last
+ * bucket may be shorter than the others (it ends at `toMs`); its values are per second of the time it covers.
  */
 export function throughputSeries(samples: readonly ThroughputSample[], range: {fromMs: number; toMs: number; maxBuckets?: number}): ThroughputSeries {
     const maxBuckets = range.maxBuckets ?? 120;
@@ -67,8 +68,12 @@ export function throughputSeries(samples: readonly ThroughputSample[], range: {f
             tokens[bucket] = (tokens[bucket] as number) + sample.tokens * overlapShare(sample, from, from + bucketMs);
         }
     }
+    // the last bucket ends at toMs, usually part of the way through it (the current second, on a
+    // live run): its tokens are divided by the time it covers, or the chart would drop at its right edge
+    const lastBucketS = (Math.min(range.toMs, startMs + count * bucketMs) - (startMs + (count - 1) * bucketMs)) / 1000;
+    const secondsOf = (bucket: number) => (bucket === count - 1 && lastBucketS > 0 ? lastBucketS : bucketS);
     const workers = [...perWorker.entries()].sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, tokens]) => ({name, tokensPerSecond: tokens.map((value) => round(value / bucketS))}));
+        .map(([name, tokens]) => ({name, tokensPerSecond: tokens.map((value, bucket) => round(value / secondsOf(bucket)))}));
     const total = Array.from({length: count}, (_, bucket) => round(workers.reduce((sum, worker) => sum + (worker.tokensPerSecond[bucket] as number), 0)));
     return {startMs, bucketMs, total, workers};
 }
