@@ -1,6 +1,7 @@
 import {stat} from "node:fs/promises";
 import {
-    EVENTS_STREAM_MAX_LENGTH, formatOutputLine, readJsonlLines, type Logger, type PreparedDocument, type RunSpec, type ShardFailure, type ShardResult, type SkippedDocument
+    EVENTS_STREAM_MAX_LENGTH, formatOutputLine, MAX_MESSAGE_CHARS, readJsonlLines, type Logger, type OrchardError, type PreparedDocument, type RunSpec, type ShardFailure,
+    type ShardResult, type SkippedDocument
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import type {Redis} from "ioredis";
@@ -61,6 +62,13 @@ export class RunSession {
     /** A result was announced while the loop was busy: the next sleep returns at once. */
     #resultAnnounced = false;
     readonly #rate: {at: number; merged: number}[] = [];
+    /**
+     * Results rejected per shard in this session (invalid, or not answering the shard's documents),
+     * with the last reason. A rejected result is a failed attempt: once a shard has as many as the
+     * run's shardAttempts it fails for good (INVALID_RESULT), so that a buggy or hostile worker
+     * cannot make it run forever. Kept here, not in Redis, where such a worker could reset it.
+     */
+    readonly #rejected = new Map<number, {count: number; reason: string}>();
 
     private constructor(init: RunSessionInit) {
         this.#init = init;
@@ -96,7 +104,7 @@ export class RunSession {
             const state = (await this.#store.requireRun(runId)).state;
             this.#cursor = state.cursorShard;
             this.#merged = state.mergedDocuments;
-            const failures = await this.#store.failures(runId);
+            const failures = await this.#store.failures(runId, (error) => this.#log?.error({err: error.message}, "a failure record is unreadable; its shard stays failed"));
             this.#missing = [...failures.keys()].reduce((sum, shard) => sum + this.#plan.shard(shard).documents, 0) + (await this.#store.skippedDocuments(runId)).length;
             const enqueuer = new ShardEnqueuer({queue, spec, plan: this.#plan, store: this.#store, ...(this.#log === undefined ? {} : {logger: this.#log})});
             const watch = new ShardJobWatch(queue, enqueuer, this.#store, runId, this.#log);
@@ -165,7 +173,7 @@ export class RunSession {
         const runId = this.#spec.runId;
         const count = Math.min(this.#plan.total - this.#cursor, MAX_SHARDS_PER_STEP);
         const shards = Array.from({length: count}, (_, i) => this.#cursor + i);
-        const results = await this.#store.results(runId, shards, (shard, error) => this.#log?.error({shard, err: error.message}, "dropped an invalid result; the shard will run again"));
+        const results = await this.#store.results(runId, shards, (shard, error) => this.#reject(shard, error.message));
         const ready: {shard: number; result?: ShardResult; documents?: PreparedDocument[]; failure?: ShardFailure}[] = [];
         for (const [i, stored] of results.entries()) {
             if (stored === undefined) break;
@@ -175,7 +183,7 @@ export class RunSession {
             ready.push({shard, result: stored.result, documents});
         }
         if (ready.length === 0) {
-            const failure = await watch.check(this.#cursor);
+            const failure = this.#rejectionFailure(this.#cursor) ?? await watch.check(this.#cursor);
             if (failure === undefined) return false;
             ready.push({shard: this.#cursor, failure});
         }
@@ -232,8 +240,33 @@ export class RunSession {
             result.documents.every((outcome, i) => outcome.id === documents[i]?.doc.id))
             return documents;
         await this.#store.dropResult(this.#spec.runId, shard, raw);
-        this.#log?.error({shard, worker: result.worker}, "dropped a result that does not match its shard's documents; the shard will run again");
+        this.#reject(shard, `worker "${result.worker}" answered other documents than the shard's`);
         return undefined;
+    }
+
+    /** Counts a rejected result of `shard` (already dropped from Redis). */
+    #reject(shard: number, reason: string): void {
+        const count = (this.#rejected.get(shard)?.count ?? 0) + 1;
+        this.#rejected.set(shard, {count, reason});
+        const last = count >= this.#spec.shardAttempts;
+        this.#log?.error({shard, rejected: count, attempts: this.#spec.shardAttempts, err: reason},
+            last ? "rejected a result: the shard has used its attempts and fails" : "rejected a result; the shard will run again");
+    }
+
+    /** The shard's failure once its rejected results reach the run's attempts; undefined before. */
+    #rejectionFailure(shard: number): ShardFailure | undefined {
+        const rejected = this.#rejected.get(shard);
+        if (rejected === undefined || rejected.count < this.#spec.shardAttempts) return undefined;
+        return {
+            code: "INVALID_RESULT", attempts: rejected.count, at: new Date().toISOString(),
+            message: `${rejected.count} result${rejected.count === 1 ? " was" : "s were"} rejected; the last: ${rejected.reason}`.slice(0, MAX_MESSAGE_CHARS)
+        };
+    }
+
+    /** Whether the waiting result of `shard` is valid and answers its documents (otherwise it is dropped and counted). */
+    async #resultAccepted(shard: number): Promise<boolean> {
+        const [stored] = await this.#store.results(this.#spec.runId, [shard], (_, error: OrchardError) => this.#reject(shard, error.message));
+        return stored !== undefined && await this.#documentsAnswered(shard, stored) !== undefined;
     }
 
     /** `retry-failed`: reruns the shards in the retry set, then patches their documents into the outputs. */
@@ -241,6 +274,8 @@ export class RunSession {
         const runId = this.#spec.runId;
         this.#emit({type: "patching", runId, shards: shards.length});
         this.#log?.info({shards: shards.length}, "rerunning failed shards");
+        // a retry gives each shard its attempts afresh, whatever it used in this session's first pass
+        for (const shard of shards) this.#rejected.delete(shard);
         await enqueuer.add(shards);
         const pending = new Set(shards);
         const failedAgain = new Map<number, ShardFailure>();
@@ -255,11 +290,12 @@ export class RunSession {
             const list = [...pending];
             const present = await this.#store.haveResults(runId, list);
             for (const [i, shard] of list.entries()) {
-                if (present[i] === true) {
+                // a result is checked before it is patched in: an invalid one counts as a failed attempt, as in the first pass
+                if (present[i] === true && await this.#resultAccepted(shard)) {
                     pending.delete(shard);
                     continue;
                 }
-                const failure = await watch.check(shard);
+                const failure = this.#rejectionFailure(shard) ?? await watch.check(shard);
                 if (failure !== undefined) {
                     pending.delete(shard);
                     failedAgain.set(shard, failure);

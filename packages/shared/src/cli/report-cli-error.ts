@@ -21,6 +21,7 @@ const EXIT_CODES: Readonly<Record<OrchardErrorCode, number>> = {
     ENGINE_FAILED: 2,
     ENGINE_UNSUPPORTED: 2,
     REDIS_UNAVAILABLE: 2,
+    RECORD_INVALID: 2,
     INTERNAL: 3
 };
 

@@ -18,6 +18,8 @@ export type OrchardErrorCode =
     | "RUN_INCOMPLETE"
     | "RUN_CANCELLED"
     | "RUN_BUSY"
+    /** A record read back from Redis or a state file fails its schema (written by another version, or by a hostile machine). */
+    | "RECORD_INVALID"
     | "INTERNAL";
 
 export interface OrchardErrorOptions {
