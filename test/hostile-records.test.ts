@@ -4,7 +4,7 @@ import {join} from "node:path";
 import {after, before, describe, it} from "node:test";
 import {retryFailedRun, runCoordinator} from "@orchard/coordinator";
 import {
-    ATTRIBUTE_COUNT, FleetKeys, fleetStatusSchema, MonitorKeys, runWorkerField, shardJobSchema, type RunSpec, type ShardFailure, type SkippedDocument, type WorkerHeartbeat
+    ATTRIBUTE_COUNT, FleetKeys, fleetStatusSchema, MAX_NAME_CHARS, MonitorKeys, runWorkerField, shardJobSchema, type RunSpec, type ShardFailure, type SkippedDocument, type WorkerHeartbeat
 } from "@orchard/shared";
 import {startFleetWorker} from "@orchard/worker";
 import {Queue} from "bullmq";
@@ -122,6 +122,8 @@ describe("records written by any machine with the Redis URL", () => {
             await client.zadd(monitor.workers(), Date.now(), "forged");
             await client.hset(keys.run(second.runId), "spec", JSON.stringify({...JSON.parse(await client.hget(keys.run(second.runId), "spec") as string) as RunSpec, createdAt: "yesterday"}));
             await client.hset(keys.run(first.runId), "finishedAt", "never");
+            // counters of a worker whose name no heartbeat may carry
+            await client.hset(monitor.runWorkers(first.runId), runWorkerField("documents", "w".repeat(MAX_NAME_CHARS + 1)), 1);
 
             const detail = await runOrchard(["status", first.runId, "--redis", redis.url, "--redis-prefix", keyPrefix]);
             assert.equal(detail.code, 0, detail.stderr);
@@ -135,6 +137,7 @@ describe("records written by any machine with the Redis URL", () => {
             const parsed = fleetStatusSchema.parse(JSON.parse(json.stdout));
             assert.deepEqual(parsed.runs[0]?.failedShards.map((shard) => [shard.shard, shard.code]), [[2, "RECORD_INVALID"], [3, "RECORD_INVALID"]]);
             assert.equal(parsed.runs[0]?.finishedAt, null);
+            assert.deepEqual(parsed.runs[0]?.workers.map((row) => row.name), ["honest"]);
             assert.equal(parsed.runs[0]?.documents.missing, 4);
             assert.ok(parsed.workers.some((row) => row.name === "honest") && !parsed.workers.some((row) => row.name === "forged"));
 

@@ -1,5 +1,5 @@
 import {
-    createLogger, DEFAULT_KEY_PREFIX, DEFAULT_STATUS_RUN_LIMIT, FleetKeys, isoTimeSchema, MonitorKeys, OrchardError, RATE_MAX_WINDOW_MS, RUN_WORKER_COUNTERS,
+    createLogger, DEFAULT_KEY_PREFIX, MAX_NAME_CHARS, DEFAULT_STATUS_RUN_LIMIT, FleetKeys, isoTimeSchema, MonitorKeys, OrchardError, RATE_MAX_WINDOW_MS, RUN_WORKER_COUNTERS,
     workerHeartbeatSchema, type FleetStatus, type Logger, type RunStatusReport, type RunWorkerCounter, type WorkerHeartbeat
 } from "@orchard/shared";
 import type {Redis} from "ioredis";
@@ -175,7 +175,7 @@ export class StatusCollector {
     }
 }
 
-/** `documents:<worker>` ... fields into worker -> counters. */
+/** `documents:<worker>` ... fields into worker -> counters; a worker name past MAX_NAME_CHARS is left out, as its heartbeat would be. */
 function parseCounters(fields: Record<string, string>): Map<string, {documents: number; tokens: number; shards: number; failures: number}> {
     const counters = new Map<string, {documents: number; tokens: number; shards: number; failures: number}>();
     for (const [field, value] of Object.entries(fields)) {
@@ -183,6 +183,7 @@ function parseCounters(fields: Record<string, string>): Map<string, {documents: 
         const counter = field.slice(0, separator) as RunWorkerCounter;
         if (separator < 0 || !RUN_WORKER_COUNTERS.includes(counter)) continue;
         const worker = field.slice(separator + 1);
+        if (worker.length > MAX_NAME_CHARS) continue;
         let entry = counters.get(worker);
         if (entry === undefined) counters.set(worker, (entry = {documents: 0, tokens: 0, shards: 0, failures: 0}));
         const count = Number(value);
