@@ -1,6 +1,6 @@
 import {stat} from "node:fs/promises";
 import {
-    EVENTS_STREAM_MAX_LENGTH, formatOutputLine, MAX_MESSAGE_CHARS, readJsonlLines, type Logger, type OrchardError, type PreparedDocument, type RunSpec, type ShardFailure,
+    EVENTS_STREAM_MAX_LENGTH, formatOutputLine, readJsonlLines, type Logger, type OrchardError, type PreparedDocument, type RunSpec, type ShardFailure,
     type ShardResult, type SkippedDocument
 } from "@orchard/shared";
 import {Queue} from "bullmq";
@@ -14,6 +14,7 @@ import {LocalWorkerPool} from "./local-worker-pool.ts";
 import {listMissingDocuments} from "./missing-documents.ts";
 import {OrderedMerger} from "./ordered-merger.ts";
 import {patchOutput} from "./output-patcher.ts";
+import {RejectedResults} from "./rejected-results.ts";
 import type {RunStore, StoredResult} from "./run-store.ts";
 import {ShardEnqueuer} from "./shard-enqueuer.ts";
 import {ShardJobWatch} from "./shard-job-watch.ts";
@@ -62,13 +63,8 @@ export class RunSession {
     /** A result was announced while the loop was busy: the next sleep returns at once. */
     #resultAnnounced = false;
     readonly #rate: {at: number; merged: number}[] = [];
-    /**
-     * Results rejected per shard in this session (invalid, or not answering the shard's documents),
-     * with the last reason. A rejected result is a failed attempt: once a shard has as many as the
-     * run's shardAttempts it fails for good (INVALID_RESULT), so that a buggy or hostile worker
-     * cannot make it run forever. Kept here, not in Redis, where such a worker could reset it.
-     */
-    readonly #rejected = new Map<number, {count: number; reason: string}>();
+    /** Rejected results per shard: a rejected result is a failed attempt. */
+    readonly #rejected: RejectedResults;
 
     private constructor(init: RunSessionInit) {
         this.#init = init;
@@ -78,6 +74,7 @@ export class RunSession {
         this.#options = init.options;
         this.#plan = new ShardPlan(init.scanned.map((input) => ({documents: input.documents, shardStarts: input.shardStarts})), init.spec.shardSize, init.spec.shardTaper);
         this.#log = init.options.logger?.child({component: "coordinator", runId: init.spec.runId});
+        this.#rejected = new RejectedResults(init.spec.shardAttempts, this.#log);
     }
 
     public static async execute(init: RunSessionInit): Promise<RunSummary> {
@@ -173,7 +170,7 @@ export class RunSession {
         const runId = this.#spec.runId;
         const count = Math.min(this.#plan.total - this.#cursor, MAX_SHARDS_PER_STEP);
         const shards = Array.from({length: count}, (_, i) => this.#cursor + i);
-        const results = await this.#store.results(runId, shards, (shard, error) => this.#reject(shard, error.message));
+        const results = await this.#store.results(runId, shards, (shard, error) => this.#rejected.reject(shard, error.message));
         const ready: {shard: number; result?: ShardResult; documents?: PreparedDocument[]; failure?: ShardFailure}[] = [];
         for (const [i, stored] of results.entries()) {
             if (stored === undefined) break;
@@ -183,7 +180,7 @@ export class RunSession {
             ready.push({shard, result: stored.result, documents});
         }
         if (ready.length === 0) {
-            const failure = this.#rejectionFailure(this.#cursor) ?? await watch.check(this.#cursor);
+            const failure = this.#rejected.failure(this.#cursor) ?? await watch.check(this.#cursor);
             if (failure === undefined) return false;
             ready.push({shard: this.#cursor, failure});
         }
@@ -240,33 +237,14 @@ export class RunSession {
             result.documents.every((outcome, i) => outcome.id === documents[i]?.doc.id))
             return documents;
         await this.#store.dropResult(this.#spec.runId, shard, raw);
-        this.#reject(shard, `worker "${result.worker}" answered other documents than the shard's`);
+        this.#rejected.reject(shard, `worker "${result.worker}" answered other documents than the shard's`);
         return undefined;
     }
 
-    /** Counts a rejected result of `shard` (already dropped from Redis). */
-    #reject(shard: number, reason: string): void {
-        const count = (this.#rejected.get(shard)?.count ?? 0) + 1;
-        this.#rejected.set(shard, {count, reason});
-        const last = count >= this.#spec.shardAttempts;
-        this.#log?.error({shard, rejected: count, attempts: this.#spec.shardAttempts, err: reason},
-            last ? "rejected a result: the shard has used its attempts and fails" : "rejected a result; the shard will run again");
-    }
-
-    /** The shard's failure once its rejected results reach the run's attempts; undefined before. */
-    #rejectionFailure(shard: number): ShardFailure | undefined {
-        const rejected = this.#rejected.get(shard);
-        if (rejected === undefined || rejected.count < this.#spec.shardAttempts) return undefined;
-        return {
-            code: "INVALID_RESULT", attempts: rejected.count, at: new Date().toISOString(),
-            message: `${rejected.count} result${rejected.count === 1 ? " was" : "s were"} rejected; the last: ${rejected.reason}`.slice(0, MAX_MESSAGE_CHARS)
-        };
-    }
-
-    /** Whether the waiting result of `shard` is valid and answers its documents (otherwise it is dropped and counted). */
-    async #resultAccepted(shard: number): Promise<boolean> {
-        const [stored] = await this.#store.results(this.#spec.runId, [shard], (_, error: OrchardError) => this.#reject(shard, error.message));
-        return stored !== undefined && await this.#documentsAnswered(shard, stored) !== undefined;
+    /** The waiting result of `shard` if it is valid and answers its documents (otherwise it is dropped and counted). */
+    async #acceptedResult(shard: number): Promise<ShardResult | undefined> {
+        const [stored] = await this.#store.results(this.#spec.runId, [shard], (_, error: OrchardError) => this.#rejected.reject(shard, error.message));
+        return stored !== undefined && await this.#documentsAnswered(shard, stored) !== undefined ? stored.result : undefined;
     }
 
     /** `retry-failed`: reruns the shards in the retry set, then patches their documents into the outputs. */
@@ -275,10 +253,12 @@ export class RunSession {
         this.#emit({type: "patching", runId, shards: shards.length});
         this.#log?.info({shards: shards.length}, "rerunning failed shards");
         // a retry gives each shard its attempts afresh, whatever it used in this session's first pass
-        for (const shard of shards) this.#rejected.delete(shard);
+        this.#rejected.forget(shards);
         await enqueuer.add(shards);
         const pending = new Set(shards);
         const failedAgain = new Map<number, ShardFailure>();
+        // patched from what was checked, not read again: a worker could have replaced it since
+        const accepted = new Map<number, ShardResult>();
         let lastStatus = 0;
         while (pending.size > 0) {
             const stopped = this.#stopped();
@@ -291,11 +271,13 @@ export class RunSession {
             const present = await this.#store.haveResults(runId, list);
             for (const [i, shard] of list.entries()) {
                 // a result is checked before it is patched in: an invalid one counts as a failed attempt, as in the first pass
-                if (present[i] === true && await this.#resultAccepted(shard)) {
+                const result = present[i] === true ? await this.#acceptedResult(shard) : undefined;
+                if (result !== undefined) {
+                    accepted.set(shard, result);
                     pending.delete(shard);
                     continue;
                 }
-                const failure = this.#rejectionFailure(shard) ?? await watch.check(shard);
+                const failure = this.#rejected.failure(shard) ?? await watch.check(shard);
                 if (failure !== undefined) {
                     pending.delete(shard);
                     failedAgain.set(shard, failure);
@@ -312,7 +294,7 @@ export class RunSession {
             const before = await countLines(spec.output);
             const outcome = await patchOutput({
                 plan: this.#plan, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: spec.output, settings: this.#spec.prompt,
-                patchShards, resultOf: async (shard) => (await this.#store.results(runId, [shard]))[0]?.result
+                patchShards, resultOf: async (shard) => accepted.get(shard)
             });
             skipped.push(...outcome.skipped);
             merged += outcome.lines - before;
