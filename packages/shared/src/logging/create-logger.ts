@@ -23,7 +23,7 @@ export interface LoggerOptions {
  */
 const TERMINAL_SAFE = {
     formatters: {
-        log: (object: Record<string, unknown>) => terminalSafeStrings(object, {multiline: true}),
+        log: (object: Record<string, unknown>) => terminalSafeStrings(Object.fromEntries(Object.entries(object).map(([key, value]) => [key, safeError(value)])), {multiline: true}),
         bindings: (bindings: Record<string, unknown>) => terminalSafeStrings(bindings, {multiline: true})
     },
     hooks: {
@@ -32,6 +32,18 @@ const TERMINAL_SAFE = {
         }
     }
 };
+
+/**
+ * An error with its message, stack and own fields cleaned (same class, so pino names its type
+ * right): terminalSafeStrings leaves class instances alone. Anything else as it is.
+ */
+function safeError(value: unknown): unknown {
+    if (!(value instanceof Error)) return value;
+    const copy = Object.create(Object.getPrototypeOf(value) as object) as Error;
+    return Object.assign(copy, terminalSafeStrings({...value}, {multiline: true}), {
+        message: terminalSafe(value.message, {multiline: true}), stack: terminalSafe(value.stack ?? "", {multiline: true})
+    });
+}
 
 /**
  * One logger per entry point, writing to stderr so stdout stays free for results and progress.
