@@ -129,7 +129,11 @@ describe("a run's record in Redis is not trusted with file paths; outputs are ne
                 assert.deepEqual(await client.hkeys(keys.failed(failedRun)), ["1"], `${label}: the failed shard is still failed, not queued for a retry`);
             }
             await client.hset(keys.run(pausedRun), "spec", JSON.stringify({...JSON.parse(originals.get(pausedRun) as string) as RunSpec, inputs: [{output: 1}]}));
-            assertRefused(await runOrchard(["resume", pausedRun, ...connection]), /spec in Redis does not match its schema.*RUN_RECORD_MISMATCH/, "resume, a spec that does not parse");
+            // a record that fails its schema is RECORD_INVALID (exit 2, as orchard status reports it), still one line and no file touched
+            const unparsed = await runOrchard(["resume", pausedRun, ...connection]);
+            assert.equal(unparsed.code, 2, unparsed.stderr);
+            assert.match(unparsed.stderr, /spec in Redis is invalid: inputs\.0\..*\[RECORD_INVALID\]/);
+            assert.doesNotMatch(unparsed.stderr, /\n\s+at .+:\d+:\d+/, "no stack trace");
             for (const [runId, original] of originals) await client.hset(keys.run(runId), "spec", original);
 
             // another state dir (another machine): no record, so only an explicit take-over, with the right folder

@@ -8,6 +8,7 @@ export {
 export {computeAttributes, groupMeans, toAttributeValue, type AttributeInputs} from "./attributes/compute-attributes.ts";
 export {inputDocumentSchema, type InputDocument} from "./schemas/input-document-schema.ts";
 export {pythonStrip, takeCodePoints, codePointLength} from "./text/python-strip.ts";
+export {terminalSafe, terminalSafeStrings, type TerminalSafeOptions} from "./text/terminal-text.ts";
 export {
     buildReaskPrompt, effectivePromptText, prepareDocumentText, DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_PROMPT_TEXT,
     DEFAULT_TRAILING_INSTRUCTION, type PromptSettings

@@ -1,4 +1,4 @@
-import {OrchardError, pathForDisplay} from "@orchard/shared";
+import {OrchardError, pathForDisplay, terminalSafeStrings} from "@orchard/shared";
 import type {RunSummary} from "../run/coordinator-events.ts";
 
 /** Missing documents printed in the error message; the rest are counted. */
@@ -9,7 +9,9 @@ const MAX_PRINTED_MISSING = 50;
  * incomplete -> RUN_INCOMPLETE (4) listing the missing documents as `file:line id [CODE] reason`;
  * interrupted -> 130 with how to resume; cancelled -> RUN_CANCELLED.
  */
-export function reportRunSummary(summary: RunSummary): void {
+export function reportRunSummary(unsafeSummary: RunSummary): void {
+    // paths, ids and reasons come from the run record and the workers' results in Redis
+    const summary = terminalSafeStrings(unsafeSummary);
     const outputs = summary.outputs.map((output) => pathForDisplay(output)).join(", ");
     if (summary.alreadyComplete) {
         process.stdout.write(`Run ${summary.runId} is already complete: ${summary.mergedDocuments} documents in ${outputs} (--overwrite to run it again)\n`);

@@ -1,4 +1,4 @@
-import type {Logger} from "@orchard/shared";
+import {terminalSafeStrings, type Logger} from "@orchard/shared";
 import type {CoordinatorEvent} from "../run/coordinator-events.ts";
 
 /** Non-interactive progress lines are logged this often. */
@@ -18,7 +18,9 @@ export function createRunProgressView(options: {logger: Logger; modelHint?: stri
         drawn = false;
     };
     return {
-        onEvent: (event: CoordinatorEvent) => {
+        onEvent: (unsafeEvent: CoordinatorEvent) => {
+            // a resumed run's queue name and id come from its record in Redis
+            const event = terminalSafeStrings(unsafeEvent);
             if (event.type === "started") {
                 clear();
                 process.stdout.write(

@@ -1,6 +1,6 @@
 import {
-    DEFAULT_KEY_PREFIX, DEFAULT_STATUS_RUN_LIMIT, FleetKeys, MonitorKeys, OrchardError, RATE_MAX_WINDOW_MS, RUN_WORKER_COUNTERS, workerHeartbeatSchema,
-    type FleetStatus, type RunStatusReport, type RunWorkerCounter, type WorkerHeartbeat
+    createLogger, DEFAULT_KEY_PREFIX, MAX_NAME_CHARS, DEFAULT_STATUS_RUN_LIMIT, FleetKeys, isoTimeSchema, MonitorKeys, OrchardError, RATE_MAX_WINDOW_MS, RUN_WORKER_COUNTERS,
+    workerHeartbeatSchema, type FleetStatus, type Logger, type RunStatusReport, type RunWorkerCounter, type WorkerHeartbeat
 } from "@orchard/shared";
 import type {Redis} from "ioredis";
 import {RunStore} from "../run/run-store.ts";
@@ -17,12 +17,21 @@ export interface StatusCollectorOptions {
     readonly lostAfterMs?: number;
     /** Queue handles to count jobs with (shared with bull-board); default: its own. */
     readonly queues?: QueueRegistry;
+    /** Warns (once each) about records it leaves out because they fail their schema. Default: silent. */
+    readonly logger?: Logger;
 }
+
+/** Distinct unreadable records warned about, at most (a dashboard reads the status every second). */
+const MAX_WARNINGS_REMEMBERED = 1000;
 
 /**
  * Reads the fleet's state from Redis (run records, worker heartbeats, per-run counters and
  * throughput streams, queue counts) into the `orchard status --json` schema. Read-only: it never
  * changes a run. Shared by `orchard status`, the live view of `orchard run`, the dashboard and /metrics.
+ * Any machine with the Redis URL can write those records: one that fails its schema is left out
+ * with a warning (a heartbeat, a refused document, a run in a listing) or shown as what it stands
+ * for (a failed shard), never crashing the reader; asked for by id, an unreadable run is
+ * RECORD_INVALID.
  */
 export class StatusCollector {
     public readonly keyPrefix: string;
@@ -32,6 +41,8 @@ export class StatusCollector {
     readonly #queues: QueueRegistry;
     readonly #ownQueues: boolean;
     readonly #lostAfterMs: number | undefined;
+    readonly #log: Logger;
+    readonly #warned = new Set<string>();
 
     public constructor(options: StatusCollectorOptions) {
         this.keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
@@ -41,6 +52,7 @@ export class StatusCollector {
         this.#ownQueues = options.queues === undefined;
         this.#queues = options.queues ?? new QueueRegistry(options.redis, this.keyPrefix);
         this.#lostAfterMs = options.lostAfterMs;
+        this.#log = options.logger ?? createLogger({level: "silent"});
     }
 
     /** The Redis clock in ms (heartbeats and throughput entries are stamped with it). */
@@ -60,7 +72,15 @@ export class StatusCollector {
         const counts = new Map<string, Promise<QueueCounts>>();
         const runs: RunStatusReport[] = [];
         for (const runId of runIds) {
-            const status = await this.#runStatus(runId, now, heartbeats, counts);
+            let status: RunStatusReport | undefined;
+            try {
+                status = await this.#runStatus(runId, now, heartbeats, counts);
+            } catch (error) {
+                // one unreadable run must not hide the others
+                if (options.runId !== undefined || !(error instanceof OrchardError && error.code === "RECORD_INVALID")) throw error;
+                this.#warn(error, "left out of the status: its record is unreadable");
+                continue;
+            }
             if (status !== undefined) runs.push(status);
             else if (options.runId !== undefined) throw notFound(runId, this.keyPrefix);
         }
@@ -97,12 +117,16 @@ export class StatusCollector {
         const heartbeats = new Map<string, WorkerHeartbeat>();
         if (names.length === 0) return heartbeats;
         const values = await this.#redis.mget(...names.map((name) => this.#keys.worker(name)));
-        for (const value of values) {
+        for (const [i, value] of values.entries()) {
             if (value === null) continue;
             const parsed = safeJson(value);
             const heartbeat = workerHeartbeatSchema.safeParse(parsed);
-            // a heartbeat of another Orchard version is skipped rather than breaking the status
+            // a heartbeat of another Orchard version (or a forged one) is skipped rather than breaking the status
             if (heartbeat.success) heartbeats.set(heartbeat.data.name, heartbeat.data);
+            else {
+                const issues = heartbeat.error.issues.slice(0, 3).map((issue) => `${issue.path.map(String).join(".") || "(the record)"}: ${issue.message}`).join("; ");
+                this.#warn(new OrchardError("RECORD_INVALID", `the heartbeat of worker "${(names[i] ?? "?").slice(0, 80)}" in Redis is invalid: ${issues}`), "worker left out of the status");
+            }
         }
         return heartbeats;
     }
@@ -116,6 +140,12 @@ export class StatusCollector {
 
     public async close(): Promise<void> {
         if (this.#ownQueues) await this.#queues.close();
+    }
+
+    #warn(error: OrchardError, what: string): void {
+        if (this.#warned.has(error.message) || this.#warned.size >= MAX_WARNINGS_REMEMBERED) return;
+        this.#warned.add(error.message);
+        this.#log.warn({code: error.code, err: error.message}, what);
     }
 
     async #runStatus(
@@ -133,21 +163,21 @@ export class StatusCollector {
         const queueName = run.spec.queueName;
         if (!counts.has(queueName)) counts.set(queueName, this.#queues.counts(queueName));
         const [failures, skipped, retrying, samples, queue] = await Promise.all([
-            this.#store.failures(runId),
-            this.#store.skippedDocuments(runId),
+            this.#store.failures(runId, (error) => this.#warn(error, "failed shard shown as RECORD_INVALID")),
+            this.#store.skippedDocuments(runId, (error) => this.#warn(error, "refused document left out of the status")),
             this.#store.retrying(runId),
             this.throughputSamples(runId, {sinceMs: now - RATE_MAX_WINDOW_MS}),
             counts.get(queueName) as Promise<QueueCounts>
         ]);
         const records: RunRecords = {
-            spec: run.spec, state: run.state, updatedAt: times[0] ?? undefined, finishedAt: times[1] ?? undefined,
+            spec: run.spec, state: run.state, updatedAt: isoTimeOrUndefined(times[0]), finishedAt: isoTimeOrUndefined(times[1]),
             waitingShards: waiting, coordinatorActive: lock === 1, failures, skipped, retrying, counters: parseCounters(counterFields), samples, queue
         };
         return buildRunStatus(records, heartbeats, now, this.#lostAfterMs, context);
     }
 }
 
-/** `documents:<worker>` ... fields into worker -> counters. */
+/** `documents:<worker>` ... fields into worker -> counters; a worker name past MAX_NAME_CHARS is left out, as its heartbeat would be. */
 function parseCounters(fields: Record<string, string>): Map<string, {documents: number; tokens: number; shards: number; failures: number}> {
     const counters = new Map<string, {documents: number; tokens: number; shards: number; failures: number}>();
     for (const [field, value] of Object.entries(fields)) {
@@ -155,11 +185,18 @@ function parseCounters(fields: Record<string, string>): Map<string, {documents: 
         const counter = field.slice(0, separator) as RunWorkerCounter;
         if (separator < 0 || !RUN_WORKER_COUNTERS.includes(counter)) continue;
         const worker = field.slice(separator + 1);
+        if (worker.length > MAX_NAME_CHARS) continue;
         let entry = counters.get(worker);
         if (entry === undefined) counters.set(worker, (entry = {documents: 0, tokens: 0, shards: 0, failures: 0}));
-        entry[counter] = Number(value) || 0;
+        const count = Number(value);
+        entry[counter] = Number.isSafeInteger(count) && count >= 0 ? count : 0;
     }
     return counters;
+}
+
+/** An `updatedAt`/`finishedAt` field as written by the coordinator, or undefined (absent or not an ISO time). */
+function isoTimeOrUndefined(value: string | null | undefined): string | undefined {
+    return value !== null && value !== undefined && isoTimeSchema.safeParse(value).success ? value : undefined;
 }
 
 function safeJson(text: string): unknown {

@@ -1,6 +1,7 @@
 import {stat} from "node:fs/promises";
 import {
-    EVENTS_STREAM_MAX_LENGTH, formatOutputLine, maxOutputLineBytes, outputPathError, readJsonlLines, type Logger, type PreparedDocument, type RunSpec, type ShardFailure, type ShardResult, type SkippedDocument
+    EVENTS_STREAM_MAX_LENGTH, formatOutputLine, maxOutputLineBytes, outputPathError, readJsonlLines, type Logger, type OrchardError, type PreparedDocument,
+    type RunSpec, type ShardFailure, type ShardResult, type SkippedDocument
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import type {Redis} from "ioredis";
@@ -13,6 +14,7 @@ import {LocalWorkerPool} from "./local-worker-pool.ts";
 import {listMissingDocuments} from "./missing-documents.ts";
 import {OrderedMerger} from "./ordered-merger.ts";
 import {patchOutput} from "./output-patcher.ts";
+import {RejectedResults} from "./rejected-results.ts";
 import type {RunStore, StoredResult} from "./run-store.ts";
 import {ShardEnqueuer} from "./shard-enqueuer.ts";
 import {ShardJobWatch} from "./shard-job-watch.ts";
@@ -61,6 +63,8 @@ export class RunSession {
     /** A result was announced while the loop was busy: the next sleep returns at once. */
     #resultAnnounced = false;
     readonly #rate: {at: number; merged: number}[] = [];
+    /** Rejected results per shard: a rejected result is a failed attempt. */
+    readonly #rejected: RejectedResults;
 
     private constructor(init: RunSessionInit) {
         this.#init = init;
@@ -70,6 +74,7 @@ export class RunSession {
         this.#options = init.options;
         this.#plan = new ShardPlan(init.scanned.map((input) => ({documents: input.documents, shardStarts: input.shardStarts})), init.spec.shardSize, init.spec.shardTaper);
         this.#log = init.options.logger?.child({component: "coordinator", runId: init.spec.runId});
+        this.#rejected = new RejectedResults(init.spec.shardAttempts, this.#log);
     }
 
     public static async execute(init: RunSessionInit): Promise<RunSummary> {
@@ -96,7 +101,7 @@ export class RunSession {
             const state = (await this.#store.requireRun(runId)).state;
             this.#cursor = state.cursorShard;
             this.#merged = state.mergedDocuments;
-            const failures = await this.#store.failures(runId);
+            const failures = await this.#store.failures(runId, (error) => this.#log?.error({err: error.message}, "a failure record is unreadable; its shard stays failed"));
             this.#missing = [...failures.keys()].reduce((sum, shard) => sum + this.#plan.shard(shard).documents, 0) + (await this.#store.skippedDocuments(runId)).length;
             const enqueuer = new ShardEnqueuer({queue, spec, plan: this.#plan, store: this.#store, ...(this.#log === undefined ? {} : {logger: this.#log})});
             const watch = new ShardJobWatch(queue, enqueuer, this.#store, runId, this.#log);
@@ -169,7 +174,7 @@ export class RunSession {
         const runId = this.#spec.runId;
         const count = Math.min(this.#plan.total - this.#cursor, MAX_SHARDS_PER_STEP);
         const shards = Array.from({length: count}, (_, i) => this.#cursor + i);
-        const results = await this.#store.results(runId, shards, (shard, error) => this.#log?.error({shard, err: error.message}, "dropped an invalid result; the shard will run again"));
+        const results = await this.#store.results(runId, shards, (shard, error) => this.#rejected.reject(shard, error.message));
         const ready: {shard: number; result?: ShardResult; documents?: PreparedDocument[]; failure?: ShardFailure}[] = [];
         for (const [i, stored] of results.entries()) {
             if (stored === undefined) break;
@@ -179,7 +184,7 @@ export class RunSession {
             ready.push({shard, result: stored.result, documents});
         }
         if (ready.length === 0) {
-            const failure = await watch.check(this.#cursor);
+            const failure = this.#rejected.failure(this.#cursor) ?? await watch.check(this.#cursor);
             if (failure === undefined) return false;
             ready.push({shard: this.#cursor, failure});
         }
@@ -236,8 +241,14 @@ export class RunSession {
             result.documents.every((outcome, i) => outcome.id === documents[i]?.doc.id))
             return documents;
         await this.#store.dropResult(this.#spec.runId, shard, raw);
-        this.#log?.error({shard, worker: result.worker}, "dropped a result that does not match its shard's documents; the shard will run again");
+        this.#rejected.reject(shard, `worker "${result.worker}" answered other documents than the shard's`);
         return undefined;
+    }
+
+    /** The waiting result of `shard` if it is valid and answers its documents (otherwise it is dropped and counted). */
+    async #acceptedResult(shard: number): Promise<ShardResult | undefined> {
+        const [stored] = await this.#store.results(this.#spec.runId, [shard], (_, error: OrchardError) => this.#rejected.reject(shard, error.message));
+        return stored !== undefined && await this.#documentsAnswered(shard, stored) !== undefined ? stored.result : undefined;
     }
 
     /** `retry-failed`: reruns the shards in the retry set, then patches their documents into the outputs. */
@@ -245,9 +256,13 @@ export class RunSession {
         const runId = this.#spec.runId;
         this.#emit({type: "patching", runId, shards: shards.length});
         this.#log?.info({shards: shards.length}, "rerunning failed shards");
+        // a retry gives each shard its attempts afresh, whatever it used in this session's first pass
+        this.#rejected.forget(shards);
         await enqueuer.add(shards);
         const pending = new Set(shards);
         const failedAgain = new Map<number, ShardFailure>();
+        // patched from what was checked, not read again: a worker could have replaced it since
+        const accepted = new Map<number, ShardResult>();
         let lastStatus = 0;
         while (pending.size > 0) {
             const stopped = this.#stopped();
@@ -259,11 +274,14 @@ export class RunSession {
             const list = [...pending];
             const present = await this.#store.haveResults(runId, list);
             for (const [i, shard] of list.entries()) {
-                if (present[i] === true) {
+                // a result is checked before it is patched in: an invalid one counts as a failed attempt, as in the first pass
+                const result = present[i] === true ? await this.#acceptedResult(shard) : undefined;
+                if (result !== undefined) {
+                    accepted.set(shard, result);
                     pending.delete(shard);
                     continue;
                 }
-                const failure = await watch.check(shard);
+                const failure = this.#rejected.failure(shard) ?? await watch.check(shard);
                 if (failure !== undefined) {
                     pending.delete(shard);
                     failedAgain.set(shard, failure);
@@ -280,7 +298,7 @@ export class RunSession {
             const before = await countLines(spec.output, maxOutputLineBytes(runMaxLineBytes(this.#spec), this.#spec.prompt));
             const outcome = await patchOutput({
                 plan: this.#plan, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: spec.output, settings: this.#spec.prompt,
-                maxLineBytes: runMaxLineBytes(this.#spec), patchShards, resultOf: async (shard) => (await this.#store.results(runId, [shard]))[0]?.result
+                maxLineBytes: runMaxLineBytes(this.#spec), patchShards, resultOf: async (shard) => accepted.get(shard)
             });
             skipped.push(...outcome.skipped);
             merged += outcome.lines - before;

@@ -1,5 +1,5 @@
 import {
-    FleetKeys, OrchardError, runSpecSchema, runStateSchema, shardFailureSchema, shardResultSchema, skippedDocumentSchema, type OrchardErrorCode,
+    FleetKeys, OrchardError, runSpecSchema, runStateSchema, shardFailureSchema, shardResultSchema, skippedDocumentSchema,
     type RunSpec, type RunState, type RunStatus, type ShardFailure, type ShardResult, type SkippedDocument
 } from "@orchard/shared";
 import type {Redis} from "ioredis";
@@ -62,10 +62,10 @@ export class RunStore {
     public async loadRun(runId: string): Promise<StoredRun | undefined> {
         const fields = await this.#redis.hgetall(this.keys.run(runId));
         if (fields["spec"] === undefined) return undefined;
-        // any worker can write it: a spec that does not parse is a refused record (exit 1), not a bug
-        const spec = parseJson(runSpecSchema, fields["spec"], `run ${runId}'s spec`, "RUN_RECORD_MISMATCH");
+        // any worker can write it: a spec that does not parse is RECORD_INVALID, not a bug
+        const spec = parseJson(runSpecSchema, fields["spec"], `run ${runId}'s spec`);
         const state = runStateSchema.safeParse(fields);
-        if (!state.success) throw new OrchardError("INTERNAL", `run ${runId}'s state in Redis is invalid: ${state.error.message}`);
+        if (!state.success) throw new OrchardError("RECORD_INVALID", `run ${runId}'s state in Redis is invalid: ${state.error.message}`);
         return {spec, state: state.data};
     }
 
@@ -80,7 +80,7 @@ export class RunStore {
     public async outputSizes(runId: string): Promise<number[] | undefined> {
         const text = await this.#redis.hget(this.keys.run(runId), "outputSizes");
         if (text === null) return undefined;
-        const value = JSON.parse(text) as unknown;
+        const value = safeJson(text);
         return Array.isArray(value) && value.every((size) => typeof size === "number") ? value as number[] : undefined;
     }
 
@@ -147,15 +147,42 @@ export class RunStore {
         await exec(multi);
     }
 
-    public async failures(runId: string): Promise<Map<number, ShardFailure>> {
+    /**
+     * The run's failed shards. A failure record that does not parse still marks its shard failed
+     * (code RECORD_INVALID): its documents are not in the outputs, and `retry-failed` can redo them.
+     * Fields that are not shard numbers are left out. Both are reported through `onInvalid`.
+     */
+    public async failures(runId: string, onInvalid: (error: OrchardError) => void = () => undefined): Promise<Map<number, ShardFailure>> {
         const fields = await this.#redis.hgetall(this.keys.failed(runId));
-        return new Map(Object.entries(fields).map(([shard, value]) => [Number(shard), parseJson(shardFailureSchema, value, `failure of shard ${shard}`)]));
+        const failures = new Map<number, ShardFailure>();
+        for (const [field, value] of Object.entries(fields)) {
+            const shard = Number(field);
+            if (!/^\d{1,9}$/.test(field)) {
+                onInvalid(new OrchardError("RECORD_INVALID", `run ${runId} lists a failure of "${field.slice(0, 40)}", which is not a shard number; left out`));
+                continue;
+            }
+            try {
+                failures.set(shard, parseJson(shardFailureSchema, value, `the failure of shard ${shard}`));
+            } catch (error) {
+                onInvalid(error as OrchardError);
+                failures.set(shard, {code: "RECORD_INVALID", message: "its failure record in Redis is unreadable", attempts: 0, at: new Date().toISOString()});
+            }
+        }
+        return failures;
     }
 
-    public async skippedDocuments(runId: string): Promise<SkippedDocument[]> {
+    /** Documents refused by the workers, in input order; a record that does not parse is left out and reported through `onInvalid`. */
+    public async skippedDocuments(runId: string, onInvalid: (error: OrchardError) => void = () => undefined): Promise<SkippedDocument[]> {
         const fields = await this.#redis.hgetall(this.keys.skipped(runId));
-        return Object.values(fields).map((value) => parseJson(skippedDocumentSchema, value, "a skipped document"))
-            .sort((a, b) => a.input - b.input || a.index - b.index);
+        const skipped: SkippedDocument[] = [];
+        for (const value of Object.values(fields)) {
+            try {
+                skipped.push(parseJson(skippedDocumentSchema, value, `a document refused in run ${runId}`));
+            } catch (error) {
+                onInvalid(error as OrchardError);
+            }
+        }
+        return skipped.sort((a, b) => a.input - b.input || a.index - b.index);
     }
 
     public async retrying(runId: string): Promise<number[]> {
@@ -199,21 +226,28 @@ export class RunStore {
     }
 }
 
-function parseJson<T>(schema: {safeParse: (value: unknown) => {success: true; data: T} | {success: false; error: {message: string}}}, text: string, what: string, code: OrchardErrorCode = "INTERNAL"): T {
+/** The record, or RECORD_INVALID naming it and the first problems (paths and messages, not the values: they may be huge). */
+function parseJson<T>(schema: {safeParse: (value: unknown) => {success: true; data: T} | {success: false; error: {issues: readonly {path: readonly PropertyKey[]; message: string}[]}}}, text: string, what: string): T {
     let value: unknown;
     try {
         value = JSON.parse(text);
     } catch (error) {
-        throw new OrchardError(code, `${what} in Redis is not JSON: ${(error as Error).message}`);
+        throw new OrchardError("RECORD_INVALID", `${what} in Redis is not JSON: ${(error as Error).message.slice(0, 200)}`);
     }
     const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new OrchardError(code, `${what} in Redis does not match its schema: ${oneLine(parsed.error.message)}`);
+    if (!parsed.success) {
+        const issues = parsed.error.issues.slice(0, 3).map((issue) => `${issue.path.map(String).join(".") || "(the record)"}: ${issue.message}`);
+        throw new OrchardError("RECORD_INVALID", `${what} in Redis is invalid: ${issues.join("; ")}${parsed.error.issues.length > 3 ? "; ..." : ""}`);
+    }
     return parsed.data;
 }
 
-/** zod's messages span lines (pretty JSON): a CLI error is one line. */
-function oneLine(text: string): string {
-    return text.replace(/\s*\n\s*/g, " ");
+function safeJson(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return undefined;
+    }
 }
 
 async function exec(multi: ReturnType<Redis["multi"]>): Promise<void> {

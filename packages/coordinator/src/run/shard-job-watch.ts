@@ -1,4 +1,4 @@
-import type {Logger, ShardFailure} from "@orchard/shared";
+import {MAX_MESSAGE_CHARS, type Logger, type ShardFailure} from "@orchard/shared";
 import type {Queue} from "bullmq";
 import type {RunStore} from "./run-store.ts";
 import type {ShardEnqueuer} from "./shard-enqueuer.ts";
@@ -36,10 +36,11 @@ export class ShardJobWatch {
             this.#missingSince.delete(shard);
             const job = await this.#queue.getJob(jobId);
             const reason = job?.failedReason ?? "the shard failed";
-            const coded = /^\[([A-Z_]+)\] ([\s\S]*)$/.exec(reason);
+            // a worker writes the reason: keep the record within its schema (shardFailureSchema), or no reader could load it
+            const coded = /^\[([A-Z][A-Z0-9_]{0,63})\] ([\s\S]*)$/.exec(reason);
             return {
                 code: coded?.[1] ?? (/stalled/i.test(reason) ? "WORKER_LOST" : "ENGINE_FAILED"),
-                message: coded?.[2] ?? reason,
+                message: (coded?.[2] ?? reason).slice(0, MAX_MESSAGE_CHARS),
                 attempts: job?.attemptsMade ?? 0,
                 at: new Date(job?.finishedOn ?? Date.now()).toISOString()
             };

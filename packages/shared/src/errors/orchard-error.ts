@@ -20,6 +20,8 @@ export type OrchardErrorCode =
     | "RUN_CANCELLED"
     | "RUN_BUSY"
     | "RUN_RECORD_MISMATCH"
+    /** A record read back from Redis or a state file fails its schema (written by another version, or by a hostile machine). */
+    | "RECORD_INVALID"
     | "INTERNAL";
 
 export interface OrchardErrorOptions {

@@ -1,11 +1,39 @@
 import {z} from "zod";
-import {ATTRIBUTE_COUNT} from "../attributes/attribute-definitions.ts";
+import {ATTRIBUTE_CLIP, ATTRIBUTE_COUNT} from "../attributes/attribute-definitions.ts";
 import {MAX_MAX_LINE_BYTES} from "../jsonl/max-line-bytes.ts";
 
 /**
  * Schemas of everything the fleet reads back from Redis (job payloads, results, run records) and
  * from local state files: data entering a process is parsed, never trusted. Types are inferred.
+ * Any machine with the Redis URL can write these records, so a schema also refuses what would
+ * crash or mislead a reader later: times that are not ISO-8601 (a `new Date()` of them throws on
+ * toISOString), unbounded strings and lists, attribute values a real engine cannot produce.
  */
+
+/** Longest name a record may carry (a worker, a host, a CPU model, a queue), in characters. */
+export const MAX_NAME_CHARS = 256;
+/** Longest message a record may carry (a failure's reason), in characters; writers cut theirs to it. */
+export const MAX_MESSAGE_CHARS = 16_384;
+/** Latest time a JavaScript Date holds, in ms: a later one makes toISOString() throw. */
+export const MAX_TIME_MS = 8.64e15;
+
+/** An ISO-8601 UTC time as `Date.toISOString()` writes it. */
+export const isoTimeSchema = z.iso.datetime();
+/** A time in ms since the epoch (Redis or local clock) that a Date can hold. */
+export const timeMsSchema = z.number().min(0).max(MAX_TIME_MS);
+export const nameSchema = z.string().max(MAX_NAME_CHARS);
+export const messageSchema = z.string().max(MAX_MESSAGE_CHARS);
+/** An error code as Orchard writes them: DOCUMENT_TOO_LONG, ENGINE_FAILED... */
+export const errorCodeSchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, {error: "an error code is upper-case letters, digits and underscores"});
+
+/**
+ * One attribute value as computeAttributes makes it (toAttributeValue): finite, clipped to
+ * [-ATTRIBUTE_CLIP, ATTRIBUTE_CLIP] and rounded to a float32. Anything else did not come from a
+ * working engine (a NaN of a broken backend, or a worker lying).
+ */
+export const attributeValueSchema = z.number()
+    .min(-ATTRIBUTE_CLIP).max(ATTRIBUTE_CLIP)
+    .refine((value) => Math.fround(value) === value, {error: "an attribute value is a float32"});
 
 /** Run ids go into job ids and keys: lower-case, digits and dashes (BullMQ forbids ":"). */
 export const runIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {error: "a run id is lower-case letters, digits and dashes"});
@@ -50,11 +78,11 @@ export const shardJobSchema = z.object({
 export type ShardJob = z.infer<typeof shardJobSchema>;
 export type ShardDocument = z.infer<typeof shardDocumentSchema>;
 
-export const documentErrorSchema = z.object({code: z.string(), message: z.string()});
+export const documentErrorSchema = z.object({code: errorCodeSchema, message: messageSchema});
 
 /** A document's outcome: its attributes, or why the worker refused it for good (e.g. DOCUMENT_TOO_LONG). */
 export const documentResultSchema = z.union([
-    z.object({id: z.string(), attributes: z.array(z.number()).length(ATTRIBUTE_COUNT)}),
+    z.object({id: z.string(), attributes: z.array(attributeValueSchema).length(ATTRIBUTE_COUNT)}),
     z.object({id: z.string(), error: documentErrorSchema})
 ]);
 export type DocumentResult = z.infer<typeof documentResultSchema>;
@@ -64,7 +92,7 @@ export const shardResultSchema = z.object({
     v: z.literal(1),
     runId: runIdSchema,
     shard: nonNegativeInt,
-    worker: z.string(),
+    worker: nameSchema,
     documents: z.array(documentResultSchema),
     tokens: nonNegativeInt,
     elapsedMs: z.number().nonnegative()
@@ -103,7 +131,7 @@ export const runSpecSchema = z.object({
     /** Hash of what makes two `orchard run` commands the same run. */
     specKey: z.string(),
     name: z.string().optional(),
-    createdAt: z.string(),
+    createdAt: isoTimeSchema,
     model: z.object({path: z.string(), fingerprint: z.string(), sizeBytes: nonNegativeInt, name: z.string().optional()}),
     engine: runEngineSchema,
     queueName: z.string(),
@@ -150,12 +178,12 @@ export const runStateSchema = z.object({
 export type RunState = z.infer<typeof runStateSchema>;
 
 /** A shard that exhausted its attempts. */
-export const shardFailureSchema = z.object({code: z.string(), message: z.string(), attempts: nonNegativeInt, at: z.string()});
+export const shardFailureSchema = z.object({code: errorCodeSchema, message: messageSchema, attempts: nonNegativeInt, at: isoTimeSchema});
 export type ShardFailure = z.infer<typeof shardFailureSchema>;
 
 /** A document left out of the output by a worker's verdict (DOCUMENT_TOO_LONG). */
 export const skippedDocumentSchema = z.object({
-    id: z.string(), input: nonNegativeInt, index: nonNegativeInt, line: positiveInt, code: z.string(), message: z.string()
+    id: z.string(), input: nonNegativeInt, index: nonNegativeInt, line: positiveInt, code: errorCodeSchema, message: messageSchema
 });
 export type SkippedDocument = z.infer<typeof skippedDocumentSchema>;
 
@@ -167,6 +195,6 @@ export const embeddedRedisEndpointSchema = z.object({
     password: z.string().optional(),
     ownerPid: positiveInt,
     ownerHost: z.string(),
-    startedAt: z.string()
+    startedAt: isoTimeSchema
 });
 export type EmbeddedRedisEndpoint = z.infer<typeof embeddedRedisEndpointSchema>;

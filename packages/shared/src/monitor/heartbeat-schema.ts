@@ -1,21 +1,27 @@
 import {z} from "zod";
+import {nameSchema, timeMsSchema} from "../fleet/fleet-schemas.ts";
 
 /**
  * What a worker publishes about itself every few seconds (`MonitorKeys.worker`), read back by
  * `orchard status`, the dashboard and /metrics. Times are milliseconds of the Redis clock, so
- * Macs whose clocks disagree still compare.
+ * Macs whose clocks disagree still compare. Bounded like every record read back (see fleet-schemas):
+ * a heartbeat is written by whoever holds the Redis URL, and read on the operator's machine.
  */
 
 const count = z.number().int().nonnegative();
+/** A worker beats at least hourly: a longer interval would keep a dead worker from ever reading as lost. */
+const MAX_INTERVAL_MS = 3_600_000;
+/** Shards one worker may say it holds. */
+const MAX_CURRENT_SHARDS = 1024;
 
 /** A shard a worker is processing. */
 export const heartbeatShardSchema = z.object({
-    runId: z.string(),
+    runId: nameSchema,
     shard: count,
-    jobId: z.string(),
+    jobId: nameSchema,
     documents: count,
     /** When the worker took it (ms, Redis clock). */
-    startedAtMs: z.number()
+    startedAtMs: timeMsSchema
 });
 export type HeartbeatShard = z.infer<typeof heartbeatShardSchema>;
 
@@ -24,28 +30,28 @@ export const HEARTBEAT_STATES = ["idle", "busy", "stopping", "stopped"] as const
 
 export const workerHeartbeatSchema = z.object({
     v: z.literal(1),
-    name: z.string(),
+    name: nameSchema,
     state: z.enum(HEARTBEAT_STATES),
-    host: z.string(),
+    host: nameSchema,
     pid: z.number().int().positive(),
-    os: z.object({platform: z.string(), release: z.string(), arch: z.string()}),
+    os: z.object({platform: nameSchema, release: nameSchema, arch: nameSchema}),
     /** CPU model ("Apple M2 Ultra") and logical cores. */
-    cpu: z.object({model: z.string(), cores: count}),
+    cpu: z.object({model: nameSchema, cores: count}),
     memory: z.object({totalBytes: count, freeBytes: count, processRssBytes: count}),
     engine: z.object({
         kind: z.enum(["llama", "simulated"]),
         /** The backend node-llama-cpp picked: "metal", "cuda", "vulkan", "cpu"; "simulated" for the fake engine. */
-        backend: z.string(),
+        backend: nameSchema,
         contexts: count
     }),
-    model: z.object({file: z.string(), fingerprint: z.string(), queue: z.string()}),
+    model: z.object({file: nameSchema, fingerprint: nameSchema, queue: nameSchema}),
     concurrency: count,
     /** How often this worker beats, in ms (a reader declares it lost after several missed beats). */
-    intervalMs: z.number().positive(),
-    startedAtMs: z.number(),
+    intervalMs: z.number().positive().max(MAX_INTERVAL_MS),
+    startedAtMs: timeMsSchema,
     /** When this heartbeat was written (ms, Redis clock). */
-    atMs: z.number(),
-    current: z.array(heartbeatShardSchema),
+    atMs: timeMsSchema,
+    current: z.array(heartbeatShardSchema).max(MAX_CURRENT_SHARDS),
     /** Since the worker started. `failures`: shard attempts that threw. */
     totals: z.object({shards: count, documents: count, tokens: count, failures: count}),
     /** Over the last minute (longer when shards are slow), idle time included. */

@@ -1,5 +1,5 @@
 import {z} from "zod";
-import {RUN_STATUSES} from "../fleet/fleet-schemas.ts";
+import {isoTimeSchema, RUN_STATUSES} from "../fleet/fleet-schemas.ts";
 
 /**
  * `orchard status --json` (and the dashboard's /api/status): a stable, versioned schema. Fields are
@@ -9,7 +9,7 @@ import {RUN_STATUSES} from "../fleet/fleet-schemas.ts";
 
 const count = z.number().int().nonnegative();
 const rate = z.number().nonnegative();
-const isoTime = z.string();
+const isoTime = isoTimeSchema;
 
 /** busy/idle/stopping/stopped as the worker said; lost: silent past the threshold; unknown: no heartbeat on record. */
 export const WORKER_STATES = ["busy", "idle", "stopping", "stopped", "lost", "unknown"] as const;

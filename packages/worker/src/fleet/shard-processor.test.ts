@@ -106,6 +106,24 @@ describe("processShard", () => {
         assert.ok(engine.events.indexOf("start s2-d0") < engine.events.indexOf("end d0"), engine.events.join(", "));
         assert.equal(engine.maxBusy, 2);
     });
+
+    it("fails the attempt (retryable) when the engine returns a value the coordinator would reject: NaN, out of [-2, 2], not a float32, too few", async () => {
+        for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 2.5, -3, 0.1, "short"] as const) {
+            const engine = new SimulatedShardEngine({tokensPerSecond: 1e9});
+            const broken: ShardEngine = Object.assign(Object.create(engine) as ShardEngine, {
+                extract: async (tokens: readonly number[]) => {
+                    const values = simulatedAttributes(tokens);
+                    return bad === "short" ? values.slice(1) : [bad, ...values.slice(1)];
+                }
+            });
+            await assert.rejects(processShard(job(["a", "b"]), broken, {worker: "w"}), (error: unknown) => {
+                assert.ok(error instanceof OrchardError, String(error));
+                assert.deepEqual([error.code, error.retryable], ["ENGINE_FAILED", true]);
+                assert.match(error.message, /document "d0"/);
+                return true;
+            }, String(bad));
+        }
+    });
 });
 
 /** Takes 2 ms per prompt token (the poisoned document fails at once); records when each document starts and ends, and how many ran at once. */

@@ -1,4 +1,4 @@
-import {OrchardError, type DocumentResult, type PreparedDocument, type ShardJob, type ShardResult} from "@orchard/shared";
+import {ATTRIBUTE_COUNT, attributeValueSchema, OrchardError, type DocumentResult, type PreparedDocument, type ShardJob, type ShardResult} from "@orchard/shared";
 import {setMaxListeners} from "node:events";
 import PQueue from "p-queue";
 import {tokenizeDocumentPrompt} from "../extract/prompt-tokenizer.ts";
@@ -54,7 +54,7 @@ export async function processShard(job: ShardJob, engine: ShardEngine, options: 
     const evaluations = prompts.map((prompt) => scheduler.add(async () => {
         firstStarted ??= performance.now();
         const id = (job.documents[prompt.index] as {id: string}).id;
-        const attributes = await engine.extract(prompt.tokens, id);
+        const attributes = checkedAttributes(await engine.extract(prompt.tokens, id), id);
         outcomes[prompt.index] = {id, attributes};
         done++;
     }, {signal}).catch((error: unknown) => {
@@ -73,4 +73,18 @@ export async function processShard(job: ShardJob, engine: ShardEngine, options: 
             tokens, elapsedMs: performance.now() - (firstStarted ?? started)
         }
     };
+}
+
+/**
+ * The engine's values if the coordinator will accept them (ATTRIBUTE_COUNT values, each finite, in
+ * [-2, 2] and a float32: shardResultSchema). A broken backend's NaN fails the attempt here, where
+ * BullMQ retries it on this or another worker, instead of a result the coordinator would reject.
+ */
+function checkedAttributes(attributes: number[], id: string): number[] {
+    const bad = attributes.find((value) => !attributeValueSchema.safeParse(value).success);
+    if (attributes.length !== ATTRIBUTE_COUNT || bad !== undefined)
+        throw new OrchardError("ENGINE_FAILED", attributes.length !== ATTRIBUTE_COUNT
+            ? `the engine returned ${attributes.length} attribute values for document "${id}", not ${ATTRIBUTE_COUNT}`
+            : `the engine returned an invalid attribute value for document "${id}": ${bad} (values are finite float32s in [-2, 2])`, {retryable: true});
+    return attributes;
 }

@@ -32,7 +32,7 @@ export const statusCommand: CommandModule<GlobalCliOptions, StatusArgs> = {
         const logger = createLogger({level: args.logLevel === "info" ? "warn" : args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-status"});
         const redisUrl = args.redis ?? readOrchardEnvironment().redisUrl;
         await using fleet = await FleetRedis.open({redisUrl, stateDir: args.stateDir, mode: "join", logger});
-        const collector = new StatusCollector({redis: fleet.client, keyPrefix: args.redisPrefix});
+        const collector = new StatusCollector({redis: fleet.client, keyPrefix: args.redisPrefix, logger});
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once("SIGINT", onSignal);

@@ -7,7 +7,8 @@ describe("throughput series", () => {
         const samples = parseThroughputEntries([
             ["1000-0", ["w", "mac-a", "s", "3", "d", "32", "t", "9000", "e", "1500"]],
             ["1001-0", ["w", "mac-b", "s", "x", "d", "1", "t", "1", "e", "1"]],
-            ["1002-0", ["s", "1", "d", "1", "t", "1", "e", "1"]]
+            ["1002-0", ["s", "1", "d", "1", "t", "1", "e", "1"]],
+            ["1003-0", ["w", "x".repeat(100_000), "s", "1", "d", "1", "t", "1", "e", "1"]]
         ]);
         assert.deepEqual(samples, [{id: "1000-0", worker: "mac-a", shard: 3, documents: 32, tokens: 9000, elapsedMs: 1500, endMs: 1000}]);
     });

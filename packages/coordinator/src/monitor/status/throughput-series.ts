@@ -1,5 +1,5 @@
 import type {WorkSample} from "@orchard/shared";
-import {overlapShare} from "@orchard/shared";
+import {MAX_NAME_CHARS, overlapShare} from "@orchard/shared";
 
 /** One completed shard, from a run's throughput stream. */
 export interface ThroughputSample extends WorkSample {
@@ -22,7 +22,7 @@ export interface ThroughputSeries {
 /** Bucket widths, in seconds, a chart's time axis reads well in. */
 const NICE_BUCKETS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
 
-/** Entries of XRANGE on a throughput stream as samples; malformed entries are skipped. */
+/** Entries of XRANGE on a throughput stream as samples; malformed entries (a worker name past MAX_NAME_CHARS included) are skipped. */
 export function parseThroughputEntries(entries: readonly [id: string, fields: string[]][]): ThroughputSample[] {
     const samples: ThroughputSample[] = [];
     for (const [id, fields] of entries) {
@@ -31,7 +31,7 @@ export function parseThroughputEntries(entries: readonly [id: string, fields: st
         const endMs = Number(id.split("-")[0]);
         const worker = values.get("w");
         const numbers = ["s", "d", "t", "e"].map((key) => Number(values.get(key)));
-        if (worker === undefined || !Number.isFinite(endMs) || numbers.some((value) => !Number.isFinite(value) || value < 0)) continue;
+        if (worker === undefined || worker.length > MAX_NAME_CHARS || !Number.isFinite(endMs) || numbers.some((value) => !Number.isFinite(value) || value < 0)) continue;
         const [shard, documents, tokens, elapsedMs] = numbers as [number, number, number, number];
         samples.push({id, worker, shard, documents, tokens, elapsedMs, endMs});
     }

@@ -94,7 +94,7 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
             // the run may have ended while we connected
             if (stopped) return connected.disconnect();
             redis = connected;
-            collector = new StatusCollector({redis, keyPrefix: options.keyPrefix});
+            collector = new StatusCollector({redis, keyPrefix: options.keyPrefix, logger});
         } catch (error) {
             broken = true;
             logger.warn({err: (error as Error).message}, "the live view cannot read Redis; showing the coordinator's progress only");

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import {describe, it} from "node:test";
 import type {RunStatusReport} from "@orchard/shared";
 import {LiveTerminal} from "./live-terminal.ts";
-import {renderLiveView, renderRunDetail, renderRunLine} from "./status-text.ts";
+import {renderFleetStatus, renderLiveView, renderRunDetail, renderRunLine} from "./status-text.ts";
 import {formatDuration, progressBar} from "./text-format.ts";
 
 const run: RunStatusReport = {
@@ -53,6 +53,27 @@ describe("terminal views", () => {
         assert.doesNotMatch(live, /failing|error/);
         assert.match(renderRunLine(starting), /\| 0 workers active \| 0 failed shards \| starting 2 local workers \(loading the model\)$/);
         assert.match(renderRunDetail(starting), /Run night-1 {2}running {2}● starting/);
+    });
+
+    it("strings from Redis reach the terminal without escape sequences or control characters", () => {
+        const evil = (text: string) => `${text}\x1b[2J\x1b]0;pwned\x07\r\x08\u202e`;
+        const hostile: RunStatusReport = {
+            ...run, problems: [evil("worker lost")],
+            workers: run.workers.map((worker) => ({...worker, name: evil("studio-1"), host: evil("studio.lan"), chip: evil("M2"), backend: evil("metal")})),
+            failedShards: run.failedShards.map((shard) => ({...shard, file: evil("a.jsonl"), code: "ENGINE_FAILED", message: evil("Metal out of memory")})),
+            skippedDocuments: {count: 1, first: [{file: evil("a.jsonl"), line: 3, id: evil("doc-3"), code: "DOCUMENT_TOO_LONG", message: evil("too long")}]}
+        };
+        const texts = [
+            renderRunDetail(hostile, {width: 120}), renderLiveView(hostile, {width: 100}).join("\n"), renderRunLine(hostile),
+            renderFleetStatus({v: 1, generatedAt: run.createdAt, keyPrefix: "orchard", runs: [hostile], workers: []})
+        ];
+        for (const text of texts) {
+            assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/, JSON.stringify(text));
+            assert.match(text, /studio-1|night-1/);
+        }
+        assert.match(texts[0] as string, /studio-1 +studio\.lan +M2 +\/ metal/);
+        assert.match(texts[0] as string, /\[ENGINE_FAILED\] Metal out of memory/);
+        assert.match(texts[0] as string, /a\.jsonl :3 doc-3 +\[DOCUMENT_TOO_LONG\] too long/);
     });
 
     it("bars and durations", () => {

@@ -1,4 +1,4 @@
-import type {FleetStatus, RunStatusReport, RunWorker, WorkerState, WorkerStatus} from "@orchard/shared";
+import {terminalSafeStrings, type FleetStatus, type RunStatusReport, type RunWorker, type WorkerState, type WorkerStatus} from "@orchard/shared";
 import {
     formatBytes, formatClock, formatCount, formatDocsRate, formatDuration, formatTokensRate, paint, progressBar, table, truncate, truncateLeft, type Paint
 } from "./text-format.ts";
@@ -10,8 +10,15 @@ export interface TextOptions {
     readonly width?: number;
 }
 
+/*
+ * Every renderer starts by passing its report through terminalSafeStrings: names, hosts, messages
+ * and ids come from Redis, which any worker machine can write, and must not carry escape sequences
+ * to the operator's terminal. (The JSON output needs no such care: JSON escapes control characters.)
+ */
+
 /** `orchard status` without a run: the recent runs, one line each, then the fleet's workers. */
-export function renderFleetStatus(status: FleetStatus, options: TextOptions = {}): string {
+export function renderFleetStatus(unsafeStatus: FleetStatus, options: TextOptions = {}): string {
+    const status = terminalSafeStrings(unsafeStatus);
     const p = paint(options.color ?? false);
     const width = options.width ?? 100;
     const lines: string[] = [];
@@ -37,7 +44,8 @@ export function renderFleetStatus(status: FleetStatus, options: TextOptions = {}
 }
 
 /** `orchard status RUN`: everything about one run. */
-export function renderRunDetail(run: RunStatusReport, options: TextOptions = {}): string {
+export function renderRunDetail(unsafeRun: RunStatusReport, options: TextOptions = {}): string {
+    const run = terminalSafeStrings(unsafeRun);
     const p = paint(options.color ?? false);
     const width = options.width ?? 100;
     const lines: string[] = [];
@@ -84,7 +92,8 @@ export function renderRunDetail(run: RunStatusReport, options: TextOptions = {})
 }
 
 /** The live view of `orchard run` on a terminal: progress bars, rates, ETA, workers, failures. */
-export function renderLiveView(run: RunStatusReport, options: TextOptions & {maxWorkers?: number} = {}): string[] {
+export function renderLiveView(unsafeRun: RunStatusReport, options: TextOptions & {maxWorkers?: number} = {}): string[] {
+    const run = terminalSafeStrings(unsafeRun);
     const p = paint(options.color ?? false);
     const width = options.width ?? 100;
     const lines: string[] = [];
@@ -106,7 +115,8 @@ export function renderLiveView(run: RunStatusReport, options: TextOptions & {max
 }
 
 /** One line for logs (not a TTY): progress, rates, ETA, workers, failures. */
-export function renderRunLine(run: RunStatusReport): string {
+export function renderRunLine(unsafeRun: RunStatusReport): string {
+    const run = terminalSafeStrings(unsafeRun);
     return `${run.runId}: ${formatCount(run.documents.merged)}/${formatCount(run.documents.total)} documents (${run.percent.toFixed(1)}%)` +
         (run.documents.missing > 0 ? `, ${formatCount(run.documents.missing)} missing` : "") +
         ` | ${formatTokensRate(run.throughput.tokensPerSecond)} tok/s, ${formatDocsRate(run.throughput.documentsPerSecond)} docs/s` +
