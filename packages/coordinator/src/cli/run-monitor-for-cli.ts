@@ -9,7 +9,7 @@ import type {RunDashboardFlagValues} from "./dashboard-flags.ts";
  * on a terminal the logger writes above the live block. The dashboard settings are checked here,
  * before any work starts, so a public address without a token fails at once.
  */
-export function createRunMonitorForCli(args: GlobalCliOptions & RunDashboardFlagValues & {redisPrefix: string}, options: {name: string; modelHint?: string}): {logger: Logger; view: RunMonitorView} {
+export function createRunMonitorForCli(args: GlobalCliOptions & RunDashboardFlagValues & {redisPrefix: string; stateDir?: string}, options: {name: string; modelHint?: string}): {logger: Logger; view: RunMonitorView} {
     const terminal = new LiveTerminal(process.stderr);
     const logger = createLogger({
         level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: options.name, ...(terminal.interactive ? {destination: terminal.logStream} : {})
@@ -25,6 +25,7 @@ export function createRunMonitorForCli(args: GlobalCliOptions & RunDashboardFlag
     }
     const view = createRunMonitorView({
         logger, terminal, keyPrefix: args.redisPrefix, ...(options.modelHint === undefined ? {} : {modelHint: options.modelHint}),
+        ...(args.stateDir === undefined ? {} : {stateDirHint: args.stateDir}),
         ...(dashboard === undefined ? {} : {dashboard})
     });
     return {logger, view};

@@ -16,6 +16,8 @@ export interface RunMonitorViewOptions {
     readonly keyPrefix: string;
     /** The model path as the user typed it, for the "join from another machine" line. */
     readonly modelHint?: string;
+    /** The state folder as the user gave it, for the "more workers on this machine" line. */
+    readonly stateDirHint?: string;
     /** Plain status lines this often when not on a TTY, in ms. Default 30,000. */
     readonly lineIntervalMs?: number;
     /** Also serve the dashboard while the run goes on. */
@@ -37,7 +39,10 @@ export interface RunMonitorView {
  */
 export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitorView {
     const {terminal, logger} = options;
-    const inner = createRunProgressView({logger, ...(options.modelHint === undefined ? {} : {modelHint: options.modelHint}), stream: terminal.stream});
+    const inner = createRunProgressView({
+        logger, ...(options.modelHint === undefined ? {} : {modelHint: options.modelHint}),
+        ...(options.stateDirHint === undefined ? {} : {stateDirHint: options.stateDirHint}), stream: terminal.stream
+    });
     const lineIntervalMs = options.lineIntervalMs ?? 30_000;
     let runId: string | undefined;
     let redis: Redis | undefined;
