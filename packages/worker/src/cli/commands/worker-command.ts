@@ -78,6 +78,8 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
             };
             process.on("SIGINT", () => stop("SIGINT"));
             process.on("SIGTERM", () => stop("SIGTERM"));
+            // a closed terminal hangs up the whole foreground group, local workers of `orchard run` included: stop cleanly
+            process.on("SIGHUP", () => stop("SIGHUP"));
             if (args.exitWithParent) {
                 const parent = process.ppid;
                 // a parent killed with SIGKILL sends nothing: notice that we were re-parented instead
