@@ -62,7 +62,7 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
             ...(args.name === undefined ? {} : {name: args.name}),
             overwrite: args.overwrite,
             ...(args.simulateTokensPerSecond === undefined ? {} : {simulatedEngine: {tokensPerSecond: args.simulateTokensPerSecond}}),
-            onEvent: view.onEvent
+            onEvent: view.onEvent, beforeRedisClose: view.stop
         }).finally(view.stop);
         reportRunSummary(summary);
     }

@@ -26,7 +26,10 @@ export interface RunMonitorViewOptions {
 
 export interface RunMonitorView {
     readonly onEvent: (event: CoordinatorEvent) => void;
-    /** Draws the final state, stops the dashboard, disconnects. */
+    /**
+     * Draws the final state, stops the dashboard, disconnects. Idempotent. Call it before the run's
+     * Redis goes away (the coordinator's `beforeRedisClose`), else its connection warns as it retries.
+     */
     readonly stop: () => Promise<void>;
 }
 
@@ -53,6 +56,7 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
     let broken = false;
     let stopped = false;
     let lastLine = 0;
+    let stopping: Promise<void> | undefined;
 
     const show = (status: RunStatusReport) => {
         if (terminal.interactive) terminal.draw(renderLiveView(status, {color: colorFor(terminal.stream), width: terminal.stream.columns ?? 100}));
@@ -127,7 +131,7 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
             if (broken) inner.onEvent(event);
             else void refresh();
         },
-        stop: async () => {
+        stop: () => (stopping ??= (async () => {
             // the run is over and an embedded Redis may be gone with it: wait on Redis briefly, never forever
             await settleWithin(starting, 5000);
             stopped = true;
@@ -138,6 +142,6 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
             await settleWithin(dashboard?.close(), 5000);
             await settleWithin(collector?.close(), 1000);
             redis?.disconnect();
-        }
+        })())
     };
 }
