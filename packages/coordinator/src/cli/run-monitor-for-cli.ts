@@ -3,6 +3,7 @@ import {resolveDashboardOptions} from "../monitor/dashboard/dashboard-options.ts
 import {LiveTerminal} from "../monitor/terminal/live-terminal.ts";
 import {createRunMonitorView, type RunMonitorView} from "../monitor/terminal/run-monitor-view.ts";
 import type {RunDashboardFlagValues} from "./dashboard-flags.ts";
+import {resolveDashboardToken} from "./dashboard-token.ts";
 
 /**
  * The logger and the live view of a command that coordinates a run (run, resume, retry-failed):
@@ -16,7 +17,10 @@ export function createRunMonitorForCli(args: GlobalCliOptions & RunDashboardFlag
     });
     let dashboard: {host: string; port: number; token?: string} | undefined;
     if (args.dashboard === true) {
-        const token = args.dashboardToken ?? readOrchardEnvironment().dashboardToken;
+        const token = resolveDashboardToken({
+            flag: "--dashboard-token", value: args.dashboardToken, fileFlag: "--dashboard-token-file", file: args.dashboardTokenFile,
+            environment: readOrchardEnvironment().dashboardToken
+        }, logger);
         const checked = resolveDashboardOptions({
             redisUrl: "redis://127.0.0.1", ...(args.dashboardHost === undefined ? {} : {host: args.dashboardHost}),
             ...(args.dashboardPort === undefined ? {} : {port: args.dashboardPort}), ...(token === undefined ? {} : {token})
