@@ -84,6 +84,11 @@ export function interruptSignal(logger: Logger): AbortSignal {
 
 /** After a hang-up, writes to the gone terminal fail (EIO): they must not crash the orderly stop. */
 function ignoreClosedTerminal(): void {
+    // added even where a listener exists: a stream piped into stdout has one that rethrows when it is alone
     for (const stream of [process.stdout, process.stderr])
-        if (stream.listenerCount("error") === 0) stream.on("error", () => undefined);
+        if (!stream.listeners("error").includes(ignoreWriteError)) stream.on("error", ignoreWriteError);
+}
+
+function ignoreWriteError(): void {
+    // the terminal is gone: nobody is left to read what was being written
 }
