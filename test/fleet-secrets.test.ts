@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import {execFile} from "node:child_process";
+import {execFile, spawn, spawnSync} from "node:child_process";
 import {readdir, readFile, rm, stat} from "node:fs/promises";
 import {connect} from "node:net";
 import {join} from "node:path";
 import {after, before, describe, it} from "node:test";
 import {promisify} from "node:util";
-import {FAST_ENGINE_FLAGS, sampleInput, tempDir, tinyModel} from "./support/orchard-cli.ts";
+import {ORCHARD_NODE_FLAGS} from "../scripts/orchard-node-flags.ts";
+import {FAST_ENGINE_FLAGS, orchardBin, sampleInput, tempDir, tinyModel} from "./support/orchard-cli.ts";
 import {OrchardProcess} from "./support/orchard-process.ts";
 
 // Secrets and signals of `orchard run` with its embedded Redis, one run followed through: while it
@@ -85,6 +86,7 @@ describe("orchard run with its embedded Redis: secrets off command lines, a priv
     });
     after(async () => {
         await run?.stop();
+        if (endpoint !== undefined && alive(endpoint.pid)) process.kill(endpoint.pid, "SIGTERM");
         await rm(cwd, {recursive: true, force: true});
     });
 
@@ -152,5 +154,39 @@ describe("orchard run with its embedded Redis: secrets off command lines, a priv
         const ids = (await readFile(output(), "utf8")).trim().split("\n").map((line) => (JSON.parse(line) as {id: string}).id);
         const expected = (await readFile(sampleInput, "utf8")).trim().split("\n").map((line) => (JSON.parse(line) as {id: string}).id);
         assert.deepEqual(ids, expected);
+    });
+});
+
+/** util-linux `script` gives a command a pseudo-terminal that the test can close, as a user closes a terminal window. */
+const SCRIPT = process.platform === "linux" && spawnSync("script", ["--version"]).status === 0 ? "script" : undefined;
+
+describe("orchard run on a terminal that closes", {skip: SCRIPT === undefined ? "needs util-linux `script` (Linux) for a pseudo-terminal" : false}, () => {
+    it("the hung-up coordinator stops its local worker and its embedded Redis, and leaves the run to orchard resume", async (t) => {
+        const model = await tinyModel();
+        const cwd = await tempDir("orchard-hangup-");
+        t.after(() => rm(cwd, {recursive: true, force: true}));
+        const command = [process.execPath, ...ORCHARD_NODE_FLAGS, orchardBin, "run", "--model", model, "--input", sampleInput, "--output-dir", "out",
+            "--shard-size", "4", "--local-workers", "1", ...FAST_ENGINE_FLAGS.filter((flag) => flag !== "--log-format" && flag !== "json"), "--threads", "1"]
+            .map((part) => `'${part}'`).join(" ");
+        const terminal = spawn(SCRIPT as string, ["-qfec", command, "/dev/null"], {cwd, env: {...process.env, ORCHARD_TEST_DOCUMENT_DELAY_MS: "200"}, stdio: ["pipe", "ignore", "ignore"]});
+        t.after(() => terminal.kill("SIGKILL"));
+        await waitForLines(join(cwd, "out", "sentiment.attributes.jsonl"), 4);
+        const endpoint = JSON.parse(await readFile(join(cwd, ".orchard", "redis", "endpoint.json"), "utf8")) as {pid: number; ownerPid: number};
+        // a coordinator that failed to stop it would leave its redis-server behind
+        t.after(() => void (alive(endpoint.pid) && process.kill(endpoint.pid, "SIGTERM")));
+        const workers = (await processTable()).filter((entry) => entry.ppid === endpoint.ownerPid && / worker /.test(entry.args)).map((entry) => entry.pid);
+        assert.equal(workers.length, 1, "the local worker runs");
+        terminal.kill("SIGKILL");
+        // the coordinator's exit is not ours to await (script was its parent): wait for what it stops
+        while (alive(endpoint.ownerPid)) await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal(alive(endpoint.pid), false, "the embedded redis-server stopped");
+        assert.deepEqual(workers.filter(alive), [], "the local worker stopped");
+        await assert.rejects(stat(join(cwd, ".orchard", "redis", "endpoint.json")), {code: "ENOENT"});
+        const status = await OrchardProcess.start(["status", "--json"], {cwd}).exited;
+        assert.equal(status.code, 0, status.stderr);
+        const report = JSON.parse(status.stdout) as {runs: {runId: string; coordinator: string; problems: string[]}[]};
+        const run = report.runs[0];
+        assert.equal(run?.coordinator, "absent");
+        assert.ok(run?.problems.some((problem) => problem.includes(`orchard resume ${run.runId}`)) === true, status.stdout);
     });
 });
