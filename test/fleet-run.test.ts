@@ -180,7 +180,8 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
         const first = await OrchardProcess.start(args, {cwd}).exited;
         assert.equal(first.code, 0, first.stderr);
         assert.match(first.stdout, /Run (\S+) \(new\): 0\/43 documents merged/);
-        assert.match(first.stdout, /Redis: redis:\/\/127\.0\.0\.1:\d+ \(embedded\)/);
+        // the embedded Redis has a password on loopback too; the terminal shows it hidden
+        assert.match(first.stdout, /Redis: redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ \(embedded\)/);
         assert.match(first.stdout, /Documents: 43 merged of 43 -> out\/sentiment\.attributes\.jsonl, out\/small\.attributes\.jsonl/);
         // the first status line comes while the local workers still load the model: starting, not "no worker is serving" (issue 14)
         const statusLines = first.stderr.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as {health?: string}).filter((line) => line.health !== undefined);

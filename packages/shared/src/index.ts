@@ -41,6 +41,7 @@ export {
 } from "./fleet/fleet-keys.ts";
 export * from "./fleet/fleet-schemas.ts";
 export {readLiveEmbeddedRedisEndpoint, embeddedRedisUrl, isProcessAlive} from "./fleet/embedded-redis-endpoint.ts";
+export {openPrivateStateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE} from "./fleet/private-state-dir.ts";
 export {FLEET_CONNECTION_FLAGS, type FleetConnectionFlagValues} from "./cli/fleet-connection-flags.ts";
 export * from "./monitor/monitor-defaults.ts";
 export {MonitorKeys, RUN_WORKER_COUNTERS, runWorkerField, type RunWorkerCounter} from "./monitor/monitor-keys.ts";

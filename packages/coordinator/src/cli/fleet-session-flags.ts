@@ -68,17 +68,32 @@ export function fleetSessionOptionsFromArgs(args: FleetSessionFlagValues, logger
 }
 
 /**
- * An AbortSignal for Ctrl-C / SIGTERM: the first stops the coordinator after its current merge step
- * (the run stays resumable); a second exits at once.
+ * An AbortSignal for Ctrl-C / SIGTERM / SIGHUP: the first stops the coordinator after its current
+ * merge step (the run stays resumable, its local workers and embedded Redis stop); a second exits
+ * at once. SIGHUP is a closed terminal: left to its default, it would kill the coordinator alone,
+ * leaving the embedded redis-server up (Redis ignores SIGHUP) and the run looking coordinated.
  */
 export function interruptSignal(logger: Logger): AbortSignal {
     const controller = new AbortController();
     const onSignal = (signal: NodeJS.Signals) => {
+        if (signal === "SIGHUP") ignoreClosedTerminal();
         if (controller.signal.aborted) process.exit(130);
         logger.info({signal}, "stopping: the run stays resumable (again to exit at once)");
         controller.abort();
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    process.on("SIGHUP", onSignal);
     return controller.signal;
+}
+
+/** After a hang-up, writes to the gone terminal fail (EIO): they must not crash the orderly stop. */
+function ignoreClosedTerminal(): void {
+    // added even where a listener exists: a stream piped into stdout has one that rethrows when it is alone
+    for (const stream of [process.stdout, process.stderr])
+        if (!stream.listeners("error").includes(ignoreWriteError)) stream.on("error", ignoreWriteError);
+}
+
+function ignoreWriteError(): void {
+    // the terminal is gone: nobody is left to read what was being written
 }

@@ -1,4 +1,4 @@
-import {terminalSafeStrings, type Logger} from "@orchard/shared";
+import {DEFAULT_STATE_DIR, redactRedisUrl, terminalSafeStrings, type Logger} from "@orchard/shared";
 import type {CoordinatorEvent} from "../run/coordinator-events.ts";
 
 /** Non-interactive progress lines are logged this often. */
@@ -8,7 +8,7 @@ const LOG_EVERY_MS = 30_000;
  * Shows a run's progress: one line rewritten in place on a terminal (stderr), an info log line every
  * 30 s otherwise. Prints the run id and how other machines join when the run starts (stdout).
  */
-export function createRunProgressView(options: {logger: Logger; modelHint?: string; stream?: NodeJS.WriteStream}) {
+export function createRunProgressView(options: {logger: Logger; modelHint?: string; stateDirHint?: string; stream?: NodeJS.WriteStream}) {
     const stream = options.stream ?? process.stderr;
     const interactive = stream.isTTY === true;
     let lastLog = 0;
@@ -26,8 +26,8 @@ export function createRunProgressView(options: {logger: Logger; modelHint?: stri
                 process.stdout.write(
                     `Run ${event.runId} (${event.resumed ? "resumed" : "new"}): ${event.mergedDocuments}/${event.totalDocuments} documents merged, queue ${event.queueName}` +
                     (event.localWorkers > 0 ? `, ${event.localWorkers} local worker${event.localWorkers === 1 ? "" : "s"}` : "") + "\n" +
-                    `Redis: ${event.redisUrl}${event.embeddedRedis ? " (embedded)" : ""}\n` +
-                    `Join from another machine: orchard worker --model ${options.modelHint ?? "<the same model file>"} --redis ${event.redisUrl}\n`);
+                    `Redis: ${redactRedisUrl(event.redisUrl)}${event.embeddedRedis ? " (embedded)" : ""}\n` +
+                    joinHint(event.joinUrl, options.modelHint ?? "<the same model file>", options.stateDirHint));
                 return;
             }
             if (event.type === "patching") {
@@ -59,4 +59,15 @@ function formatSeconds(seconds: number): string {
     if (s < 60) return `${s}s`;
     if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
     return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/**
+ * How more workers join. The URL goes in the environment, not on the worker's command line, where
+ * every user of that machine could read its password in `ps`; an embedded Redis on loopback is
+ * joined from this machine through its state folder (address and password in a file of mode 600).
+ */
+function joinHint(joinUrl: string | undefined, model: string, stateDir: string | undefined): string {
+    if (joinUrl !== undefined) return `Join from another machine: ORCHARD_REDIS_URL='${joinUrl}' orchard worker --model ${model}\n`;
+    const stateDirFlag = stateDir === undefined || stateDir === DEFAULT_STATE_DIR ? "" : ` --state-dir ${stateDir}`;
+    return `More workers on this machine (same folder): orchard worker --model ${model}${stateDirFlag}   (--redis-bind 0.0.0.0 lets other machines join)\n`;
 }

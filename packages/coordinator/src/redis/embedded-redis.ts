@@ -1,21 +1,22 @@
 import {spawn, type ChildProcess} from "node:child_process";
 import {randomBytes} from "node:crypto";
-import {access, constants, mkdir, readFile, rename, rm, writeFile} from "node:fs/promises";
+import {access, chmod, constants, readFile, rename, rm, writeFile} from "node:fs/promises";
 import {hostname} from "node:os";
 import {delimiter, join, resolve} from "node:path";
 import {
-    embeddedRedisEndpointPath, embeddedRedisEndpointSchema, embeddedRedisUrl, isProcessAlive, OrchardError,
-    type EmbeddedRedisEndpoint, type Logger
+    embeddedRedisEndpointPath, embeddedRedisEndpointSchema, embeddedRedisUrl, isProcessAlive, openPrivateStateDir, OrchardError,
+    PRIVATE_FILE_MODE, type EmbeddedRedisEndpoint, type Logger
 } from "@orchard/shared";
 import {findFreePort, isPortFree} from "./free-port.ts";
 import {pingRedis} from "./ping-redis.ts";
 
 export interface EmbeddedRedisOptions {
-    /** The state folder; data (AOF) lives in `<stateDir>/redis`. */
+    /** The state folder (made private: mode 700, files 600); data (AOF) lives in `<stateDir>/redis`. */
     readonly stateDir: string;
     /**
-     * Address to listen on. Default "127.0.0.1" (this machine only). Any other address (e.g.
-     * "0.0.0.0" so other Macs can join) turns on a password, generated once and kept in the folder.
+     * Address to listen on. Default "127.0.0.1" (this machine only; "0.0.0.0" lets other Macs join).
+     * Either way the server has a password, generated once and kept in the folder (mode 600): on
+     * loopback too, since every local user can reach 127.0.0.1.
      */
     readonly bind?: string;
     /** The redis-server executable. Default "redis-server" from PATH. */
@@ -32,7 +33,9 @@ const MAX_RESTARTS_PER_MINUTE = 5;
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
 /**
- * A private redis-server for one machine's fleet: the default when no Redis URL is given. Data
+ * A private redis-server for one machine's fleet: the default when no Redis URL is given. Its
+ * settings, password included, go in a config file of mode 600, never on its command line (which
+ * every local user can read in `ps`); it runs with umask 077, so its AOF and log are 600. Data
  * persists under the state folder with AOF (appendfsync everysec, noeviction), so a run resumed
  * after a crash finds its state. The server is supervised: if it dies it is restarted on the same
  * port (workers reconnect by themselves). A server left running by a coordinator that was killed
@@ -67,13 +70,16 @@ export class EmbeddedRedis {
         const dir = join(resolve(options.stateDir), "redis");
         const bind = options.bind ?? "127.0.0.1";
         const log = options.logger?.child({component: "embedded-redis"});
-        await mkdir(dir, {recursive: true});
+        // the AOF holds every document and result: owner only, tightened if an older folder was looser
+        await openPrivateStateDir(resolve(options.stateDir));
+        await openPrivateStateDir(dir);
         const previous = await readEndpoint(options.stateDir);
         if (previous !== undefined && isProcessAlive(previous.pid)) {
             if (previous.ownerPid !== process.pid && previous.ownerHost === hostname() && isProcessAlive(previous.ownerPid))
                 throw new OrchardError("RUN_BUSY",
                     `the embedded Redis in ${dir} belongs to another orchard process (pid ${previous.ownerPid}); ` +
-                    `join it with --redis ${embeddedRedisUrl({...previous, password: previous.password === undefined ? undefined : "<password>"})}, or use another --state-dir`);
+                    "`orchard worker`, `status` and `dashboard` with the same --state-dir join it (they read its address and password there), " +
+                    "or give this command another --state-dir");
             if (await pingRedis(previous.host, previous.port, previous.password)) {
                 // its coordinator was killed: take it over instead of starting a second server on the same files
                 log?.info({pid: previous.pid, port: previous.port}, "adopting the embedded Redis left running by a previous coordinator");
@@ -84,7 +90,7 @@ export class EmbeddedRedis {
             }
         }
         const binary = await findBinary(options.binary ?? "redis-server");
-        const password = LOOPBACK.has(bind) ? undefined : await loadOrCreatePassword(dir);
+        const password = await loadOrCreatePassword(dir);
         const host = LOOPBACK.has(bind) ? "127.0.0.1" : bind === "0.0.0.0" || bind === "::" ? "127.0.0.1" : bind;
         const preferred = previous !== undefined && await isPortFree(previous.port, host) ? previous.port : undefined;
         const instance = new EmbeddedRedis(options, {host, port: preferred ?? 0, pid: 0, password});
@@ -97,10 +103,10 @@ export class EmbeddedRedis {
         return embeddedRedisUrl({host: this.host, port: this.#port, password: this.password});
     }
 
-    /** URL other machines can use: this machine's host name when listening beyond loopback. */
-    public get publicUrl(): string {
+    /** URL other machines can use (this machine's host name); undefined when listening on loopback only. */
+    public get publicUrl(): string | undefined {
         const bind = this.#options.bind ?? "127.0.0.1";
-        return LOOPBACK.has(bind) ? this.url : embeddedRedisUrl({host: hostname(), port: this.#port, password: this.password});
+        return LOOPBACK.has(bind) ? undefined : embeddedRedisUrl({host: hostname(), port: this.#port, password: this.password});
     }
 
     public get port(): number {
@@ -141,13 +147,15 @@ export class EmbeddedRedis {
     async #spawn(binary: string, bind: string, anyPort: boolean): Promise<void> {
         for (let attempt = 0; ; attempt++) {
             if (anyPort) this.#port = await findFreePort(this.host);
-            const args = [
-                "--port", String(this.#port), "--bind", bind, "--dir", this.dir,
-                "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction",
-                "--save", "", "--daemonize", "no", "--logfile", "redis.log",
-                ...(this.password === undefined ? [] : ["--requirepass", this.password, "--protected-mode", "no"])
-            ];
-            const child = spawn(binary, args, {stdio: "ignore", detached: false});
+            const config = await this.#writeConfig(bind);
+            // redis-server creates its AOF and log with our umask: make them the owner's only
+            const umask = process.umask(0o077);
+            let child: ChildProcess;
+            try {
+                child = spawn(binary, [config], {cwd: this.dir, stdio: "ignore", detached: false});
+            } finally {
+                process.umask(umask);
+            }
             const early = new Promise<string>((resolveExit) => {
                 child.once("error", (error) => resolveExit(error.message));
                 child.once("exit", (code, signal) => resolveExit(`exited with ${signal ?? `code ${code}`}`));
@@ -171,6 +179,23 @@ export class EmbeddedRedis {
             }
             throw new OrchardError("REDIS_UNAVAILABLE", `the embedded redis-server ${reason}${logTail === "" ? "" : `: ${logTail}`} (log: ${join(this.dir, "redis.log")})`);
         }
+    }
+
+    /** redis.conf in the data folder, mode 600 from its first byte (it holds the password); returns its path. */
+    async #writeConfig(bind: string): Promise<string> {
+        const lines = [
+            "# Written by Orchard at every start of the embedded Redis: edits are lost.",
+            `port ${this.#port}`, `bind ${bind}`, `dir ${redisConfigString(this.dir)}`,
+            "appendonly yes", "appendfsync everysec", "maxmemory-policy noeviction", 'save ""', "daemonize no", "logfile redis.log",
+            ...(this.password === undefined ? [] : [`requirepass ${redisConfigString(this.password)}`]),
+            // beyond loopback the password guards it; protected mode would refuse other machines
+            ...(LOOPBACK.has(bind) ? [] : ["protected-mode no"])
+        ];
+        const path = join(this.dir, "redis.conf");
+        await rm(`${path}.tmp`, {force: true});
+        await writeFile(`${path}.tmp`, lines.join("\n") + "\n", {mode: PRIVATE_FILE_MODE});
+        await rename(`${path}.tmp`, path);
+        return path;
     }
 
     async #waitReady(): Promise<true | undefined> {
@@ -221,8 +246,9 @@ export class EmbeddedRedis {
             ownerPid: process.pid, ownerHost: hostname(), startedAt: new Date().toISOString()
         };
         const path = embeddedRedisEndpointPath(this.#options.stateDir);
-        // written then renamed, so that a reader never sees half a file
-        await writeFile(`${path}.tmp`, JSON.stringify(endpoint) + "\n", {mode: 0o600});
+        // written then renamed, so that a reader never sees half a file; a fresh file, so mode 600 holds
+        await rm(`${path}.tmp`, {force: true});
+        await writeFile(`${path}.tmp`, JSON.stringify(endpoint) + "\n", {mode: PRIVATE_FILE_MODE});
         await rename(`${path}.tmp`, path);
     }
 }
@@ -236,6 +262,11 @@ async function readEndpoint(stateDir: string): Promise<EmbeddedRedisEndpoint | u
     }
 }
 
+/** A string as redis.conf reads it: double-quoted, with backslash, quote and control characters escaped. */
+function redisConfigString(value: string): string {
+    return `"${value.replace(/[\\"\x00-\x1f\x7f]/g, (char) => char === "\\" || char === '"' ? `\\${char}` : `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`)}"`;
+}
+
 async function loadOrCreatePassword(dir: string): Promise<string> {
     const path = join(dir, "password");
     try {
@@ -246,7 +277,8 @@ async function loadOrCreatePassword(dir: string): Promise<string> {
     }
     // kept across restarts, so that workers on other machines keep working after a coordinator restart
     const password = randomBytes(18).toString("base64url");
-    await writeFile(path, password + "\n", {mode: 0o600});
+    await writeFile(path, password + "\n", {mode: PRIVATE_FILE_MODE});
+    await chmod(path, PRIVATE_FILE_MODE);
     return password;
 }
 

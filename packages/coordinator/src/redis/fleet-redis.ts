@@ -23,14 +23,14 @@ export interface FleetRedisOptions {
 /** The coordinator's connection to the fleet's Redis, and the embedded server when it runs one. */
 export class FleetRedis {
     public readonly client: Redis;
-    /** URL for processes on this machine (local workers). */
+    /** URL for processes on this machine (local workers; password included: pass it in their environment, never on a command line). */
     public readonly url: string;
-    /** URL to print for other machines. */
-    public readonly publicUrl: string;
+    /** URL to print for other machines; undefined when an embedded Redis listens on loopback only (this machine joins through the state folder). */
+    public readonly publicUrl: string | undefined;
     public readonly embedded: EmbeddedRedis | undefined;
     #closed = false;
 
-    private constructor(client: Redis, url: string, publicUrl: string, embedded: EmbeddedRedis | undefined) {
+    private constructor(client: Redis, url: string, publicUrl: string | undefined, embedded: EmbeddedRedis | undefined) {
         this.client = client;
         this.url = url;
         this.publicUrl = publicUrl;
@@ -46,7 +46,7 @@ export class FleetRedis {
             const live = await readLiveEmbeddedRedisEndpoint(options.stateDir);
             if (live !== undefined) {
                 const url = embeddedRedisUrl(live);
-                return new FleetRedis(await connectRedis(url, {logger: options.logger, name: "orchard-admin"}), url, url, undefined);
+                return new FleetRedis(await connectRedis(url, {logger: options.logger, name: "orchard-admin"}), url, undefined, undefined);
             }
         }
         const embedded = await EmbeddedRedis.start({
@@ -64,7 +64,7 @@ export class FleetRedis {
 
     /** The URL for logs and messages (password hidden). */
     public get displayUrl(): string {
-        return redactRedisUrl(this.publicUrl);
+        return redactRedisUrl(this.publicUrl ?? this.url);
     }
 
     public async close(): Promise<void> {

@@ -14,8 +14,13 @@ export type CoordinatorEvent =
         readonly type: "started";
         readonly runId: string;
         readonly resumed: boolean;
-        /** URL other machines' workers use (password included: print it only where the user asked). */
+        /** URL of the fleet's Redis for this machine (password included: never print it, never put it on a command line). */
         readonly redisUrl: string;
+        /**
+         * URL other machines' workers use (password included: print it only where the user asked);
+         * undefined when an embedded Redis listens on loopback only, so only this machine can join.
+         */
+        readonly joinUrl: string | undefined;
         readonly embeddedRedis: boolean;
         readonly queueName: string;
         readonly totalDocuments: number;

@@ -30,6 +30,12 @@ export interface FleetSessionOptions {
     readonly signal?: AbortSignal;
     /** Progress and lifecycle events (the CLI's progress view). */
     readonly onEvent?: (event: CoordinatorEvent) => void;
+    /**
+     * Awaited when the session is over, before the coordinator closes its Redis and stops an
+     * embedded one: observers with their own connections to it (the live view, the dashboard) close
+     * them here, instead of reconnecting to a server that is gone. Its errors are ignored.
+     */
+    readonly beforeRedisClose?: () => Promise<void>;
 }
 
 /** `orchard run`: a new run (or the unfinished run of the same command). */
@@ -76,6 +82,7 @@ export interface ResolvedFleetSessionOptions {
     readonly logger: Logger | undefined;
     readonly signal: AbortSignal | undefined;
     readonly onEvent: (event: CoordinatorEvent) => void;
+    readonly beforeRedisClose: () => Promise<void>;
 }
 
 export interface ResolvedRunOptions extends ResolvedFleetSessionOptions {
@@ -113,7 +120,8 @@ export function resolveFleetSessionOptions(options: FleetSessionOptions): Resolv
         reconcileIntervalMs: positive("reconcileIntervalMs", options.reconcileIntervalMs ?? 10_000),
         logger: options.logger,
         signal: options.signal,
-        onEvent: options.onEvent ?? (() => undefined)
+        onEvent: options.onEvent ?? (() => undefined),
+        beforeRedisClose: options.beforeRedisClose ?? (() => Promise.resolve())
     };
 }
 

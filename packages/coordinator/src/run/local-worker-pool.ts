@@ -5,8 +5,10 @@ export interface LocalWorkerPoolOptions {
     readonly count: number;
     /** argv prefix that runs the `orchard` CLI (e.g. [node, bin/orchard.js]); "worker" and `args` follow. */
     readonly command: readonly string[];
-    /** Arguments after `worker` (model, Redis URL, engine flags...); `--name <name>-<i>` is added. */
+    /** Arguments after `worker` (model, engine flags...); `--name <name>-<i>` is added. Never a secret: every local user can read them. */
     readonly args: readonly string[];
+    /** Variables added to the workers' environment (the Redis URL with its password goes here). Default none. */
+    readonly env?: Readonly<Record<string, string>>;
     readonly namePrefix: string;
     /** Milliseconds a worker gets to finish or return its shard after SIGTERM before SIGKILL. Default 30,000. */
     readonly stopTimeoutMs?: number;
@@ -73,7 +75,8 @@ export class LocalWorkerPool {
         const name = this.#name(index);
         const child = spawn(executable, [...prefix, "worker", ...this.#options.args, "--name", name], {
             // their logs go where the coordinator's go; stdout is theirs to ignore
-            stdio: ["ignore", "ignore", "inherit"]
+            stdio: ["ignore", "ignore", "inherit"],
+            env: {...process.env, ...this.#options.env}
         });
         this.#children.set(index, child);
         this.#log?.debug({pid: child.pid, name}, "local worker started");

@@ -176,6 +176,8 @@ async function withFleet<T>(options: ResolvedFleetSessionOptions, body: (fleet: 
         return await body(fleet, new RunStore(fleet.client, new FleetKeys(options.keyPrefix)), {stop: controller.signal, fatal: () => fatal, onFatal});
     } finally {
         options.signal?.removeEventListener("abort", onSignal);
+        // still inside `await using fleet`: Redis is up while observers disconnect
+        await options.beforeRedisClose().catch((error: unknown) => options.logger?.debug({err: error}, "closing the run's observers failed"));
     }
 }
 

@@ -107,7 +107,7 @@ export class RunSession {
             const watch = new ShardJobWatch(queue, enqueuer, this.#store, runId, this.#log);
             workers = this.#startLocalWorkers();
             this.#emit({
-                type: "started", runId, resumed: this.#init.resumed, redisUrl: this.#fleet.publicUrl, embeddedRedis: this.#fleet.embedded !== undefined,
+                type: "started", runId, resumed: this.#init.resumed, redisUrl: this.#fleet.url, joinUrl: this.#fleet.publicUrl, embeddedRedis: this.#fleet.embedded !== undefined,
                 queueName: spec.queueName, totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, localWorkers: workers?.pids.length ?? 0,
                 localWorkerNames: workers?.names ?? []
             });
@@ -336,10 +336,12 @@ export class RunSession {
             count: options.localWorkers,
             command: options.localWorkerCommand,
             args: [
-                "--model", spec.model.path, "--redis", this.#fleet.url, "--redis-prefix", this.#store.keys.prefix, "--exit-with-parent",
+                "--model", spec.model.path, "--redis-prefix", this.#store.keys.prefix, "--exit-with-parent",
                 ...(spec.engine.kind === "simulated" ? ["--simulate-tokens-per-second", String(spec.engine.tokensPerSecond)] : []),
                 ...options.localWorkerArgs
             ],
+            // the URL holds the password: in the environment, which other users cannot read, not on argv, which `ps` shows them
+            env: {ORCHARD_REDIS_URL: this.#fleet.url},
             namePrefix: `${spec.runId}-local`,
             ...(options.logger === undefined ? {} : {logger: options.logger})
         });

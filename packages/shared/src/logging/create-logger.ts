@@ -1,6 +1,7 @@
 import {pino, type Logger, type LevelWithSilent} from "pino";
 import pretty from "pino-pretty";
 import {terminalSafe, terminalSafeStrings} from "../text/terminal-text.ts";
+import {StderrLogStream} from "./stderr-log-stream.ts";
 
 export type {Logger} from "pino";
 export const LOG_LEVELS: readonly LevelWithSilent[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -53,7 +54,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const level = options.level ?? "info";
     const usePretty = options.pretty ?? process.stderr.isTTY === true;
     const base = {level, name: options.name};
+    // a stream that survives a closed terminal, rather than pino's fd destination (see StderrLogStream)
+    const destination = options.destination ?? new StderrLogStream();
     if (usePretty)
-        return pino({...base, ...TERMINAL_SAFE}, pretty({destination: options.destination ?? 2, colorize: true, sync: true, ignore: "pid,hostname,name", translateTime: "HH:MM:ss"}));
-    return pino(base, options.destination ?? pino.destination({dest: 2, sync: true}));
+        return pino({...base, ...TERMINAL_SAFE}, pretty({destination, colorize: true, sync: true, ignore: "pid,hostname,name", translateTime: "HH:MM:ss"}));
+    return pino(base, destination);
 }

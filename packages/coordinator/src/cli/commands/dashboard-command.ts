@@ -4,11 +4,13 @@ import {
 } from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {resolveDashboardOptions} from "../../monitor/dashboard/dashboard-options.ts";
+import {resolveDashboardToken} from "../dashboard-token.ts";
 
 interface DashboardArgs extends FleetConnectionFlagValues, GlobalCliOptions {
     port: number;
     host: string;
     token?: string;
+    tokenFile?: string;
     refreshMs: number;
 }
 
@@ -18,15 +20,17 @@ export const dashboardCommand: CommandModule<GlobalCliOptions, DashboardArgs> = 
     builder: (yargs) => yargs
         .option("port", {type: "number", default: DEFAULT_DASHBOARD_PORT, describe: "Port to listen on (0: any free port)"})
         .option("host", {type: "string", default: DEFAULT_DASHBOARD_HOST, describe: "Address to listen on; any but loopback (e.g. 0.0.0.0 for a phone on the LAN) needs --token"})
-        .option("token", {type: "string", describe: "Token required on every request, stream and action (default ORCHARD_DASHBOARD_TOKEN; at least 16 characters)"})
+        .option("token", {type: "string", describe: "Token required on every request, stream and action (at least 16 characters); visible to other users in ps: prefer ORCHARD_DASHBOARD_TOKEN or --token-file"})
+        .option("token-file", {type: "string", describe: "File holding the token (instead of --token)"})
         .option("refresh-ms", {type: "number", default: 1000, describe: "Milliseconds between live updates of an open page"})
         .options(FLEET_CONNECTION_FLAGS)
         .example("$0 dashboard", "http://127.0.0.1:8420 for the embedded Redis of a run in this folder")
-        .example("ORCHARD_DASHBOARD_TOKEN=$(openssl rand -hex 16) $0 dashboard --host 0.0.0.0 --redis redis://:secret@fleet-host:6379", "reachable from a phone") as never,
+        .example("ORCHARD_DASHBOARD_TOKEN=$(openssl rand -hex 16) ORCHARD_REDIS_URL=redis://:secret@fleet-host:6379 $0 dashboard --host 0.0.0.0", "reachable from a phone")
+        .example("$0 dashboard --host 0.0.0.0 --token-file ~/.orchard-dashboard-token", "the token from a file of mode 600") as never,
     handler: async (args) => {
         const environment = readOrchardEnvironment();
         const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-dashboard"});
-        const token = args.token ?? environment.dashboardToken;
+        const token = resolveDashboardToken({flag: "--token", value: args.token, fileFlag: "--token-file", file: args.tokenFile, environment: environment.dashboardToken}, logger);
         // refuse a public address without a token before anything else
         resolveDashboardOptions({redisUrl: "redis://127.0.0.1", host: args.host, port: args.port, ...(token === undefined ? {} : {token}), refreshMs: args.refreshMs});
         const redisUrl = args.redis ?? environment.redisUrl ?? await embeddedUrl(args.stateDir);

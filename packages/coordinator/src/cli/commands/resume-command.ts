@@ -18,7 +18,7 @@ export const resumeCommand: CommandModule<FleetSessionFlagValues, RunIdArgs> = {
         // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
         const [{createRunMonitorForCli}, {resumeRun}] = await Promise.all([import("../run-monitor-for-cli.ts"), import("../../run/run-coordinator.ts")]);
         const {logger, view} = createRunMonitorForCli(args, {name: "orchard-resume"});
-        const summary = await resumeRun({...fleetSessionOptionsFromArgs(args, logger, interruptSignal(logger)), runId: args.run, outputDir: args.outputDir, onEvent: view.onEvent})
+        const summary = await resumeRun({...fleetSessionOptionsFromArgs(args, logger, interruptSignal(logger)), runId: args.run, outputDir: args.outputDir, onEvent: view.onEvent, beforeRedisClose: view.stop})
             .finally(view.stop);
         reportRunSummary(summary);
     }

@@ -19,7 +19,7 @@ export const retryFailedCommand: CommandModule<FleetSessionFlagValues, RunIdArgs
         const [{createRunMonitorForCli}, {retryFailedRun}] = await Promise.all([import("../run-monitor-for-cli.ts"), import("../../run/run-coordinator.ts")]);
         const {logger, view} = createRunMonitorForCli(args, {name: "orchard-retry-failed"});
         const summary = await retryFailedRun({
-            ...fleetSessionOptionsFromArgs(args, logger, interruptSignal(logger)), runId: args.run, outputDir: args.outputDir, onEvent: view.onEvent,
+            ...fleetSessionOptionsFromArgs(args, logger, interruptSignal(logger)), runId: args.run, outputDir: args.outputDir, onEvent: view.onEvent, beforeRedisClose: view.stop,
             onNothingToRetry: () => process.stdout.write(`Run ${args.run} has no failed shards to retry\n`)
         }).finally(view.stop);
         reportRunSummary(summary);

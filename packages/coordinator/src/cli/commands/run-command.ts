@@ -65,7 +65,7 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
             overwrite: args.overwrite,
             maxLineBytes: args.maxLineBytes,
             ...(args.simulateTokensPerSecond === undefined ? {} : {simulatedEngine: {tokensPerSecond: args.simulateTokensPerSecond}}),
-            onEvent: view.onEvent
+            onEvent: view.onEvent, beforeRedisClose: view.stop
         }).finally(view.stop);
         reportRunSummary(summary);
     }

@@ -17,6 +17,8 @@ export interface RunMonitorViewOptions {
     readonly keyPrefix: string;
     /** The model path as the user typed it, for the "join from another machine" line. */
     readonly modelHint?: string;
+    /** The state folder as the user gave it, for the "more workers on this machine" line. */
+    readonly stateDirHint?: string;
     /** Plain status lines this often when not on a TTY, in ms. Default 30,000. */
     readonly lineIntervalMs?: number;
     /** Also serve the dashboard while the run goes on. */
@@ -30,7 +32,10 @@ export interface RunMonitorViewOptions {
 
 export interface RunMonitorView {
     readonly onEvent: (event: CoordinatorEvent) => void;
-    /** Draws the final state, stops the dashboard, disconnects. */
+    /**
+     * Draws the final state, stops the dashboard, disconnects. Idempotent. Call it before the run's
+     * Redis goes away (the coordinator's `beforeRedisClose`), else its connection warns as it retries.
+     */
     readonly stop: () => Promise<void>;
 }
 
@@ -43,7 +48,10 @@ export interface RunMonitorView {
  */
 export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitorView {
     const {terminal, logger} = options;
-    const inner = createRunProgressView({logger, ...(options.modelHint === undefined ? {} : {modelHint: options.modelHint}), stream: terminal.stream});
+    const inner = createRunProgressView({
+        logger, ...(options.modelHint === undefined ? {} : {modelHint: options.modelHint}),
+        ...(options.stateDirHint === undefined ? {} : {stateDirHint: options.stateDirHint}), stream: terminal.stream
+    });
     const lineIntervalMs = options.lineIntervalMs ?? 30_000;
     let runId: string | undefined;
     let redis: Redis | undefined;
@@ -56,6 +64,7 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
     let lastLine = 0;
     // the local workers this run started and still waits for (see RunStatusContext), until they all reported or the grace ran out
     let starting: {names: readonly string[]; untilMs: number} | undefined;
+    let stopping: Promise<void> | undefined;
 
     const show = (status: RunStatusReport) => {
         if (terminal.interactive) terminal.draw(renderLiveView(status, {color: colorFor(terminal.stream), width: terminal.stream.columns ?? 100}));
@@ -135,7 +144,7 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
             if (broken) inner.onEvent(event);
             else void refresh();
         },
-        stop: async () => {
+        stop: () => (stopping ??= (async () => {
             // the run is over and an embedded Redis may be gone with it: wait on Redis briefly, never forever
             await settleWithin(connecting, 5000);
             stopped = true;
@@ -146,6 +155,6 @@ export function createRunMonitorView(options: RunMonitorViewOptions): RunMonitor
             await settleWithin(dashboard?.close(), 5000);
             await settleWithin(collector?.close(), 1000);
             redis?.disconnect();
-        }
+        })())
     };
 }

@@ -39,7 +39,8 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
         .option("shutdown-timeout-ms", {type: "number", describe: "On stop, finish the current shard within this long, else give it back (default 15000)"})
         .option("simulate-tokens-per-second", {type: "number", hidden: true, describe: "Tests/benchmarks: fake inference at this speed (serves only simulated runs)"})
         .option("exit-with-parent", {type: "boolean", default: false, hidden: true, describe: "Stop when the parent process exits (local workers of a coordinator)"})
-        .example("$0 worker --model models/mixtral.gguf --redis redis://:secret@fleet-host:6379", "") as never,
+        .example("ORCHARD_REDIS_URL=redis://:secret@fleet-host:6379 $0 worker --model models/mixtral.gguf", "the URL in the environment: a command line is visible to every user in ps")
+        .example("$0 worker --model models/mixtral.gguf", "joins the embedded Redis of `orchard run` in this folder") as never,
     handler: async (args) => {
         // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
         const {startFleetWorker} = await import("../../fleet/fleet-worker.ts");
@@ -78,6 +79,8 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
             };
             process.on("SIGINT", () => stop("SIGINT"));
             process.on("SIGTERM", () => stop("SIGTERM"));
+            // a closed terminal hangs up the whole foreground group, local workers of `orchard run` included: stop cleanly
+            process.on("SIGHUP", () => stop("SIGHUP"));
             if (args.exitWithParent) {
                 const parent = process.ppid;
                 // a parent killed with SIGKILL sends nothing: notice that we were re-parented instead

@@ -1,0 +1,49 @@
+import {readFileSync} from "node:fs";
+import {OrchardError, type Logger} from "@orchard/shared";
+
+/** Where a dashboard token may come from, as the command's flags name them. */
+export interface DashboardTokenSources {
+    /** The token flag's name, e.g. "--token" or "--dashboard-token". */
+    readonly flag: string;
+    /** Its value: on the command line, where every local user reads it (`ps`). */
+    readonly value: string | undefined;
+    /** The file flag's name, e.g. "--token-file". */
+    readonly fileFlag: string;
+    /** A file whose content (surrounding white space trimmed) is the token. */
+    readonly file: string | undefined;
+    /** ORCHARD_DASHBOARD_TOKEN. */
+    readonly environment: string | undefined;
+}
+
+/**
+ * The dashboard token from the command line, a file or the environment (in that order), or
+ * undefined. A token on the command line still works, with a warning (`secretOnCommandLine`
+ * names the flag): the environment or a file keeps it out of the process list. A file that is
+ * missing, unreadable or empty, or both flags at once, is an INVALID_ARGUMENT naming it.
+ */
+export function resolveDashboardToken(sources: DashboardTokenSources, logger: Logger): string | undefined {
+    if (sources.value !== undefined && sources.file !== undefined)
+        throw new OrchardError("INVALID_ARGUMENT", `give the dashboard token with ${sources.flag} or ${sources.fileFlag}, not both`);
+    if (sources.file !== undefined) return readTokenFile(sources.file, sources.fileFlag);
+    if (sources.value !== undefined) {
+        logger.warn({secretOnCommandLine: sources.flag},
+            `the dashboard token is on the command line, where every user of this machine can read it (ps): prefer ORCHARD_DASHBOARD_TOKEN or ${sources.fileFlag}`);
+        return sources.value;
+    }
+    return sources.environment;
+}
+
+function readTokenFile(path: string, fileFlag: string): string {
+    let text: string;
+    try {
+        text = readFileSync(path, "utf8");
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a folder" : (error as Error).message;
+        throw new OrchardError("INVALID_ARGUMENT", `${fileFlag} ${path}: ${why}`, {cause: error});
+    }
+    const token = text.trim();
+    if (token === "") throw new OrchardError("INVALID_ARGUMENT", `${fileFlag} ${path}: the file is empty (it should hold the token, e.g. from openssl rand -hex 16)`);
+    if (/[\r\n]/.test(token)) throw new OrchardError("INVALID_ARGUMENT", `${fileFlag} ${path}: the file holds several lines; it should hold the token alone`);
+    return token;
+}
