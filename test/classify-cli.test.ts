@@ -202,6 +202,23 @@ describe("orchard extract --task classify", () => {
             const result = await runOrchard(["extract", "--task", "classify", "--labels", join(dir, "nope.jsonl"), "--trailing-instruction", TRAILING,
                 "--model", model, "--input", sampleInput, "--output", join(dir, "x.jsonl"), ...FAST_ENGINE_FLAGS]);
             assertUserError(result, /nope\.jsonl: labels file not found/);
+            const folder = await runOrchard(["extract", "--task", "classify", "--labels", dir, "--trailing-instruction", TRAILING,
+                "--model", model, "--input", sampleInput, "--output", join(dir, "x.jsonl"), ...FAST_ENGINE_FLAGS]);
+            assertUserError(folder, /the labels file is a folder, not a file/);
+        });
+
+        it("a document whose prompts do not fit the context names its line; --truncate cuts it instead", async () => {
+            const input = await writeJsonl(join(dir, "long.jsonl"), [
+                {id: "short", label: 0, document: "Fine."},
+                {id: "long", label: 1, document: "lorem ipsum ".repeat(600)}
+            ]);
+            const output = join(dir, "long.attributes.jsonl");
+            assertUserError(await classify(input, output), /long\.jsonl:2: the prompt for document "long" is \d+ tokens, longer than the context size of 1024/);
+            assert.ok(await missing(output));
+            const truncated = await classify(input, output, "--truncate");
+            assert.equal(truncated.code, 0, truncated.stderr);
+            assert.equal(linesOf(await readFile(join(dir, "long.predictions.jsonl"), "utf8")).length, 2);
+            assert.equal(linesOf(await readFile(output, "utf8")).length, 2);
         });
 
         it("--task classify without --labels, and classify flags without --task classify", async () => {

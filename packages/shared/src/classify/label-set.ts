@@ -81,9 +81,10 @@ export async function readLabelSet(file: string): Promise<LabelSet> {
             labels.push({label, name});
         }
     } catch (error) {
-        if (error instanceof OrchardError && error.code === "INPUT_NOT_FOUND") throw error;
-        if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "EISDIR")
-            throw new OrchardError("INPUT_NOT_FOUND", `${file}: labels file not found`, {cause: error});
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") throw new OrchardError("INPUT_NOT_FOUND", `${file}: labels file not found`, {cause: error});
+        if (code === "EISDIR") throw new OrchardError("INPUT_NOT_FOUND", `${file}: the labels file is a folder, not a file`, {cause: error});
+        if (code === "EACCES") throw new OrchardError("INPUT_NOT_FOUND", `${file}: the labels file cannot be read (permission denied)`, {cause: error});
         throw error;
     }
     if (problems.length > 0) throw new InputValidationError(file, problems, truncated);
