@@ -53,3 +53,8 @@ export {
 } from "./monitor/status-schema.ts";
 export {connectRedis, closeRedis} from "./fleet/redis-connection.ts";
 export {isSameFile} from "./fs/same-file.ts";
+export {readLabelSet, labelLineSchema, type LabelEntry, type LabelSet} from "./classify/label-set.ts";
+export {
+    assertLabelPromptTemplate, assertLabelTrailingInstruction, buildLabelPrompt, DEFAULT_LABEL_PROMPT, labelAnswerText, substituteLabel
+} from "./classify/classify-prompt.ts";
+export {classifyResultSchema, formatPredictionLine, parsePredictionLine, type ClassifyResult} from "./classify/prediction-line.ts";

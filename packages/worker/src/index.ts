@@ -6,7 +6,7 @@ export {
 export {runExtract, type ExtractHooks, type ExtractProgress, type ExtractSummary} from "./extract/extract-job.ts";
 export {resolveExtractOptions, resolvePromptSettings, type ExtractOptions, type ResolvedExtractOptions} from "./extract/extract-options.ts";
 export {tokenizeDocumentPrompt, type TokenizedPrompt} from "./extract/prompt-tokenizer.ts";
-export {extractCommand, PROMPT_FLAGS, ENGINE_FLAGS, engineOptionsFromArgs} from "./cli/commands/extract-command.ts";
+export {extractCommand, PROMPT_FLAGS, ENGINE_FLAGS, CLASSIFY_FLAGS, engineOptionsFromArgs} from "./cli/commands/extract-command.ts";
 export {modelCommand} from "./cli/commands/model-command.ts";
 export {ensureSyntheticModel, syntheticModelFileName, type EnsureSyntheticModelOptions} from "./synthetic/ensure-synthetic-model.ts";
 export {synthesizeModel} from "./synthetic/synthesize-model.ts";
@@ -17,3 +17,7 @@ export {SimulatedShardEngine, simulatedAttributes, type SimulatedShardEngineOpti
 export {processShard, type ShardOutcome} from "./fleet/shard-processor.ts";
 export type {ShardEngine} from "./fleet/shard-engine.ts";
 export {workerCommand} from "./cli/commands/worker-command.ts";
+export {runClassify, type ClassifySummary} from "./classify/classify-job.ts";
+export {predictionsPathFor, type ClassifyJobOptions} from "./classify/classify-job-options.ts";
+export {classifyDocument, checkClassifyPrompts, labelChoicePrompt, reaskPrompt, type ClassifiedDocument, type ClassifyEngine, type ClassifyTokenizer, type LabelChoicePrompt} from "./classify/classify-document.ts";
+export {resolveClassifySettings, type ClassifySettings} from "./classify/classify-settings.ts";

@@ -4,5 +4,11 @@ import type {AttributeInputs} from "@orchard/shared";
 export interface DocumentEvaluator {
     /** `tokens` starts with BOS; at least 2 tokens. One document at a time per evaluator. */
     evaluate(tokens: readonly number[]): Promise<AttributeInputs>;
+    /**
+     * Log-probability of each continuation after `prefix` (BOS first), teacher-forced over the
+     * whole vocabulary (see scoreContinuations). Leaves no trace on a later `evaluate`, which
+     * clears the sequence first.
+     */
+    scoreContinuations(prefix: readonly number[], continuations: readonly (readonly number[])[]): Promise<number[]>;
     close(): Promise<void>;
 }

@@ -112,6 +112,33 @@ export class ExtractionEngine {
         }
     }
 
+    /**
+     * Log-probability of each continuation (token ids) after `prefix` (BOS first), by teacher
+     * forcing on one of the pool's contexts: what a classify task's stage 1 scores label names
+     * with. The attributes of a later `extract` are unaffected (it clears the context first).
+     */
+    public async scoreContinuations(prefix: readonly number[], continuations: readonly (readonly number[])[]): Promise<number[]> {
+        const longest = prefix.length + Math.max(0, ...continuations.map((continuation) => continuation.length));
+        if (longest > this.options.contextSize)
+            throw new OrchardError("DOCUMENT_TOO_LONG", `prompt and answer of ${longest} tokens exceed the context size of ${this.options.contextSize}`);
+        const evaluator = await this.#acquire();
+        try {
+            return await evaluator.scoreContinuations(prefix, continuations);
+        } catch (error) {
+            if (error instanceof OrchardError) throw error;
+            throw new OrchardError("ENGINE_FAILED", `evaluation failed: ${(error as Error).message}`, {cause: error, retryable: true});
+        } finally {
+            this.#release(evaluator);
+        }
+    }
+
+    /** The model's end-of-sequence token (what ends an answer in Mixtral-Instruct's chat format). */
+    public get eosToken(): number {
+        const eos = this.#tokenizerModel.tokens.eos;
+        if (eos == null) throw new OrchardError("MODEL_INVALID", `${this.options.modelPath}: the model has no EOS token`);
+        return eos;
+    }
+
     public async close(): Promise<void> {
         if (this.#closed) return;
         this.#closed = true;

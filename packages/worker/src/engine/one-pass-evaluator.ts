@@ -2,6 +2,7 @@ import {NO_TOKEN_ID, OrchardError, YES_TOKEN_ID, type AttributeInputs} from "@or
 import type {LlamaContext, LlamaContextSequence, LlamaModel, Token} from "node-llama-cpp";
 import type {DocumentEvaluator} from "./document-evaluator.ts";
 import {LAST_POSITION_REQUEST, TOP_TWO_REQUEST} from "./evaluation-requests.ts";
+import {scoreContinuations} from "./continuation-scorer.ts";
 import {topTwoLogits} from "./top-two.ts";
 
 /** The node-llama-cpp internals this route relies on (3.22.1); probed at start-up. */
@@ -88,6 +89,10 @@ export class OnePassEvaluator implements DocumentEvaluator {
             yesLogit: requireLogit(lastLogits, YES_TOKEN_ID),
             noLogit: requireLogit(lastLogits, NO_TOKEN_ID)
         };
+    }
+
+    public scoreContinuations(prefix: readonly number[], continuations: readonly (readonly number[])[]): Promise<number[]> {
+        return scoreContinuations(this.#sequence, this.#chunkSize, prefix, continuations);
     }
 
     public async close(): Promise<void> {

@@ -2,6 +2,7 @@ import {NO_TOKEN_ID, OrchardError, YES_TOKEN_ID, type AttributeInputs} from "@or
 import type {LlamaContext, LlamaContextSequence, LlamaEmbeddingContext, LlamaModel, Token} from "node-llama-cpp";
 import type {DocumentEvaluator} from "./document-evaluator.ts";
 import {LAST_POSITION_REQUEST, TOP_TWO_REQUEST} from "./evaluation-requests.ts";
+import {scoreContinuations} from "./continuation-scorer.ts";
 import {topTwoLogits} from "./top-two.ts";
 
 /**
@@ -52,6 +53,10 @@ export class ThreePassEvaluator implements DocumentEvaluator {
         if (yesLogit === undefined || noLogit === undefined)
             throw new OrchardError("ENGINE_FAILED", "Yes/No logits missing at the last position");
         return {maxLogits, secondLogits, hiddenMean, hiddenLast, yesLogit, noLogit};
+    }
+
+    public scoreContinuations(prefix: readonly number[], continuations: readonly (readonly number[])[]): Promise<number[]> {
+        return scoreContinuations(this.#sequence, this.#context.batchSize, prefix, continuations);
     }
 
     public async close(): Promise<void> {

@@ -1,13 +1,15 @@
-import {open, type FileHandle} from "node:fs/promises";
+import {open} from "node:fs/promises";
 import {dirname, resolve} from "node:path";
 import {
-    assertOutputPath, ensureOutputDirectory, formatOutputLine, InputLineError, InputValidationError, isSameFile, MAX_REPORTED_INPUT_ERRORS, maxOutputLineBytes,
+    assertOutputPath, ensureOutputDirectory, formatOutputLine, isSameFile, maxOutputLineBytes,
     OrchardError, outputPathError, readDataset, type PreparedDocument
 } from "@orchard/shared";
 import {ExtractionEngine} from "../engine/extraction-engine.ts";
 import {resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions} from "./extract-options.ts";
+import {DurableLineWriter} from "./durable-line-writer.ts";
 import {findResumePoint} from "./output-resume.ts";
 import {tokenizeDocumentPrompt} from "./prompt-tokenizer.ts";
+import {validateInput} from "./validate-input.ts";
 
 export interface ExtractProgress {
     /** Documents in the output so far (resumed ones included). */
@@ -43,9 +45,6 @@ export interface ExtractHooks {
     /** Stops after the documents in flight are written (the output stays resumable). */
     readonly signal?: AbortSignal;
 }
-
-/** Output is flushed to disk at least this often while extracting. */
-const FSYNC_INTERVAL_MS = 1000;
 
 /**
  * `orchard extract`: one process, one model, one input. Validates the whole input (including
@@ -128,32 +127,6 @@ export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = 
     };
 }
 
-/** Reads the whole input once: schema, ids, and that every prompt fits the context. Returns the document count. */
-async function validateInput(resolved: ResolvedExtractOptions, promptFor: (prepared: PreparedDocument) => unknown): Promise<number> {
-    const tooLong: InputLineError[] = [];
-    let count = 0;
-    try {
-        for await (const prepared of readDataset(resolved.inputPath, resolved.prompt, undefined, {maxLineBytes: resolved.maxLineBytes})) {
-            count++;
-            try {
-                promptFor(prepared);
-            } catch (error) {
-                if (!(error instanceof OrchardError && error.code === "DOCUMENT_TOO_LONG")) throw error;
-                if (tooLong.length < MAX_REPORTED_INPUT_ERRORS) {
-                    const reason = error.message.slice(error.message.indexOf(": ") + 2);
-                    tooLong.push(new InputLineError("DOCUMENT_TOO_LONG", resolved.inputPath, prepared.lineNumber, reason));
-                }
-            }
-        }
-    } catch (error) {
-        if (error instanceof InputValidationError)
-            throw new InputValidationError(resolved.inputPath, [...error.problems, ...tooLong].slice(0, MAX_REPORTED_INPUT_ERRORS), error.problems.length + tooLong.length > MAX_REPORTED_INPUT_ERRORS);
-        throw error;
-    }
-    if (tooLong.length > 0) throw new InputValidationError(resolved.inputPath, tooLong, false);
-    return count;
-}
-
 /** Expected output lines in order, for checking an existing output before resuming. */
 function expectedLines(resolved: ResolvedExtractOptions, lineFor: (prepared: PreparedDocument, attributes: readonly number[]) => string) {
     const documents = readDataset(resolved.inputPath, resolved.prompt, undefined, {maxLineBytes: resolved.maxLineBytes});
@@ -162,24 +135,4 @@ function expectedLines(resolved: ResolvedExtractOptions, lineFor: (prepared: Pre
         if (next.done) return undefined;
         return {id: next.value.doc.id, line: lineFor(next.value, attributes)};
     };
-}
-
-/** Appends lines and fsyncs at most every FSYNC_INTERVAL_MS, and on sync(). */
-class DurableLineWriter {
-    readonly #handle: FileHandle;
-    #lastSync = performance.now();
-
-    public constructor(handle: FileHandle) {
-        this.#handle = handle;
-    }
-
-    public async write(line: string): Promise<void> {
-        await this.#handle.write(line + "\n");
-        if (performance.now() - this.#lastSync >= FSYNC_INTERVAL_MS) await this.sync();
-    }
-
-    public async sync(): Promise<void> {
-        await this.#handle.datasync();
-        this.#lastSync = performance.now();
-    }
 }

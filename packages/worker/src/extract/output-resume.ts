@@ -17,8 +17,11 @@ export interface ResumePoint {
  */
 export async function findResumePoint(
     outputPath: string,
-    /** The line this input writes for document `index` with these attributes; undefined past the last document. */
-    expectedLine: (index: number, attributes: number[]) => Promise<{id: string; line: string} | undefined>,
+    /**
+     * The line this input writes for document `index` with these attributes (an output whose lines
+     * hold other computed values reads them from `text`, the line as found); undefined past the last document.
+     */
+    expectedLine: (index: number, attributes: number[], text: string) => Promise<{id: string; line: string} | undefined>,
     describe: {outputFile: string; inputFile: string},
     /** Longest line an output of this input can hold, in bytes (maxOutputLineBytes). */
     maxLineBytes: number
@@ -51,7 +54,7 @@ export async function findResumePoint(
             throw mismatch(describe, lineNumber, "is not a complete JSON line");
         }
         const attributes = Array.isArray(parsed.attributes) ? parsed.attributes as number[] : [];
-        const expected = await expectedLine(completeLines, attributes);
+        const expected = await expectedLine(completeLines, attributes, text);
         if (expected == null) throw mismatch(describe, lineNumber, "has more lines than the input has documents");
         if (parsed.id !== expected.id)
             throw mismatch(describe, lineNumber, `has id ${JSON.stringify(parsed.id)} where the input's document ${completeLines + 1} has id "${expected.id}"`);
@@ -63,6 +66,27 @@ export async function findResumePoint(
     const repairedBytes = size - validBytes;
     if (repairedBytes > 0) await truncate(outputPath, validBytes);
     return {completeLines, repairedBytes};
+}
+
+/**
+ * Cuts a file checked by findResumePoint after its first `lines` lines: two outputs written side
+ * by side (a classify task's attributes and predictions) resume from the shorter one.
+ * Returns the bytes cut off.
+ */
+export async function keepFirstLines(path: string, lines: number, maxLineBytes: number): Promise<number> {
+    if (!(await exists(path))) return 0;
+    const size = (await stat(path)).size;
+    let kept = 0;
+    let end = 0;
+    if (lines > 0) {
+        for await (const {text, byteOffset} of readJsonlLines(path, {maxLineBytes})) {
+            end = byteOffset + Buffer.byteLength(text) + 1;
+            if (++kept === lines) break;
+        }
+    }
+    if (end >= size) return 0;
+    await truncate(path, end);
+    return size - end;
 }
 
 function mismatch(describe: {outputFile: string; inputFile: string}, line: number, what: string): OrchardError {

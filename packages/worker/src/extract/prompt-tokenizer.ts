@@ -18,7 +18,19 @@ export function tokenizeDocumentPrompt(
     tokenize: (text: string) => number[],
     options: {contextSize: number; truncate: boolean; file: string}
 ): TokenizedPrompt {
-    const promptFor = (documentText: string) => tokenize(buildReaskPrompt(prepared.promptText, documentText, trailingInstruction));
+    return fitDocumentPrompt(prepared, (documentText) => tokenize(buildReaskPrompt(prepared.promptText, documentText, trailingInstruction)), options);
+}
+
+/**
+ * The tokens `promptFor` gives for the document, checked to fit the context; with `truncate`, for
+ * the longest prefix (in code points) of the document that fits. Shared by the re-ask and a
+ * classify task's label prompt, so both cut a document the same way.
+ */
+export function fitDocumentPrompt(
+    prepared: PreparedDocument,
+    promptFor: (documentText: string) => number[],
+    options: {contextSize: number; truncate: boolean; file: string}
+): TokenizedPrompt {
     const tokens = promptFor(prepared.documentText);
     if (tokens.length <= options.contextSize)
         return {tokens, documentText: prepared.documentText, truncated: false};

@@ -1,4 +1,4 @@
-import {createLogger, INPUT_FLAGS, pathForDisplay, prettyLogsFor, PROMPT_FLAGS, promptOptionsFromArgs, type GlobalCliOptions} from "@orchard/shared";
+import {createLogger, DEFAULT_LABEL_PROMPT, INPUT_FLAGS, OrchardError, pathForDisplay, prettyLogsFor, PROMPT_FLAGS, promptOptionsFromArgs, type GlobalCliOptions} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, DEFAULT_ENGINE_CONTEXTS, type EngineGpu, type EngineRoute} from "../../engine/extraction-engine-options.ts";
 
@@ -23,6 +23,10 @@ interface ExtractArgs extends GlobalCliOptions {
     engineRoute: string;
     seed?: number;
     progress: boolean;
+    task: string;
+    labels?: string;
+    labelPrompt?: string;
+    predictionsOutput?: string;
 }
 
 /** Flags shared by `extract` and the fleet's `run` (defined in shared, re-exported for existing importers). */
@@ -55,6 +59,23 @@ export function engineOptionsFromArgs(args: {contextSize: number; batchSize: num
     };
 }
 
+/** The classify task's flags (`orchard extract --task classify`). */
+export const CLASSIFY_FLAGS = {
+    "task": {
+        type: "string", choices: ["extract", "classify"], default: "extract",
+        describe: "extract: the re-ask's 32 attributes; classify: the model first picks one of --labels, then the re-ask asks about that label"
+    },
+    "labels": {type: "string", describe: "classify: label display names JSONL, {\"label\": 0, \"name\": \"...\"} per line (2 or more labels)"},
+    "label-prompt": {
+        type: "string",
+        describe: `classify: stage-1 prompt template with {prompt}, {document}, {labels} (default: ${JSON.stringify(DEFAULT_LABEL_PROMPT)})`
+    },
+    "predictions-output": {
+        type: "string",
+        describe: "classify: predictions JSONL (default: --output with .attributes.jsonl replaced by .predictions.jsonl, else with .predictions.jsonl appended)"
+    }
+} as const;
+
 export const extractCommand: CommandModule<GlobalCliOptions, ExtractArgs> = {
     command: "extract",
     describe: "Compute the 32 attributes of every document of a JSONL file in this process (no Redis)",
@@ -68,13 +89,17 @@ export const extractCommand: CommandModule<GlobalCliOptions, ExtractArgs> = {
         .options(ENGINE_FLAGS)
         .option("seed", {type: "number", describe: "Accepted for the seed script's commands; extraction is deterministic, so it has no effect"})
         .option("progress", {type: "boolean", default: true, describe: "Progress bar on a TTY (--no-progress to hide)"})
-        .example("$0 extract --model models/tiny-f32-seed1.gguf --input scripts/sample-data/sentiment.jsonl --output out/sentiment.attributes.jsonl", "") as never,
+        .options(CLASSIFY_FLAGS)
+        .example("$0 extract --model models/tiny-f32-seed1.gguf --input scripts/sample-data/sentiment.jsonl --output out/sentiment.attributes.jsonl", "")
+        .example("$0 extract --task classify --labels labels.jsonl --trailing-instruction \"Is the sentiment of the review {label_name}?\" --model models/tiny-f32-seed1.gguf --input reviews.jsonl --output out/reviews.attributes.jsonl",
+            "multi-class: the model picks a label, then the re-ask asks about it (predictions in out/reviews.predictions.jsonl)") as never,
     handler: async (args) => {
         // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
-        const [{runExtract}, {createExtractProgressView}] = await Promise.all([import("../../extract/extract-job.ts"), import("../extract-progress-view.ts")]);
+        const classify = classifyOptionsFromArgs(args);
+        const {createExtractProgressView} = await import("../extract-progress-view.ts");
         const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-extract"});
         const view = createExtractProgressView({enabled: args.progress});
-        const summary = await runExtract({
+        const options = {
             // messages name the files as pathForDisplay writes them (never ../../ out of the working directory)
             modelPath: pathForDisplay(args.model),
             inputPath: pathForDisplay(args.input),
@@ -84,14 +109,35 @@ export const extractCommand: CommandModule<GlobalCliOptions, ExtractArgs> = {
             maxLineBytes: args.maxLineBytes,
             engine: engineOptionsFromArgs(args),
             logger
-        }, {onStart: view.start, onProgress: view.update}).finally(view.stop);
+        };
+        const hooks = {onStart: view.start, onProgress: view.update};
+        const summary = await (classify === undefined
+            ? import("../../extract/extract-job.ts").then(({runExtract}) => runExtract(options, hooks))
+            : import("../../classify/classify-job.ts").then(({runClassify}) => runClassify({...options, ...classify}, hooks))).finally(view.stop);
         if (summary.truncatedDocuments > 0)
             logger.warn({truncated: summary.truncatedDocuments}, `${summary.truncatedDocuments} documents were cut to fit the context (--truncate)`);
         process.stdout.write(
             `Documents: ${summary.documents} extracted` +
             (summary.resumedDocuments > 0 ? ` (+${summary.resumedDocuments} already done, ${summary.totalDocuments} in all)` : "") +
-            ` -> ${pathForDisplay(args.output)}\n` +
+            ` -> ${pathForDisplay(args.output)}` + ("predictionsPath" in summary ? ` and ${summary.predictionsPath}` : "") + "\n" +
             `Tokens: ${summary.tokens}  Seconds: ${summary.seconds.toFixed(2)}  ` +
             `Tokens/s: ${summary.tokensPerSecond.toFixed(1)}  Documents/s: ${summary.documentsPerSecond.toFixed(2)}\n`);
     }
 };
+
+/** The classify task's options from the flags, or undefined for plain extraction; a classify flag without `--task classify` is a mistake. */
+function classifyOptionsFromArgs(args: ExtractArgs): {labelsPath: string; labelPrompt?: string; predictionsPath?: string} | undefined {
+    if (args.task !== "classify") {
+        const stray = ([["--labels", args.labels], ["--label-prompt", args.labelPrompt], ["--predictions-output", args.predictionsOutput]] as const)
+            .find(([, value]) => value !== undefined);
+        if (stray !== undefined) throw new OrchardError("INVALID_ARGUMENT", `${stray[0]} is for --task classify: add --task classify, or leave it out`);
+        return undefined;
+    }
+    if (args.labels === undefined)
+        throw new OrchardError("INVALID_ARGUMENT", "--task classify needs --labels: a JSONL file of {\"label\": <integer>, \"name\": \"<text>\"}, one label per line");
+    return {
+        labelsPath: pathForDisplay(args.labels),
+        labelPrompt: args.labelPrompt,
+        predictionsPath: args.predictionsOutput === undefined ? undefined : pathForDisplay(args.predictionsOutput)
+    };
+}
