@@ -1,4 +1,4 @@
-import {open, type FileHandle} from "node:fs/promises";
+import {open} from "node:fs/promises";
 import {dirname, resolve} from "node:path";
 import {
     assertOutputPath, ensureOutputDirectory, formatOutputLine, InputLineError, InputValidationError, isSameFile, MAX_REPORTED_INPUT_ERRORS, maxOutputLineBytes,
@@ -6,6 +6,7 @@ import {
 } from "@orchard/shared";
 import {ExtractionEngine} from "../engine/extraction-engine.ts";
 import {resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions} from "./extract-options.ts";
+import {DurableLineWriter} from "./durable-line-writer.ts";
 import {findResumePoint} from "./output-resume.ts";
 import {tokenizeDocumentPrompt} from "./prompt-tokenizer.ts";
 
@@ -43,9 +44,6 @@ export interface ExtractHooks {
     /** Stops after the documents in flight are written (the output stays resumable). */
     readonly signal?: AbortSignal;
 }
-
-/** Output is flushed to disk at least this often while extracting. */
-const FSYNC_INTERVAL_MS = 1000;
 
 /**
  * `orchard extract`: one process, one model, one input. Validates the whole input (including
@@ -157,29 +155,10 @@ async function validateInput(resolved: ResolvedExtractOptions, promptFor: (prepa
 /** Expected output lines in order, for checking an existing output before resuming. */
 function expectedLines(resolved: ResolvedExtractOptions, lineFor: (prepared: PreparedDocument, attributes: readonly number[]) => string) {
     const documents = readDataset(resolved.inputPath, resolved.prompt, undefined, {maxLineBytes: resolved.maxLineBytes});
-    return async (_index: number, attributes: number[]) => {
+    return async (_index: number, written: Readonly<Record<string, unknown>>) => {
         const next = await documents.next();
         if (next.done) return undefined;
+        const attributes = Array.isArray(written["attributes"]) ? written["attributes"] as number[] : [];
         return {id: next.value.doc.id, line: lineFor(next.value, attributes)};
     };
-}
-
-/** Appends lines and fsyncs at most every FSYNC_INTERVAL_MS, and on sync(). */
-class DurableLineWriter {
-    readonly #handle: FileHandle;
-    #lastSync = performance.now();
-
-    public constructor(handle: FileHandle) {
-        this.#handle = handle;
-    }
-
-    public async write(line: string): Promise<void> {
-        await this.#handle.write(line + "\n");
-        if (performance.now() - this.#lastSync >= FSYNC_INTERVAL_MS) await this.sync();
-    }
-
-    public async sync(): Promise<void> {
-        await this.#handle.datasync();
-        this.#lastSync = performance.now();
-    }
 }
