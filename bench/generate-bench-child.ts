@@ -28,7 +28,9 @@ async function one(index: number): Promise<void> {
         await sequence.clearHistory();
         await completion.generateCompletion(generator.promptTokens(request) as Token[], {
             maxTokens: sampling.maxTokens, temperature: sampling.temperature, topP: sampling.topP, topK: sampling.topK, minP: sampling.minP,
-            seed: documentSeed(sampling.seed, request.id)
+            seed: documentSeed(sampling.seed, request.id),
+            // the same settings: orchard's --repetition-penalty 1 is no penalty (LlamaCompletion's default is 1.1)
+            repeatPenalty: false
         });
     } else {
         await generator.generate(request);

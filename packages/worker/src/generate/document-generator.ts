@@ -1,6 +1,6 @@
 import {OrchardError} from "@orchard/shared";
 import {
-    LlamaChat, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type LlamaContextSequence, type LlamaJsonSchemaGrammar,
+    LlamaCompletion, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type LlamaContextSequence, type LlamaJsonSchemaGrammar,
     type LlamaModel, type Token
 } from "node-llama-cpp";
 import {documentSeed, type ResolvedGenerationSampling} from "./generation-settings.ts";
@@ -51,7 +51,8 @@ export interface DocumentGeneratorOptions {
 
 /**
  * Generates one document's completion at a time on one context sequence, through Mixtral's chat
- * format as node-llama-cpp resolves it for the model file. Each document starts from an empty
+ * format as node-llama-cpp resolves it for the model file (the resolved chat wrapper formats the
+ * prompt and gives the stop triggers). Each document starts from an empty
  * sequence (no reused prefix: a cached prefix changes llama.cpp's batch layout and with it the
  * bits) and samples with its own seed, so its completion depends only on the model, the backend,
  * the settings and the document itself.
@@ -61,6 +62,7 @@ export class DocumentGenerator {
     readonly #sequence: LlamaContextSequence;
     readonly #model: LlamaModel;
     readonly #options: DocumentGeneratorOptions;
+    readonly #completion: LlamaCompletion;
 
     /** `sequence`: a context sequence this generator alone uses (its history is cleared before every document). */
     public constructor(sequence: LlamaContextSequence, options: DocumentGeneratorOptions) {
@@ -68,6 +70,7 @@ export class DocumentGenerator {
         this.#model = sequence.model;
         this.#options = options;
         this.chatWrapper = options.chatWrapper ?? resolveChatWrapper(sequence.model);
+        this.#completion = new LlamaCompletion({contextSequence: sequence, autoDisposeSequence: false});
     }
 
     /** The chat history the model sees for a request (system text folded into the user message). */
@@ -81,51 +84,52 @@ export class DocumentGenerator {
 
     /** Tokens of the formatted prompt (BOS, [INST] … [/INST]) for a request. */
     public promptTokens(request: GenerationRequest): Token[] {
-        const {contextText} = this.chatWrapper.generateContextState({chatHistory: DocumentGenerator.historyFor(request)});
-        return contextText.tokenize(this.#model.tokenizer);
+        return this.#contextState(request).contextText.tokenize(this.#model.tokenizer);
     }
 
     public async generate(request: GenerationRequest): Promise<GeneratedDocument> {
         const {sampling, grammar} = this.#options;
-        const promptTokens = this.promptTokens(request).length;
+        const {contextText, stopGenerationTriggers} = this.#contextState(request);
+        const prompt = contextText.tokenize(this.#model.tokenizer);
         await this.#sequence.clearHistory();
-        const chat = new LlamaChat({contextSequence: this.#sequence, chatWrapper: this.chatWrapper, autoDisposeSequence: false});
-        // sampled tokens, from the sequence's meter: onToken holds back tokens that may start a stop trigger
+        // sampled tokens, from the sequence's meter: the end-of-turn token included
         const outputBefore = this.#sequence.tokenMeter.usedOutputTokens;
+        // LlamaCompletion of the chat wrapper's formatted prompt, not LlamaChat: the same tokens and
+        // stop triggers as a chat turn, without LlamaChat's per-token chat bookkeeping (bench:generate)
+        const response = await this.#completion.generateCompletionWithMeta(prompt, {
+            maxTokens: sampling.maxTokens,
+            temperature: sampling.temperature,
+            topP: sampling.topP,
+            topK: sampling.topK,
+            minP: sampling.minP,
+            seed: documentSeed(sampling.seed, request.id),
+            repeatPenalty: sampling.repetitionPenalty === 1 && sampling.frequencyPenalty === 0 && sampling.presencePenalty === 0
+                ? false
+                : {penalty: sampling.repetitionPenalty, frequencyPenalty: sampling.frequencyPenalty, presencePenalty: sampling.presencePenalty},
+            customStopTriggers: stopGenerationTriggers,
+            // the whole context is this one document's (prompt + --max-tokens are checked to fit): never shift it
+            disableContextShift: true,
+            ...(grammar === undefined ? {} : {grammar})
+        });
+        const tokens = {prompt: prompt.length, completion: this.#sequence.tokenMeter.usedOutputTokens - outputBefore};
+        const stop = response.metadata.stopReason;
+        if (stop === "abort")
+            throw new OrchardError("ENGINE_FAILED", `generation of "${request.id}" stopped unexpectedly (${stop})`, {retryable: true});
+        const finish: GenerationFinish = stop === "maxTokens" ? "length" : "stop";
+        if (grammar === undefined) return {ok: true, completion: response.response, finish, tokens};
+        let json: unknown;
         try {
-            const history = DocumentGenerator.historyFor(request);
-            const response = await chat.generateResponse(history, {
-                maxTokens: sampling.maxTokens,
-                temperature: sampling.temperature,
-                topP: sampling.topP,
-                topK: sampling.topK,
-                minP: sampling.minP,
-                seed: documentSeed(sampling.seed, request.id),
-                repeatPenalty: sampling.repetitionPenalty === 1 && sampling.frequencyPenalty === 0 && sampling.presencePenalty === 0
-                    ? false
-                    : {penalty: sampling.repetitionPenalty, frequencyPenalty: sampling.frequencyPenalty, presencePenalty: sampling.presencePenalty},
-                // the whole context is this one document's: never shift it (a shifted prompt is another prompt)
-                contextShift: {strategy: () => { throw new OrchardError("DOCUMENT_TOO_LONG", `prompt and --max-tokens exceed the context`); }},
-                ...(grammar === undefined ? {} : {grammar})
-            });
-            const tokens = {prompt: promptTokens, completion: this.#sequence.tokenMeter.usedOutputTokens - outputBefore};
-            const stop = response.metadata.stopReason;
-            if (stop !== "maxTokens" && stop !== "eogToken" && stop !== "stopGenerationTrigger")
-                throw new OrchardError("ENGINE_FAILED", `generation of "${request.id}" stopped unexpectedly (${stop})`, {retryable: true});
-            const finish: GenerationFinish = stop === "maxTokens" ? "length" : "stop";
-            if (grammar === undefined) return {ok: true, completion: response.response, finish, tokens};
-            let json: unknown;
-            try {
-                json = grammar.parse(response.response);
-            } catch (error) {
-                // a grammar only fails to close when it ran out of tokens; anything else is reported the same way, never written half
-                return finish === "length"
-                    ? {ok: false, code: "GENERATION_TRUNCATED", reason: `the JSON value was not closed within --max-tokens ${sampling.maxTokens}`, tokens}
-                    : {ok: false, code: "JSON_INVALID", reason: `the completion does not parse against the schema (${(error as Error).message})`, tokens};
-            }
-            return {ok: true, completion: response.response, json, finish, tokens};
-        } finally {
-            chat.dispose({disposeSequence: false});
+            json = grammar.parse(response.response);
+        } catch (error) {
+            // a grammar only fails to close when it ran out of tokens; anything else is reported the same way, never written half
+            return finish === "length"
+                ? {ok: false, code: "GENERATION_TRUNCATED", reason: `the JSON value was not closed within --max-tokens ${sampling.maxTokens}`, tokens}
+                : {ok: false, code: "JSON_INVALID", reason: `the completion does not parse against the schema (${(error as Error).message})`, tokens};
         }
+        return {ok: true, completion: response.response, json, finish, tokens};
+    }
+
+    #contextState(request: GenerationRequest) {
+        return this.chatWrapper.generateContextState({chatHistory: DocumentGenerator.historyFor(request)});
     }
 }
