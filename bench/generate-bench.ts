@@ -62,7 +62,8 @@ printTable(["mode", "generated tok/s", "ms/token", "tokens", "vs plain"], modes.
     return [mode, value.toFixed(1), (1000 / value).toFixed(2), String(results.get(mode)?.[0]?.generatedTokens ?? 0), (value / plain).toFixed(3)];
 }));
 process.stdout.write("\nplain: node-llama-cpp's LlamaCompletion of the same prompt tokens and sampling. generate: orchard generate's\n" +
-    "DocumentGenerator (LlamaChat, chat wrapper). generate-schema: the same with a JSON-schema grammar (the grammar's cost).\n" +
+    "DocumentGenerator (the chat wrapper's prompt and stop triggers, per-document seed, finish and JSON checks). generate-schema:\n" +
+    "the same with a JSON-schema grammar (the grammar's cost).\n" +
     "Seconds include each document's prompt evaluation; completions differ in length between modes, tokens/s does not depend on it.\n\n");
 process.stdout.write(JSON.stringify({
     benchmark: "generate",

@@ -1,3 +1,4 @@
+import {availableParallelism} from "node:os";
 import {OrchardError, type Logger} from "@orchard/shared";
 import {getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel} from "node-llama-cpp";
 import {assertModelFile} from "../engine/assert-model-file.ts";
@@ -11,7 +12,7 @@ export interface GenerationEngineOptions {
     readonly contextSize?: number;
     /** Tokens per llama.cpp decode batch. Default 512. */
     readonly batchSize?: number;
-    /** CPU threads for llama.cpp. Default: node-llama-cpp's (the machine's cores). */
+    /** CPU threads for llama.cpp. Default: the machine's available parallelism (node-llama-cpp's own default oversubscribes small machines). */
     readonly threads?: number;
     /** Default "auto". */
     readonly gpu?: EngineGpu;
@@ -63,7 +64,7 @@ export class GenerationEngine {
                 contextSize,
                 batchSize: Math.min(options.batchSize ?? DEFAULT_BATCH_SIZE, contextSize),
                 sequences: 1,
-                ...(options.threads === undefined ? {} : {threads: options.threads})
+                threads: options.threads ?? availableParallelism()
             });
             const generator = new DocumentGenerator(context.getSequence(), {sampling: options.sampling, ...(grammar === undefined ? {} : {grammar})});
             log?.info({gpu: llama.gpu, contextSize, chatWrapper: generator.chatWrapper.wrapperName}, "generation engine ready");
