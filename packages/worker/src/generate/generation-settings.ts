@@ -25,14 +25,14 @@ export interface GenerationSamplingOptions {
 
 export type ResolvedGenerationSampling = {readonly [K in keyof GenerationSamplingOptions]-?: number};
 
-export const DEFAULT_GENERATION_SAMPLING: {-readonly [K in keyof ResolvedGenerationSampling]: number} = {
+export const DEFAULT_GENERATION_SAMPLING: ResolvedGenerationSampling = {
     maxTokens: 512, temperature: 0.8, topP: 0.95, topK: 40, minP: 0.05,
     repetitionPenalty: 1, frequencyPenalty: 0, presencePenalty: 0, seed: 0
 };
 
 /** Fills defaults and rejects values node-llama-cpp would misread (a negative top-k, a seed past 32 bits...). */
 export function resolveGenerationSampling(options: GenerationSamplingOptions): ResolvedGenerationSampling {
-    const resolved = {...DEFAULT_GENERATION_SAMPLING};
+    const resolved: {-readonly [K in keyof ResolvedGenerationSampling]: number} = {...DEFAULT_GENERATION_SAMPLING};
     for (const key of Object.keys(DEFAULT_GENERATION_SAMPLING) as (keyof ResolvedGenerationSampling)[])
         resolved[key] = options[key] ?? DEFAULT_GENERATION_SAMPLING[key];
     const check = (ok: boolean, flag: string, what: string, value: number) => {

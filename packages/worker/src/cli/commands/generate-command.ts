@@ -1,6 +1,8 @@
 import {createLogger, INPUT_FLAGS, pathForDisplay, prettyLogsFor, type GlobalCliOptions} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, type EngineGpu} from "../../engine/extraction-engine-options.ts";
+// light (node:crypto and shared only): the defaults are defined once, beside their resolution
+import {DEFAULT_GENERATION_SAMPLING as D} from "../../generate/generation-settings.ts";
 
 interface GenerateArgs extends GlobalCliOptions {
     model: string;
@@ -35,15 +37,15 @@ interface GenerateArgs extends GlobalCliOptions {
  * Defaults are llama.cpp's sampling defaults (see DEFAULT_GENERATION_SAMPLING).
  */
 export const SAMPLING_FLAGS = {
-    "max-tokens": {type: "number", default: 512, describe: "Most tokens generated per document; a JSON value not closed by then is reported, never written"},
-    "temperature": {type: "number", default: 0.8, describe: "Sampling temperature; 0 is greedy"},
-    "top-p": {type: "number", default: 0.95, describe: "Nucleus sampling; 1 disables it"},
-    "top-k": {type: "number", default: 40, describe: "Top-k sampling; 0 disables it"},
-    "min-p": {type: "number", default: 0.05, describe: "Min-p sampling; 0 disables it"},
-    "repetition-penalty": {type: "number", default: 1, describe: "Repeat penalty over the last 64 tokens; 1 disables it"},
-    "frequency-penalty": {type: "number", default: 0, describe: "Penalty per earlier occurrence of a token; 0 disables it"},
-    "presence-penalty": {type: "number", default: 0, describe: "Penalty for any earlier occurrence of a token; 0 disables it"},
-    "seed": {type: "number", default: 0, describe: "Run seed: each document samples with sha256(seed, id)'s first 4 bytes, whatever its position"}
+    "max-tokens": {type: "number", default: D.maxTokens, describe: "Most tokens generated per document; a JSON value not closed by then is reported, never written"},
+    "temperature": {type: "number", default: D.temperature, describe: "Sampling temperature; 0 is greedy"},
+    "top-p": {type: "number", default: D.topP, describe: "Nucleus sampling; 1 disables it"},
+    "top-k": {type: "number", default: D.topK, describe: "Top-k sampling; 0 disables it"},
+    "min-p": {type: "number", default: D.minP, describe: "Min-p sampling; 0 disables it"},
+    "repetition-penalty": {type: "number", default: D.repetitionPenalty, describe: "Repeat penalty over the last 64 tokens; 1 disables it"},
+    "frequency-penalty": {type: "number", default: D.frequencyPenalty, describe: "Penalty per earlier occurrence of a token; 0 disables it"},
+    "presence-penalty": {type: "number", default: D.presencePenalty, describe: "Penalty for any earlier occurrence of a token; 0 disables it"},
+    "seed": {type: "number", default: D.seed, describe: "Run seed: each document samples with sha256(seed, id)'s first 4 bytes, whatever its position"}
 } as const;
 
 export const generateCommand: CommandModule<GlobalCliOptions, GenerateArgs> = {
@@ -62,7 +64,7 @@ export const generateCommand: CommandModule<GlobalCliOptions, GenerateArgs> = {
         .option("label-from", {type: "string", describe: "reexpress: the integer label is an input field or \"json.<field>\""})
         .options(SAMPLING_FLAGS)
         .options(INPUT_FLAGS)
-        .option("overwrite", {type: "boolean", default: false, describe: "Replace an existing output that belongs to another input or settings"})
+        .option("overwrite", {type: "boolean", default: false, describe: "Replace an existing output instead of resuming it (sampling settings are not recorded in it)"})
         .option("context-size", {type: "number", default: DEFAULT_CONTEXT_SIZE, describe: "Context size in tokens: the prompt plus --max-tokens must fit"})
         .option("batch-size", {type: "number", default: DEFAULT_BATCH_SIZE, describe: "Tokens per llama.cpp decode batch"})
         .option("threads", {type: "number", describe: "CPU threads for llama.cpp (default: all cores)"})
