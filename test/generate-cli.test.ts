@@ -120,6 +120,13 @@ describe("orchard generate", () => {
             assert.equal(line["completion"], referenceById.get(line["id"])?.["completion"]);
             assert.deepEqual(line["json"], referenceById.get(line["id"])?.["json"]);
         }
+
+        // re-running resumes over the gaps the failures left (no OUTPUT_MISMATCH): it continues after
+        // the last line written, where the same documents fail the same way, and leaves the lines as they are
+        const again = await generate(input, output, "--template", TEMPLATE, "--json-schema", schema, "--max-tokens", String(maxTokens), "--seed", "7");
+        const lastWritten = Math.max(...LABELS.map((row, i) => (writtenIds.has(row.id) ? i : -1)));
+        assertExit(again, lastWritten === LABELS.length - 1 ? 0 : 4);
+        assert.equal(await readFile(output, "utf8"), text);
     });
 
     it("refuses a --template field a line lacks, naming file:line, before anything is written", async () => {
@@ -139,6 +146,15 @@ describe("orchard generate", () => {
         assertExit(result, 0);
         assert.match(result.stdout, /Documents: 4 generated \(after 2 already done, 6 in all\)/);
         assert.equal(await readFile(output, "utf8"), reference);
+
+        // a document that failed leaves a gap (its line is absent): resuming goes on after the last line, not refusing the output
+        const gapped = join(dir, "gapped.jsonl");
+        const withGap = lines.filter((_, i) => i !== 2).join("\n");
+        await writeFile(gapped, withGap);
+        const overGap = await withSchema(input, gapped);
+        assertExit(overGap, 0);
+        assert.match(overGap.stdout, /Documents: 0 generated \(after 6 already done, 6 in all\)/);
+        assert.equal(await readFile(gapped, "utf8"), withGap);
 
         // another input's output is not taken for this one's
         const other = await writeJsonl(join(dir, "other.jsonl"), LABELS.map((row) => ({...row, topic: "a sequel"})));
