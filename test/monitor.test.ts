@@ -4,7 +4,7 @@ import {readFile} from "node:fs/promises";
 import {join} from "node:path";
 import {after, before, describe, it} from "node:test";
 import {DashboardServer, runCoordinator, StatusCollector} from "@orchard/coordinator";
-import {fleetStatusSchema, MonitorKeys, runStatusSchema, type WorkerHeartbeat} from "@orchard/shared";
+import {fleetStatusSchema, MonitorKeys, runStatusSchema, shardJobFailureSchema, shardJobId, type WorkerHeartbeat} from "@orchard/shared";
 import {startFleetWorker, type FleetWorker} from "@orchard/worker";
 import {Redis} from "ioredis";
 import {runOrchard, sampleInput, tempDir, tinyModel} from "./support/orchard-cli.ts";
@@ -96,6 +96,9 @@ describe("monitoring: heartbeats, status, dashboard, metrics", () => {
         assert.deepEqual(run.failedShards.map(({shard, firstDocument, documents, code, attempts}) => ({shard, firstDocument, documents, code, attempts})),
             [{shard: 2, firstDocument: 9, documents: 4, code: "ENGINE_FAILED", attempts: 1}]);
         assert.match(run.failedShards[0]?.message ?? "", /review-010/);
+        // the worker's failure travels as data (a JSON object the shared schema parses), not as a "[CODE] message" string
+        const failedReason = await client.hget(`${keyPrefix}:${poisoned.queueName}:${shardJobId(runId, 0, 2)}`, "failedReason");
+        assert.equal(shardJobFailureSchema.parse(JSON.parse(failedReason ?? "null")).code, "ENGINE_FAILED");
         const row = run.workers.find((worker) => worker.name === "poisoned");
         assert.deepEqual([row?.documents, row?.shards, row?.failures, row?.backend, row?.state], [36, 9, 1, "simulated", "idle"]);
         assert.ok(run.throughput.tokens > 36 * 20 && (row?.tokensPerSecond ?? 0) > 0, JSON.stringify(run.throughput));

@@ -1,6 +1,7 @@
 import {z} from "zod";
 import {ATTRIBUTE_CLIP, ATTRIBUTE_COUNT} from "../attributes/attribute-definitions.ts";
 import {MAX_MAX_LINE_BYTES} from "../jsonl/max-line-bytes.ts";
+import {failureCodeSchema} from "./failure-codes.ts";
 
 /**
  * Schemas of everything the fleet reads back from Redis (job payloads, results, run records) and
@@ -23,8 +24,6 @@ export const isoTimeSchema = z.iso.datetime();
 export const timeMsSchema = z.number().min(0).max(MAX_TIME_MS);
 export const nameSchema = z.string().max(MAX_NAME_CHARS);
 export const messageSchema = z.string().max(MAX_MESSAGE_CHARS);
-/** An error code as Orchard writes them: DOCUMENT_TOO_LONG, ENGINE_FAILED... */
-export const errorCodeSchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, {error: "an error code is upper-case letters, digits and underscores"});
 
 /**
  * One attribute value as computeAttributes makes it (toAttributeValue): finite, clipped to
@@ -78,7 +77,7 @@ export const shardJobSchema = z.object({
 export type ShardJob = z.infer<typeof shardJobSchema>;
 export type ShardDocument = z.infer<typeof shardDocumentSchema>;
 
-export const documentErrorSchema = z.object({code: errorCodeSchema, message: messageSchema});
+export const documentErrorSchema = z.object({code: failureCodeSchema, message: messageSchema});
 
 /** A document's outcome: its attributes, or why the worker refused it for good (e.g. DOCUMENT_TOO_LONG). */
 export const documentResultSchema = z.union([
@@ -178,12 +177,12 @@ export const runStateSchema = z.object({
 export type RunState = z.infer<typeof runStateSchema>;
 
 /** A shard that exhausted its attempts. */
-export const shardFailureSchema = z.object({code: errorCodeSchema, message: messageSchema, attempts: nonNegativeInt, at: isoTimeSchema});
+export const shardFailureSchema = z.object({code: failureCodeSchema, message: messageSchema, attempts: nonNegativeInt, at: isoTimeSchema});
 export type ShardFailure = z.infer<typeof shardFailureSchema>;
 
 /** A document left out of the output by a worker's verdict (DOCUMENT_TOO_LONG). */
 export const skippedDocumentSchema = z.object({
-    id: z.string(), input: nonNegativeInt, index: nonNegativeInt, line: positiveInt, code: errorCodeSchema, message: messageSchema
+    id: z.string(), input: nonNegativeInt, index: nonNegativeInt, line: positiveInt, code: failureCodeSchema, message: messageSchema
 });
 export type SkippedDocument = z.infer<typeof skippedDocumentSchema>;
 

@@ -1,5 +1,5 @@
 import {
-    connectRedis, FleetKeys, modelFingerprint, OrchardError, shardJobSchema, shardQueueName, simulatedEngineFingerprint, type Logger, type ShardJob
+    connectRedis, encodeShardJobFailure, FleetKeys, modelFingerprint, OrchardError, shardJobSchema, toFailureCode, shardQueueName, simulatedEngineFingerprint, type Logger, type ShardJob
 } from "@orchard/shared";
 import {UnrecoverableError, WaitingError, Worker, type Job} from "bullmq";
 import PQueue from "p-queue";
@@ -128,7 +128,7 @@ export class FleetWorker {
 
     async #process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<{documents: number; tokens: number} | {skipped: string}> {
         const parsed = shardJobSchema.safeParse(job.data);
-        if (!parsed.success) throw new UnrecoverableError(`[INTERNAL] invalid shard payload: ${parsed.error.message}`);
+        if (!parsed.success) throw new UnrecoverableError(encodeShardJobFailure({code: "INTERNAL", message: `invalid shard payload: ${parsed.error.message}`}));
         const shard: ShardJob = parsed.data;
         const jobId = job.id ?? "?";
         const log = this.#log?.child({runId: shard.runId, shard: shard.shard, jobId});
@@ -145,8 +145,9 @@ export class FleetWorker {
             const orchard = error instanceof OrchardError ? error : new OrchardError("ENGINE_FAILED", (error as Error).message ?? String(error), {cause: error, retryable: true});
             log?.warn({code: orchard.code, err: orchard.message}, "shard failed");
             this.#options.onShard({type: "failed", jobId, runId: shard.runId, shard: shard.shard, error: orchard.message});
-            // the code travels in the message: the coordinator reports it with the missing documents
-            const message = `[${orchard.code}] ${orchard.message}`;
+            // BullMQ keeps only the message: it carries the failure as JSON, which the coordinator
+            // parses back (readShardJobFailure) and reports with the missing documents
+            const message = encodeShardJobFailure({code: toFailureCode(orchard.code), message: orchard.message});
             throw orchard.retryable ? new Error(message) : new UnrecoverableError(message);
         }
         if (outcome.kind === "aborted") {

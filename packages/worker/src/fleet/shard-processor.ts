@@ -35,7 +35,7 @@ export async function processShard(job: ShardJob, engine: ShardEngine, options: 
             tokens += prompt.tokens.length;
         } catch (error) {
             if (!(error instanceof OrchardError && error.code === "DOCUMENT_TOO_LONG")) throw error;
-            outcomes[index] = {id: document.id, error: {code: error.code, message: error.message}};
+            outcomes[index] = {id: document.id, error: {code: "DOCUMENT_TOO_LONG", message: error.message}};
         }
     }
 
