@@ -9,6 +9,7 @@ import {startFleetWorker, type FleetWorker} from "@orchard/worker";
 import {Redis} from "ioredis";
 import {runOrchard, sampleInput, tempDir, tinyModel} from "./support/orchard-cli.ts";
 import {OrchardProcess} from "./support/orchard-process.ts";
+import {faultEngineFactory} from "./support/fault-engine.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
 
 // Simulated engines (no model load): the 40 sample reviews are ~55 tokens each
@@ -75,7 +76,7 @@ describe("monitoring: heartbeats, status, dashboard, metrics", () => {
         const keyPrefix = `monitor-${prefixes++}`;
         const outputDir = await tempDir("orchard-monitor-");
         const start = (name: string, poison: string[] = []) => startFleetWorker({
-            modelPath: model, redisUrl: redis.url, keyPrefix, name, simulatedEngine: FAST, engine: {contextSize: 1024}, testHooks: {poisonIds: new Set(poison)}
+            modelPath: model, redisUrl: redis.url, keyPrefix, name, simulatedEngine: FAST, engine: {contextSize: 1024}, createEngine: faultEngineFactory({poisonIds: poison})
         });
         let poisoned: FleetWorker | undefined = await start("poisoned", ["review-010"]);
         const summary = await runCoordinator({

@@ -6,11 +6,8 @@ import PQueue from "p-queue";
 import type {Redis} from "ioredis";
 import {resolveFleetWorkerOptions, type FleetWorkerOptions, type ResolvedFleetWorkerOptions} from "./fleet-worker-options.ts";
 import {HeartbeatPublisher} from "./heartbeat-publisher.ts";
-import {LlamaShardEngine} from "./llama-shard-engine.ts";
 import type {ShardEngine} from "./shard-engine.ts";
 import {processShard} from "./shard-processor.ts";
-import {SimulatedShardEngine} from "./simulated-shard-engine.ts";
-import {TestHookEngine} from "./test-hook-engine.ts";
 
 /** After the graceful deadline, returning the shard gets this long before the worker is closed by force. */
 const RETURN_GRACE_MS = 30_000;
@@ -62,10 +59,7 @@ export class FleetWorker {
         const resolved = resolveFleetWorkerOptions(options);
         const real = await modelFingerprint(resolved.modelPath);
         const fingerprint = resolved.simulatedEngine === undefined ? real.fingerprint : simulatedEngineFingerprint(real).fingerprint;
-        let engine: ShardEngine = resolved.simulatedEngine === undefined
-            ? await LlamaShardEngine.load({...resolved.engine, modelPath: resolved.modelPath, ...(resolved.logger === undefined ? {} : {logger: resolved.logger})})
-            : new SimulatedShardEngine({tokensPerSecond: resolved.simulatedEngine.tokensPerSecond, ...(resolved.engine.contextSize === undefined ? {} : {contextSize: resolved.engine.contextSize})});
-        if (TestHookEngine.needed(resolved.testHooks)) engine = new TestHookEngine(engine, resolved.testHooks);
+        const engine = await resolved.createEngine({modelPath: resolved.modelPath, engine: resolved.engine, simulatedEngine: resolved.simulatedEngine, logger: resolved.logger});
         let redis: Redis;
         try {
             redis = await connectRedis(resolved.redisUrl, {name: `orchard-worker-${resolved.name}`, maxReconnectDelayMs: 2000, ...(resolved.logger === undefined ? {} : {logger: resolved.logger})});
