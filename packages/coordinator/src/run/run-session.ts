@@ -9,16 +9,16 @@ import type {FleetRedis} from "../redis/fleet-redis.ts";
 import type {CoordinatorEvent, RunSummary} from "./coordinator-events.ts";
 import {CoordinatorLock} from "./coordinator-lock.ts";
 import type {ResolvedFleetSessionOptions} from "./coordinator-options.ts";
-import {readShardDocuments, runMaxLineBytes, type ScannedInput} from "./input-scanner.ts";
+import type {ScannedInput} from "./input-scanner.ts";
 import {LocalWorkerPool} from "./local-worker-pool.ts";
 import {listMissingDocuments} from "./missing-documents.ts";
 import {OrderedMerger} from "./ordered-merger.ts";
 import {patchOutput} from "./output-patcher.ts";
 import {RejectedResults} from "./rejected-results.ts";
+import {RunLayout} from "./run-layout.ts";
 import type {RunStore, StoredResult} from "./run-store.ts";
 import {ShardEnqueuer} from "./shard-enqueuer.ts";
 import {ShardJobWatch} from "./shard-job-watch.ts";
-import {ShardPlan} from "./shard-plan.ts";
 
 /** Shards merged per durable step at most (one fsync and one Redis transaction each). */
 const MAX_SHARDS_PER_STEP = 64;
@@ -51,7 +51,7 @@ export class RunSession {
     readonly #fleet: FleetRedis;
     readonly #store: RunStore;
     readonly #options: ResolvedFleetSessionOptions;
-    readonly #plan: ShardPlan;
+    readonly #layout: RunLayout;
     readonly #log: Logger | undefined;
     readonly #init: RunSessionInit;
     #cursor = 0;
@@ -72,7 +72,7 @@ export class RunSession {
         this.#fleet = init.fleet;
         this.#store = init.store;
         this.#options = init.options;
-        this.#plan = new ShardPlan(init.scanned.map((input) => ({documents: input.documents, shardStarts: input.shardStarts})), init.spec.shardSize, init.spec.shardTaper);
+        this.#layout = RunLayout.fromScan(init.spec, init.scanned);
         this.#log = init.options.logger?.child({component: "coordinator", runId: init.spec.runId});
         this.#rejected = new RejectedResults(init.spec.shardAttempts, this.#log);
     }
@@ -102,8 +102,8 @@ export class RunSession {
             this.#cursor = state.cursorShard;
             this.#merged = state.mergedDocuments;
             const failures = await this.#store.failures(runId, (error) => this.#log?.error({err: error.message}, "a failure record is unreadable; its shard stays failed"));
-            this.#missing = [...failures.keys()].reduce((sum, shard) => sum + this.#plan.shard(shard).documents, 0) + (await this.#store.skippedDocuments(runId)).length;
-            const enqueuer = new ShardEnqueuer({queue, spec, plan: this.#plan, store: this.#store, ...(this.#log === undefined ? {} : {logger: this.#log})});
+            this.#missing = [...failures.keys()].reduce((sum, shard) => sum + this.#layout.shard(shard).documents, 0) + (await this.#store.skippedDocuments(runId)).length;
+            const enqueuer = new ShardEnqueuer({queue, layout: this.#layout, store: this.#store, ...(this.#log === undefined ? {} : {logger: this.#log})});
             const watch = new ShardJobWatch(queue, enqueuer, this.#store, runId, this.#log);
             workers = this.#startLocalWorkers();
             this.#emit({
@@ -111,7 +111,7 @@ export class RunSession {
                 queueName: spec.queueName, totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, localWorkers: workers?.pids.length ?? 0,
                 localWorkerNames: workers?.names ?? []
             });
-            await using merger = await OrderedMerger.open(this.#plan, spec.inputs.map((input) => input.output), {shard: this.#cursor, bytes: state.cursorBytes})
+            await using merger = await OrderedMerger.open(this.#layout.plan, spec.inputs.map((input) => input.output), {shard: this.#cursor, bytes: state.cursorBytes})
                 .catch((error: unknown) => {
                     throw outputPathError(error, (error as NodeJS.ErrnoException).path ?? spec.outputDir, "--output-dir");
                 });
@@ -139,7 +139,7 @@ export class RunSession {
         let lastReconcile = performance.now();
         let lastWorkerCount = 0;
         let workersSeen: number | undefined;
-        while (this.#cursor < this.#plan.total) {
+        while (this.#cursor < this.#layout.total) {
             const stopped = this.#stopped();
             if (stopped !== undefined) return stopped;
             const now = performance.now();
@@ -172,7 +172,7 @@ export class RunSession {
     /** Merges the results waiting at the cursor (or records the cursor shard failed): one fsync, one transaction. */
     async #mergeStep(merger: OrderedMerger, watch: ShardJobWatch): Promise<boolean> {
         const runId = this.#spec.runId;
-        const count = Math.min(this.#plan.total - this.#cursor, MAX_SHARDS_PER_STEP);
+        const count = Math.min(this.#layout.total - this.#cursor, MAX_SHARDS_PER_STEP);
         const shards = Array.from({length: count}, (_, i) => this.#cursor + i);
         const results = await this.#store.results(runId, shards, (shard, error) => this.#rejected.reject(shard, error.message));
         const ready: {shard: number; result?: ShardResult; documents?: PreparedDocument[]; failure?: ShardFailure}[] = [];
@@ -193,7 +193,7 @@ export class RunSession {
         const skipped: SkippedDocument[] = [];
         let merged = this.#merged;
         for (const item of ready) {
-            const planned = this.#plan.shard(item.shard);
+            const planned = this.#layout.shard(item.shard);
             if (item.result === undefined) {
                 await merger.skip(planned);
                 failures.set(item.shard, item.failure as ShardFailure);
@@ -208,7 +208,7 @@ export class RunSession {
         const cursor = await merger.flush();
         // the cursor moves only after the lines are on disk: a crash in between rewrites them, once
         await this.#store.commitMerge(runId, {cursorShard: cursor.shard, cursorBytes: cursor.bytes, mergedDocuments: merged, mergedShards, failures, skipped});
-        this.#missing += skipped.length + [...failures.keys()].reduce((sum, shard) => sum + this.#plan.shard(shard).documents, 0);
+        this.#missing += skipped.length + [...failures.keys()].reduce((sum, shard) => sum + this.#layout.shard(shard).documents, 0);
         this.#merged = merged;
         this.#cursor = cursor.shard;
         this.#rate.push({at: performance.now(), merged});
@@ -217,7 +217,7 @@ export class RunSession {
 
     /** Output lines of a shard: the input re-read for everything but the attributes, exactly as `extract` writes them. */
     #linesOf(shard: number, result: ShardResult, documents: readonly PreparedDocument[], skipped: SkippedDocument[]): string[] {
-        const input = this.#plan.shard(shard).input;
+        const input = this.#layout.shard(shard).input;
         const lines: string[] = [];
         for (const [i, prepared] of documents.entries()) {
             const outcome = result.documents[i];
@@ -233,10 +233,7 @@ export class RunSession {
      * result is dropped (the shard then looks unanswered and runs again) and undefined is returned.
      */
     async #documentsAnswered(shard: number, {result, raw}: StoredResult): Promise<PreparedDocument[] | undefined> {
-        const planned = this.#plan.shard(shard);
-        const input = this.#spec.inputs[planned.input];
-        if (input === undefined) throw new RangeError(`no input ${planned.input}`);
-        const documents = await readShardDocuments(input.path, this.#spec.prompt, planned, runMaxLineBytes(this.#spec));
+        const documents = await this.#layout.readDocuments(shard);
         if (result.runId === this.#spec.runId && result.shard === shard && result.documents.length === documents.length &&
             result.documents.every((outcome, i) => outcome.id === documents[i]?.doc.id))
             return documents;
@@ -293,12 +290,12 @@ export class RunSession {
         const skipped: SkippedDocument[] = [];
         let merged = this.#merged;
         for (const [input, spec] of this.#spec.inputs.entries()) {
-            const patchShards = new Set(patched.filter((shard) => this.#plan.shard(shard).input === input));
+            const patchShards = new Set(patched.filter((shard) => this.#layout.shard(shard).input === input));
             if (patchShards.size === 0) continue;
-            const before = await countLines(spec.output, maxOutputLineBytes(runMaxLineBytes(this.#spec), this.#spec.prompt));
+            const before = await countLines(spec.output, maxOutputLineBytes(this.#layout.maxLineBytes, this.#spec.prompt));
             const outcome = await patchOutput({
-                plan: this.#plan, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: spec.output, settings: this.#spec.prompt,
-                maxLineBytes: runMaxLineBytes(this.#spec), patchShards, resultOf: async (shard) => accepted.get(shard)
+                plan: this.#layout.plan, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: spec.output, settings: this.#spec.prompt,
+                maxLineBytes: this.#layout.maxLineBytes, patchShards, resultOf: async (shard) => accepted.get(shard)
             });
             skipped.push(...outcome.skipped);
             merged += outcome.lines - before;
@@ -315,7 +312,7 @@ export class RunSession {
         const status = failures.size === 0 && skipped.length === 0 ? "completed" : "incomplete";
         const sizes = await Promise.all(this.#spec.inputs.map(async (input) => (await stat(input.output)).size));
         await this.#store.finish(runId, status, sizes);
-        const missing = await listMissingDocuments(this.#spec, this.#plan, failures, skipped);
+        const missing = await listMissingDocuments(this.#layout, failures, skipped);
         this.#log?.info({status, merged: this.#merged, missing: missing.count}, "run finished");
         return {...this.#summary(status, started), missingDocuments: missing.count, missing: missing.listed};
     }
