@@ -1,7 +1,7 @@
 import {stat} from "node:fs/promises";
 import {
-    EVENTS_STREAM_MAX_LENGTH, formatOutputLine, maxOutputLineBytes, outputPathError, readJsonlLines, type Logger, type OrchardError, type PreparedDocument,
-    type RunSpec, type ShardFailure, type ShardResult, type SkippedDocument
+    EVENTS_STREAM_MAX_LENGTH, maxOutputLineBytes, runTaskOf, taskKind, outputPathError, readJsonlLines, type Logger, type OrchardError, type PreparedDocument,
+    type RunSpec, type RunTask, type ShardFailure, type ShardResult, type SkippedDocument, type TaskKind
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import type {Redis} from "ioredis";
@@ -52,6 +52,9 @@ export class RunSession {
     readonly #store: RunStore;
     readonly #options: ResolvedFleetSessionOptions;
     readonly #layout: RunLayout;
+    /** What the run computes per document, and how its results become output lines. */
+    readonly #task: RunTask;
+    readonly #kind: TaskKind;
     readonly #log: Logger | undefined;
     readonly #init: RunSessionInit;
     #cursor = 0;
@@ -73,6 +76,8 @@ export class RunSession {
         this.#store = init.store;
         this.#options = init.options;
         this.#layout = RunLayout.fromScan(init.spec, init.scanned);
+        this.#task = runTaskOf(init.spec);
+        this.#kind = taskKind(this.#task.kind);
         this.#log = init.options.logger?.child({component: "coordinator", runId: init.spec.runId});
         this.#rejected = new RejectedResults(init.spec.shardAttempts, this.#log);
     }
@@ -174,7 +179,7 @@ export class RunSession {
         const runId = this.#spec.runId;
         const count = Math.min(this.#layout.total - this.#cursor, MAX_SHARDS_PER_STEP);
         const shards = Array.from({length: count}, (_, i) => this.#cursor + i);
-        const results = await this.#store.results(runId, shards, (shard, error) => this.#rejected.reject(shard, error.message));
+        const results = await this.#store.results(runId, shards, this.#kind, (shard, error) => this.#rejected.reject(shard, error.message));
         const ready: {shard: number; result?: ShardResult; documents?: PreparedDocument[]; failure?: ShardFailure}[] = [];
         for (const [i, stored] of results.entries()) {
             if (stored === undefined) break;
@@ -222,7 +227,7 @@ export class RunSession {
         for (const [i, prepared] of documents.entries()) {
             const outcome = result.documents[i];
             if (outcome === undefined) continue;
-            if ("attributes" in outcome) lines.push(formatOutputLine(prepared, outcome.attributes, this.#spec.prompt));
+            if (outcome.error === undefined) lines.push(this.#kind.formatOutputLine(prepared, outcome, this.#spec.prompt, this.#task.settings));
             else skipped.push({id: prepared.doc.id, input, index: prepared.index, line: prepared.lineNumber, code: outcome.error.code, message: outcome.error.message});
         }
         return lines;
@@ -244,7 +249,7 @@ export class RunSession {
 
     /** The waiting result of `shard` if it is valid and answers its documents (otherwise it is dropped and counted). */
     async #acceptedResult(shard: number): Promise<ShardResult | undefined> {
-        const [stored] = await this.#store.results(this.#spec.runId, [shard], (_, error: OrchardError) => this.#rejected.reject(shard, error.message));
+        const [stored] = await this.#store.results(this.#spec.runId, [shard], this.#kind, (_, error: OrchardError) => this.#rejected.reject(shard, error.message));
         return stored !== undefined && await this.#documentsAnswered(shard, stored) !== undefined ? stored.result : undefined;
     }
 
@@ -294,7 +299,7 @@ export class RunSession {
             if (patchShards.size === 0) continue;
             const before = await countLines(spec.output, maxOutputLineBytes(this.#layout.maxLineBytes, this.#spec.prompt));
             const outcome = await patchOutput({
-                plan: this.#layout.plan, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: spec.output, settings: this.#spec.prompt,
+                plan: this.#layout.plan, task: this.#task, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: spec.output, settings: this.#spec.prompt,
                 maxLineBytes: this.#layout.maxLineBytes, patchShards, resultOf: async (shard) => accepted.get(shard)
             });
             skipped.push(...outcome.skipped);

@@ -1,4 +1,4 @@
-import type {Logger, RunSpec, ShardJob} from "@orchard/shared";
+import {runTaskOf, type Logger, type RunSpec, type ShardJob} from "@orchard/shared";
 import type {Queue} from "bullmq";
 import type {RunStore} from "./run-store.ts";
 import type {RunLayout} from "./run-layout.ts";
@@ -104,6 +104,7 @@ export class ShardEnqueuer {
             contextSize: this.#spec.contextSize,
             truncate: this.#spec.truncate,
             trailingInstruction: this.#spec.prompt.trailingInstruction,
+            task: runTaskOf(this.#spec),
             documents: documents.map((prepared) => ({id: prepared.doc.id, line: prepared.lineNumber, promptText: prepared.promptText, documentText: prepared.documentText}))
         };
     }
