@@ -9,8 +9,9 @@ import yargs from "yargs";
  * `/cli` entries: a command loads its implementation when it runs (`orchard run` never loads
  * node-llama-cpp, `orchard worker` never the dashboard). Errors Orchard
  * raises on purpose print as one clear message with an exit code; anything else is a bug.
+ * `commands.worker` replaces `orchard worker` (tests start workers whose engine they built).
  */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], commands: {readonly worker?: typeof workerCommand} = {}): Promise<void> {
     const cli = yargs(argv)
         .scriptName("orchard")
         // a flag given twice takes its last value, as in most CLIs (yargs would make an array)
@@ -21,7 +22,7 @@ export async function main(argv: string[]): Promise<void> {
         .command(generateCommand as never)
         .command(modelCommand as never)
         .command(runCommand as never)
-        .command(workerCommand as never)
+        .command((commands.worker ?? workerCommand) as never)
         .command(resumeCommand as never)
         .command(cancelCommand as never)
         .command(retryFailedCommand as never)

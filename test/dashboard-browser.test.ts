@@ -5,6 +5,7 @@ import {join} from "node:path";
 import {after, before, describe, it} from "node:test";
 import {chromium, type Browser} from "playwright-core";
 import {repoRoot, tempDir, tinyModel, writeJsonl} from "./support/orchard-cli.ts";
+import type {EngineFaults} from "./support/fault-engine.ts";
 import {OrchardProcess} from "./support/orchard-process.ts";
 import {pngStats} from "./support/png-stats.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
@@ -49,17 +50,17 @@ describe("dashboard in headless Chromium", {skip: SKIP}, () => {
         })));
         const prefix = "e2e";
         const connection = ["--redis", redis.url, "--redis-prefix", prefix, "--log-format", "json"];
-        const start = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-            const child = OrchardProcess.start([...args, ...connection], {env});
+        const start = (args: string[], faults?: EngineFaults) => {
+            const child = OrchardProcess.start([...args, ...connection], faults === undefined ? {} : {faults});
             processes.push(child);
             return child;
         };
         // ~65 tokens per review: a shard (2 of them) takes ~0.5 s on mac-a, so progress visibly advances; mac-b is 4x faster
-        const worker = (name: string, tokensPerSecond: number, env: NodeJS.ProcessEnv = {}) =>
-            start(["worker", "--model", model, "--name", name, "--simulate-tokens-per-second", String(tokensPerSecond), "--context-size", "1024"], env);
+        const worker = (name: string, tokensPerSecond: number, faults?: EngineFaults) =>
+            start(["worker", "--model", model, "--name", name, "--simulate-tokens-per-second", String(tokensPerSecond), "--context-size", "1024"], faults);
         const run = start(["run", "--model", model, "--input", input, "--output-dir", join(dir, "out"), "--state-dir", join(dir, ".orchard"), "--shard-size", "4",
             "--shard-attempts", "1", "--context-size", "1024", "--simulate-tokens-per-second", "250"]);
-        const macA = worker("mac-a", 250, {ORCHARD_TEST_POISON_IDS: POISON});
+        const macA = worker("mac-a", 250, {poisonIds: [POISON]});
         const dashboard = start(["dashboard", "--port", "0", "--token", TOKEN, "--refresh-ms", "500"]);
         browser = await chromium.launch({
             executablePath: CHROMIUM,

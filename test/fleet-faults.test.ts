@@ -4,6 +4,7 @@ import {join} from "node:path";
 import {after, before, describe, it} from "node:test";
 import {runExtract} from "@orchard/worker";
 import {FAST_ENGINE_FLAGS, runOrchard, sampleInput, tempDir, tinyModel} from "./support/orchard-cli.ts";
+import type {EngineFaults} from "./support/fault-engine.ts";
 import {OrchardProcess} from "./support/orchard-process.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
 
@@ -12,7 +13,7 @@ import {TestRedisServer} from "./support/redis-server.ts";
 // document so that each shard of 4 lasts long enough to be interrupted in the middle.
 const ENGINE_FLAGS = [...FAST_ENGINE_FLAGS, "--threads", "1"];
 const LOCK_FLAGS = ["--lock-duration-ms", "2000", "--stalled-interval-ms", "1000"];
-const SLOW = {ORCHARD_TEST_DOCUMENT_DELAY_MS: "150"};
+const SLOW: EngineFaults = {documentDelayMs: 150};
 const SHARD_STARTED = /"jobId":"([^"]+)"[^\n]*"msg":"shard started"/;
 const WORKER_READY = /worker ready: waiting for shards/;
 
@@ -21,9 +22,9 @@ let model: string;
 let reference: string;
 let prefixes = 0;
 
-function startWorker(prefix: string, name: string, env: NodeJS.ProcessEnv = {}, ...extra: string[]) {
+function startWorker(prefix: string, name: string, faults: EngineFaults = SLOW, ...extra: string[]) {
     return OrchardProcess.start(["worker", "--model", model, "--redis", redis.url, "--redis-prefix", prefix, "--name", name, ...ENGINE_FLAGS, ...LOCK_FLAGS,
-        "--shutdown-timeout-ms", "3000", ...extra], {env: {...SLOW, ...env}});
+        "--shutdown-timeout-ms", "3000", ...extra], {faults});
 }
 
 function startRun(prefix: string, outputDir: string, ...extra: string[]) {
@@ -84,7 +85,7 @@ describe("fleet fault tolerance: every fault ends with the identical merged file
     it("a worker stopped (SIGTERM) mid-shard past its shutdown deadline gives the shard back at once", async () => {
         const prefix = `faults-${prefixes++}`;
         const outputDir = await tempDir();
-        const a = startWorker(prefix, "a", {ORCHARD_TEST_DOCUMENT_DELAY_MS: "1000"}, "--shutdown-timeout-ms", "300");
+        const a = startWorker(prefix, "a", {documentDelayMs: 1000}, "--shutdown-timeout-ms", "300");
         const b = startWorker(prefix, "b");
         try {
             await a.waitFor(WORKER_READY);
@@ -132,14 +133,14 @@ describe("fleet fault tolerance: every fault ends with the identical merged file
     it("the coordinator SIGKILLed mid-run (embedded Redis, local workers): the same command resumes it", async () => {
         const cwd = await tempDir();
         const args = ["run", "--model", model, "--input", sampleInput, "--output-dir", "out", "--shard-size", "4", "--local-workers", "2", ...ENGINE_FLAGS, ...LOCK_FLAGS];
-        const first = OrchardProcess.start(args, {cwd, env: SLOW});
+        const first = OrchardProcess.start(args, {cwd, faults: SLOW});
         await waitForLines(join(cwd, "out", "sentiment.attributes.jsonl"), 8);
         first.kill("SIGKILL");
         await first.exited;
         const partial = (await outputOf(join(cwd, "out"))).split("\n").length - 1;
         assert.ok(partial >= 8 && partial < 40, `killed after ${partial} lines`);
 
-        const second = await OrchardProcess.start(args, {cwd, env: SLOW}).exited;
+        const second = await OrchardProcess.start(args, {cwd, faults: SLOW}).exited;
         assert.equal(second.code, 0, second.stderr);
         assert.match(second.stdout, /\(resumed\): \d+\/40 documents merged/);
         assert.match(second.stderr, /adopting the embedded Redis left running by a previous coordinator/);
@@ -149,7 +150,7 @@ describe("fleet fault tolerance: every fault ends with the identical merged file
     it("the embedded Redis SIGKILLed mid-run: restarted from its AOF, the run completes", async () => {
         const cwd = await tempDir();
         const run = OrchardProcess.start(["run", "--model", model, "--input", sampleInput, "--output-dir", "out", "--shard-size", "4", "--local-workers", "2",
-            ...ENGINE_FLAGS, ...LOCK_FLAGS], {cwd, env: SLOW});
+            ...ENGINE_FLAGS, ...LOCK_FLAGS], {cwd, faults: SLOW});
         await waitForLines(join(cwd, "out", "sentiment.attributes.jsonl"), 8);
         assert.ok((await outputOf(join(cwd, "out"))).split("\n").length - 1 < 40, "Redis must die mid-run");
         const endpoint = JSON.parse(await readFile(join(cwd, ".orchard", "redis", "endpoint.json"), "utf8")) as {pid: number};
@@ -163,7 +164,7 @@ describe("fleet fault tolerance: every fault ends with the identical merged file
     it("a poison document: its shard is failed after its attempts, the rest merged, the missing documents named; retry-failed completes the file", async () => {
         const prefix = `faults-${prefixes++}`;
         const outputDir = await tempDir();
-        const poisoned = startWorker(prefix, "poisoned", {ORCHARD_TEST_POISON_IDS: "review-010", ORCHARD_TEST_DOCUMENT_DELAY_MS: "0"});
+        const poisoned = startWorker(prefix, "poisoned", {poisonIds: ["review-010"]});
         let result;
         try {
             result = await startRun(prefix, outputDir, "--shard-attempts", "2", "--retry-delay-ms", "100").exited;
@@ -180,7 +181,7 @@ describe("fleet fault tolerance: every fault ends with the identical merged file
         const expectedGap = reference.split("\n").filter((_, i) => i < 8 || i > 9).join("\n");
         assert.equal(await outputOf(outputDir), expectedGap);
 
-        const healthy = startWorker(prefix, "healthy", {ORCHARD_TEST_DOCUMENT_DELAY_MS: "0"});
+        const healthy = startWorker(prefix, "healthy", {});
         try {
             const retried = await runOrchard(["retry-failed", runId, "--redis", redis.url, "--redis-prefix", prefix, "--state-dir", stateDirOf(outputDir), "--log-format", "json"]);
             assert.equal(retried.code, 0, retried.stderr);
@@ -210,7 +211,7 @@ describe("fleet fault tolerance: every fault ends with the identical merged file
         assert.equal(interrupted.code, 130, interrupted.stderr);
         assert.match(interrupted.stdout, new RegExp(`Resume with: orchard resume ${newId}`));
 
-        const worker = startWorker(prefix, "w", {ORCHARD_TEST_DOCUMENT_DELAY_MS: "0"});
+        const worker = startWorker(prefix, "w", {});
         try {
             const resumed = await runOrchard(["resume", newId as string, "--redis", redis.url, "--redis-prefix", prefix, "--state-dir", stateDirOf(outputDir), "--log-format", "json"]);
             assert.equal(resumed.code, 0, resumed.stderr);

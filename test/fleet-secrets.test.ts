@@ -6,7 +6,8 @@ import {join} from "node:path";
 import {after, before, describe, it} from "node:test";
 import {promisify} from "node:util";
 import {ORCHARD_NODE_FLAGS} from "../scripts/orchard-node-flags.ts";
-import {FAST_ENGINE_FLAGS, orchardBin, sampleInput, tempDir, tinyModel} from "./support/orchard-cli.ts";
+import {faultEnv} from "./support/fault-orchard-cli.ts";
+import {FAST_ENGINE_FLAGS, faultOrchardBin, sampleInput, tempDir, tinyModel} from "./support/orchard-cli.ts";
 import {OrchardProcess} from "./support/orchard-process.ts";
 
 // Secrets and signals of `orchard run` with its embedded Redis, one run followed through: while it
@@ -79,7 +80,7 @@ describe("orchard run with its embedded Redis: secrets off command lines, a priv
         cwd = await tempDir("orchard-secrets-");
         // a document delay keeps the run going while the test looks at it
         run = OrchardProcess.start(["run", "--model", model, "--input", sampleInput, "--output-dir", "out", "--shard-size", "4", "--local-workers", "1",
-            ...FAST_ENGINE_FLAGS, "--threads", "1"], {cwd, env: {ORCHARD_TEST_DOCUMENT_DELAY_MS: "200"}});
+            ...FAST_ENGINE_FLAGS, "--threads", "1"], {cwd, faults: {documentDelayMs: 200}});
         runId = (await run.waitFor(/Run (\S+) \(new\)/))[1] as string;
         await waitForLines(output(), 4);
         endpoint = JSON.parse(await readFile(join(cwd, ".orchard", "redis", "endpoint.json"), "utf8")) as typeof endpoint;
@@ -138,7 +139,7 @@ describe("orchard run with its embedded Redis: secrets off command lines, a priv
     it("orchard resume after a killed coordinator adopts its embedded Redis, completes the run and stops it without a connection-refused warning", async () => {
         // a coordinator SIGKILLed mid-run leaves its redis-server up: the next one adopts it, and stopping an
         // adopted server takes a while (it is not our child), long enough for connections left open to retry
-        const killed = OrchardProcess.start(["resume", runId, "--log-format", "json", "--threads", "1", "--gpu", "false"], {cwd, env: {ORCHARD_TEST_DOCUMENT_DELAY_MS: "200"}});
+        const killed = OrchardProcess.start(["resume", runId, "--log-format", "json", "--threads", "1", "--gpu", "false"], {cwd, faults: {documentDelayMs: 200}});
         try {
             await killed.waitFor(/"msg":"embedded Redis ready"/);
             killed.kill("SIGKILL");
@@ -165,10 +166,10 @@ describe("orchard run on a terminal that closes", {skip: SCRIPT === undefined ? 
         const model = await tinyModel();
         const cwd = await tempDir("orchard-hangup-");
         t.after(() => rm(cwd, {recursive: true, force: true}));
-        const command = [process.execPath, ...ORCHARD_NODE_FLAGS, orchardBin, "run", "--model", model, "--input", sampleInput, "--output-dir", "out",
+        const command = [process.execPath, ...ORCHARD_NODE_FLAGS, faultOrchardBin, "run", "--model", model, "--input", sampleInput, "--output-dir", "out",
             "--shard-size", "4", "--local-workers", "1", ...FAST_ENGINE_FLAGS.filter((flag) => flag !== "--log-format" && flag !== "json"), "--threads", "1"]
             .map((part) => `'${part}'`).join(" ");
-        const terminal = spawn(SCRIPT as string, ["-qfec", command, "/dev/null"], {cwd, env: {...process.env, ORCHARD_TEST_DOCUMENT_DELAY_MS: "200"}, stdio: ["pipe", "ignore", "ignore"]});
+        const terminal = spawn(SCRIPT as string, ["-qfec", command, "/dev/null"], {cwd, env: {...process.env, ...faultEnv({documentDelayMs: 200})}, stdio: ["pipe", "ignore", "ignore"]});
         t.after(() => terminal.kill("SIGKILL"));
         await waitForLines(join(cwd, "out", "sentiment.attributes.jsonl"), 4);
         const endpoint = JSON.parse(await readFile(join(cwd, ".orchard", "redis", "endpoint.json"), "utf8")) as {pid: number; ownerPid: number};

@@ -10,6 +10,7 @@ import {startFleetWorker} from "@orchard/worker";
 import {Queue} from "bullmq";
 import {Redis} from "ioredis";
 import {runOrchard, sampleInput, tempDir, tinyModel} from "./support/orchard-cli.ts";
+import {faultEngineFactory} from "./support/fault-engine.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
 
 // Issue 8, items 9-11: what a machine holding the Redis URL writes must neither reach the
@@ -47,7 +48,7 @@ describe("records written by any machine with the Redis URL", () => {
             const evilId = `review${EVIL}-010`;
             await writeFile(input, lines.map((line, i) => (i === 9 ? JSON.stringify({...JSON.parse(line) as object, id: evilId}) : line)).join("\n") + "\n");
             const worker = await startFleetWorker({
-                modelPath: model, redisUrl: redis.url, keyPrefix, name: "honest", simulatedEngine: FAST, engine: {contextSize: 1024}, testHooks: {poisonIds: new Set([evilId])}
+                modelPath: model, redisUrl: redis.url, keyPrefix, name: "honest", simulatedEngine: FAST, engine: {contextSize: 1024}, createEngine: faultEngineFactory({poisonIds: [evilId]})
             });
             let run;
             try {

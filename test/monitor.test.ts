@@ -4,11 +4,12 @@ import {readFile} from "node:fs/promises";
 import {join} from "node:path";
 import {after, before, describe, it} from "node:test";
 import {DashboardServer, runCoordinator, StatusCollector} from "@orchard/coordinator";
-import {fleetStatusSchema, MonitorKeys, runStatusSchema, type WorkerHeartbeat} from "@orchard/shared";
+import {fleetStatusSchema, MonitorKeys, runStatusSchema, shardJobFailureSchema, shardJobId, type WorkerHeartbeat} from "@orchard/shared";
 import {startFleetWorker, type FleetWorker} from "@orchard/worker";
 import {Redis} from "ioredis";
 import {runOrchard, sampleInput, tempDir, tinyModel} from "./support/orchard-cli.ts";
 import {OrchardProcess} from "./support/orchard-process.ts";
+import {faultEngineFactory} from "./support/fault-engine.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
 
 // Simulated engines (no model load): the 40 sample reviews are ~55 tokens each
@@ -75,7 +76,7 @@ describe("monitoring: heartbeats, status, dashboard, metrics", () => {
         const keyPrefix = `monitor-${prefixes++}`;
         const outputDir = await tempDir("orchard-monitor-");
         const start = (name: string, poison: string[] = []) => startFleetWorker({
-            modelPath: model, redisUrl: redis.url, keyPrefix, name, simulatedEngine: FAST, engine: {contextSize: 1024}, testHooks: {poisonIds: new Set(poison)}
+            modelPath: model, redisUrl: redis.url, keyPrefix, name, simulatedEngine: FAST, engine: {contextSize: 1024}, createEngine: faultEngineFactory({poisonIds: poison})
         });
         let poisoned: FleetWorker | undefined = await start("poisoned", ["review-010"]);
         const summary = await runCoordinator({
@@ -96,6 +97,9 @@ describe("monitoring: heartbeats, status, dashboard, metrics", () => {
         assert.deepEqual(run.failedShards.map(({shard, firstDocument, documents, code, attempts}) => ({shard, firstDocument, documents, code, attempts})),
             [{shard: 2, firstDocument: 9, documents: 4, code: "ENGINE_FAILED", attempts: 1}]);
         assert.match(run.failedShards[0]?.message ?? "", /review-010/);
+        // the worker's failure travels as data (a JSON object the shared schema parses), not as a "[CODE] message" string
+        const failedReason = await client.hget(`${keyPrefix}:${poisoned.queueName}:${shardJobId(runId, 0, 2)}`, "failedReason");
+        assert.equal(shardJobFailureSchema.parse(JSON.parse(failedReason ?? "null")).code, "ENGINE_FAILED");
         const row = run.workers.find((worker) => worker.name === "poisoned");
         assert.deepEqual([row?.documents, row?.shards, row?.failures, row?.backend, row?.state], [36, 9, 1, "simulated", "idle"]);
         assert.ok(run.throughput.tokens > 36 * 20 && (row?.tokensPerSecond ?? 0) > 0, JSON.stringify(run.throughput));

@@ -9,6 +9,7 @@ import {startFleetWorker, type FleetWorker} from "@orchard/worker";
 import {Redis} from "ioredis";
 import {runOrchard, tempDir, tinyModel, writeJsonl, type CliResult} from "./support/orchard-cli.ts";
 import {OrchardProcess} from "./support/orchard-process.ts";
+import {faultEngineFactory} from "./support/fault-engine.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
 
 // Redis is writable by every worker: a run's record there must never make a coordinator write a
@@ -25,7 +26,7 @@ let prefixes = 0;
 function startWorker(keyPrefix: string, poisonIds: string[] = []): Promise<FleetWorker> {
     return startFleetWorker({
         modelPath: model, redisUrl: redis.url, keyPrefix, simulatedEngine: {tokensPerSecond: TOKENS_PER_SECOND}, engine: {contextSize: 1024},
-        testHooks: {poisonIds: new Set(poisonIds)}
+        createEngine: faultEngineFactory({poisonIds})
     });
 }
 

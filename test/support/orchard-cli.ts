@@ -9,6 +9,8 @@ import {ensureSyntheticModel} from "@orchard/worker";
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export const orchardBin = join(repoRoot, "bin", "orchard.js");
+/** `orchard` whose workers run a faulty engine (FAULT_ENGINE: see fault-orchard.js). */
+export const faultOrchardBin = join(repoRoot, "test", "support", "fault-orchard.js");
 export const sampleInput = join(repoRoot, "scripts", "sample-data", "sentiment.jsonl");
 
 export interface CliResult {

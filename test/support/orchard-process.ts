@@ -1,6 +1,15 @@
 import {spawn, type ChildProcess} from "node:child_process";
 import {ORCHARD_NODE_FLAGS} from "../../scripts/orchard-node-flags.ts";
-import {orchardBin, repoRoot, type CliResult} from "./orchard-cli.ts";
+import type {EngineFaults} from "./fault-engine.ts";
+import {faultEnv} from "./fault-orchard-cli.ts";
+import {faultOrchardBin, orchardBin, repoRoot, type CliResult} from "./orchard-cli.ts";
+
+export interface OrchardProcessOptions {
+    readonly env?: NodeJS.ProcessEnv;
+    readonly cwd?: string;
+    /** Faults of the engine of every worker this command starts (`orchard worker`, or `orchard run`'s local workers). */
+    readonly faults?: EngineFaults;
+}
 
 /**
  * An `orchard` command running in the background, for tests that act on it while it works: wait
@@ -13,8 +22,10 @@ export class OrchardProcess {
     public readonly exited: Promise<CliResult>;
     readonly #waiters = new Set<() => void>();
 
-    private constructor(args: readonly string[], options: {env?: NodeJS.ProcessEnv; cwd?: string}) {
-        this.child = spawn(process.execPath, [...ORCHARD_NODE_FLAGS, orchardBin, ...args], {cwd: options.cwd ?? repoRoot, env: {...process.env, ...options.env}, stdio: ["ignore", "pipe", "pipe"]});
+    private constructor(args: readonly string[], options: OrchardProcessOptions) {
+        // with faults, the CLI of test/support/fault-orchard.js: its workers (local ones too) run a faulty engine
+        const [bin, faults] = options.faults === undefined ? [orchardBin, {}] : [faultOrchardBin, faultEnv(options.faults)];
+        this.child = spawn(process.execPath, [...ORCHARD_NODE_FLAGS, bin, ...args], {cwd: options.cwd ?? repoRoot, env: {...process.env, ...faults, ...options.env}, stdio: ["ignore", "pipe", "pipe"]});
         this.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
             this.stdout += chunk;
             this.#notify();
@@ -32,7 +43,7 @@ export class OrchardProcess {
         });
     }
 
-    public static start(args: readonly string[], options: {env?: NodeJS.ProcessEnv; cwd?: string} = {}): OrchardProcess {
+    public static start(args: readonly string[], options: OrchardProcessOptions = {}): OrchardProcess {
         return new OrchardProcess(args, options);
     }
 

@@ -40,6 +40,11 @@ export {
     DEFAULT_KEY_PREFIX, FleetKeys, shardQueueName, shardJobId, embeddedRedisEndpointPath, sha256Json, redactRedisUrl
 } from "./fleet/fleet-keys.ts";
 export * from "./fleet/fleet-schemas.ts";
+export {TASK_KIND_NAMES, type TaskKind, type TaskKindName} from "./task/task-kind.ts";
+export {REASK_TASK, reaskResultSchema, reaskSettingsSchema, type ReaskResult, type ReaskSettings} from "./task/reask-task.ts";
+export {taskKind, runTaskSchema, runTaskOf, DEFAULT_RUN_TASK, type RunTask} from "./task/task-kinds.ts";
+export {FAILURE_CODES, UNKNOWN_FAILURE_CODE, failureCodeSchema, isFailureCode, toFailureCode, type FailureCode} from "./fleet/failure-codes.ts";
+export {encodeShardJobFailure, readShardJobFailure, shardJobFailureSchema, type ShardJobFailure} from "./fleet/shard-job-failure.ts";
 export {readLiveEmbeddedRedisEndpoint, embeddedRedisUrl, isProcessAlive} from "./fleet/embedded-redis-endpoint.ts";
 export {openPrivateStateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE} from "./fleet/private-state-dir.ts";
 export {FLEET_CONNECTION_FLAGS, type FleetConnectionFlagValues} from "./cli/fleet-connection-flags.ts";

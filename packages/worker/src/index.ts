@@ -29,6 +29,7 @@ export {resolveFleetWorkerOptions, type FleetWorkerOptions, type ResolvedFleetWo
 export {SimulatedShardEngine, simulatedAttributes, type SimulatedShardEngineOptions} from "./fleet/simulated-shard-engine.ts";
 export {processShard, type ShardOutcome} from "./fleet/shard-processor.ts";
 export type {ShardEngine} from "./fleet/shard-engine.ts";
+export {createShardEngine, type ShardEngineFactory, type ShardEngineInit} from "./fleet/shard-engine-factory.ts";
 export {workerCommand} from "./cli/commands/worker-command.ts";
 export {runClassify, type ClassifySummary} from "./classify/classify-job.ts";
 export {predictionsPathFor, type ClassifyJobOptions} from "./classify/classify-job-options.ts";

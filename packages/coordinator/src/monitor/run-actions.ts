@@ -1,11 +1,12 @@
 import {access} from "node:fs/promises";
-import {DEFAULT_STATE_DIR, FleetKeys, isOrchardError, OrchardError, shardJobId, type Logger, type RunSpec} from "@orchard/shared";
+import {DEFAULT_STATE_DIR, FleetKeys, isOrchardError, OrchardError, type Logger, type RunSpec} from "@orchard/shared";
 import type {Redis} from "ioredis";
 import {cancelRun} from "../run/cancel-run.ts";
 import {LocalRunRecords} from "../run/local-run-records.ts";
 import {resumeRun} from "../run/run-coordinator.ts";
 import {RunStore} from "../run/run-store.ts";
-import {ShardPlan} from "../run/shard-plan.ts";
+import {failedShardsToRetry, requeueFailedShards} from "../run/failed-shard-retry.ts";
+import {RunLayout} from "../run/run-layout.ts";
 import type {QueueRegistry} from "./queue-registry.ts";
 
 /** What a retry request did. */
@@ -38,9 +39,6 @@ export interface RunActionsOptions {
     readonly onSessionEnd?: (runId: string, outcome: {ok: boolean; message: string}) => void;
 }
 
-/** Watched transactions retried this often when a merge step changes the run between the check and the write. */
-const MAX_TRANSACTION_ATTEMPTS = 10;
-
 /**
  * The dashboard's buttons: rerun failed shards, cancel a run. A retry never races the run's
  * coordinator: while one holds the run in its first pass, the shards are moved to the retry set in
@@ -65,16 +63,14 @@ export class RunActions {
         const run = await this.#store.requireRun(runId);
         if (run.state.status === "cancelled") throw new OrchardError("RUN_CANCELLED", `run ${runId} was cancelled; start it again with orchard run`);
         const failures = await this.#store.failures(runId);
-        const wanted = shards === "all" ? [...failures.keys()].sort((a, b) => a - b) : [...new Set(shards)];
+        const wanted = failedShardsToRetry(runId, failures, shards);
         if (wanted.length === 0) throw new OrchardError("INVALID_ARGUMENT", `run ${runId} has no failed shards to retry`);
-        for (const shard of wanted)
-            if (!failures.has(shard)) throw new OrchardError("INVALID_ARGUMENT", `shard ${shard} of run ${runId} is not failed (it may already be queued for a retry)`);
-        const plan = new ShardPlan(run.spec.inputs.map((input) => ({documents: input.documents})), run.spec.shardSize, run.spec.shardTaper);
+        const layout = RunLayout.fromSpec(run.spec);
+        const queue = this.#options.queues.get(run.spec.queueName);
         const label = wanted.length === 1 ? `shard #${wanted[0]}` : `${wanted.length} shards`;
 
         if (await this.#options.redis.exists(this.#store.keys.lock(runId)) === 1) {
-            await this.#removeFailedJobs(run.spec, plan, wanted);
-            await this.#markWhileFirstPass(runId, plan.total, wanted);
+            await requeueFailedShards({store: this.#store, queue, layout, shards: wanted, whileFirstPass: {redis: this.#options.redis}});
             this.#log?.info({runId, shards: wanted}, "failed shards queued for a retry by the run's coordinator");
             return {runId, shards: wanted, mode: "queued", message: `${label} queued: the run's coordinator reruns ${wanted.length === 1 ? "it" : "them"} when its first pass ends and patches the outputs`};
         }
@@ -82,8 +78,7 @@ export class RunActions {
             throw new OrchardError("RUN_BUSY", `no coordinator is running run ${runId}: rerun its failed shards with \`orchard retry-failed ${runId}\``);
         await this.#assertRecordedHere(run.spec);
         await this.#assertFilesHere(run.spec);
-        await this.#removeFailedJobs(run.spec, plan, wanted);
-        await this.#store.startRetry(runId, wanted);
+        await requeueFailedShards({store: this.#store, queue, layout, shards: wanted});
         this.#startSession(runId);
         return {runId, shards: wanted, mode: "session", message: `rerunning ${label} now: this dashboard coordinates the retry and patches the outputs`};
     }
@@ -104,44 +99,6 @@ export class RunActions {
     public async close(): Promise<void> {
         for (const session of this.#sessions.values()) session.controller.abort();
         await Promise.all([...this.#sessions.values()].map((session) => session.done));
-    }
-
-    /**
-     * Moves shards from the failed set to the retry set only while the merge cursor is short of the
-     * end: the coordinator reads the retry set after its last merge step, which moves the cursor to
-     * the end, so a shard marked before that step is surely rerun, and one cannot be marked after it.
-     */
-    async #markWhileFirstPass(runId: string, totalShards: number, shards: readonly number[]): Promise<void> {
-        const keys = this.#store.keys;
-        // WATCH belongs to a connection: a private one, so no other request's commands interleave
-        const connection = this.#options.redis.duplicate();
-        try {
-            for (let attempt = 0; attempt < MAX_TRANSACTION_ATTEMPTS; attempt++) {
-                await connection.watch(keys.run(runId));
-                const cursor = Number(await connection.hget(keys.run(runId), "cursorShard"));
-                if (!(cursor < totalShards)) {
-                    await connection.unwatch();
-                    throw new OrchardError("RUN_BUSY", `run ${runId}'s coordinator is finishing its pass; retry in a few seconds (or with \`orchard retry-failed ${runId}\` once it ends)`, {retryable: true});
-                }
-                const replies = await connection.multi()
-                    .sadd(keys.retrying(runId), ...shards.map(String))
-                    .hdel(keys.failed(runId), ...shards.map(String))
-                    .exec();
-                if (replies !== null) return;
-            }
-            throw new OrchardError("RUN_BUSY", `run ${runId} is changing too fast to queue a retry; try again`, {retryable: true});
-        } finally {
-            connection.disconnect();
-        }
-    }
-
-    /** The failed BullMQ jobs keep their ids until removed: remove them so the retry can add the same ids. */
-    async #removeFailedJobs(spec: RunSpec, plan: ShardPlan, shards: readonly number[]): Promise<void> {
-        const queue = this.#options.queues.get(spec.queueName);
-        for (const global of shards) {
-            const shard = plan.shard(global);
-            await queue.remove(shardJobId(spec.runId, shard.input, shard.local)).catch(() => 0);
-        }
     }
 
     /** The spec in Redis must be this machine's record of the run (checked again by the session): a worker could have pointed its outputs anywhere. */

@@ -1,6 +1,8 @@
 import {open, rename, rm} from "node:fs/promises";
 import {dirname} from "node:path";
-import {formatOutputLine, maxOutputLineBytes, readDataset, readJsonlLines, type PromptSettings, type ShardResult, type SkippedDocument} from "@orchard/shared";
+import {
+    DEFAULT_RUN_TASK, maxOutputLineBytes, readDataset, readJsonlLines, taskKind, type PromptSettings, type RunTask, type ShardResult, type SkippedDocument
+} from "@orchard/shared";
 import {syncDirectory} from "./ordered-merger.ts";
 import type {ShardPlan} from "./shard-plan.ts";
 
@@ -11,6 +13,8 @@ export interface PatchOutputOptions {
     readonly displayPath: string;
     readonly outputPath: string;
     readonly settings: PromptSettings;
+    /** The run's task: how a result becomes an output line. Default the re-ask. */
+    readonly task?: RunTask;
     /** Longest input line, in bytes, as the run validated its inputs. */
     readonly maxLineBytes: number;
     /** Retried shards whose results arrived: their documents go into the output. */
@@ -41,6 +45,8 @@ export async function patchOutput(options: PatchOutputOptions): Promise<PatchOut
     const skipped: SkippedDocument[] = [];
     let lines = 0;
     let cachedShard = -1;
+    const task = options.task ?? DEFAULT_RUN_TASK;
+    const kind = taskKind(task.kind);
     let cachedResult: ShardResult | undefined;
     try {
         let pending = "";
@@ -66,7 +72,7 @@ export async function patchOutput(options: PatchOutputOptions): Promise<PatchOut
             }
             const outcome = cachedResult?.documents[prepared.index - plan.shard(shard).firstDocument];
             if (outcome === undefined || outcome.id !== prepared.doc.id) continue;
-            if ("attributes" in outcome) await write(formatOutputLine(prepared, outcome.attributes, settings));
+            if (outcome.error === undefined) await write(kind.formatOutputLine(prepared, outcome, settings, task.settings));
             else skipped.push({id: prepared.doc.id, input, index: prepared.index, line: prepared.lineNumber, code: outcome.error.code, message: outcome.error.message});
         }
         await handle.write(pending);

@@ -2,16 +2,18 @@ import {randomBytes} from "node:crypto";
 import {stat} from "node:fs/promises";
 import {resolve} from "node:path";
 import {
-    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, sha256Json, shardJobId, shardQueueName, simulatedEngineFingerprint, type ModelFingerprint, type RunSpec
+    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, sha256Json, shardQueueName, simulatedEngineFingerprint, type ModelFingerprint, type RunSpec
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import {FleetRedis} from "../redis/fleet-redis.ts";
 import type {RunSummary} from "./coordinator-events.ts";
 import {resolveFleetSessionOptions, resolveRunOptions, type FleetSessionOptions, type ResolvedFleetSessionOptions, type ResolvedRunOptions, type RunOptions} from "./coordinator-options.ts";
+import {failedShardsToRetry, requeueFailedShards} from "./failed-shard-retry.ts";
 import {firstDifference} from "./first-difference.ts";
 import {runMaxLineBytes, scanInput, type ScannedInput} from "./input-scanner.ts";
 import {LocalRunRecords} from "./local-run-records.ts";
 import {assertOutputsAreNotInputs, outputPaths} from "./run-outputs.ts";
+import {RunLayout} from "./run-layout.ts";
 import {RunSession} from "./run-session.ts";
 import {RunStore, type StoredRun} from "./run-store.ts";
 
@@ -128,7 +130,8 @@ export async function retryFailedRun(options: ResumeOptions & {readonly onNothin
         const run = await store.requireRun(options.runId);
         const runId = run.spec.runId;
         if (run.state.status === "cancelled") throw new OrchardError("RUN_CANCELLED", `run ${runId} was cancelled; start it again with orchard run`);
-        if (run.state.status === "running" && run.state.cursorShard < totalShards(run.spec))
+        const layout = RunLayout.fromSpec(run.spec);
+        if (run.state.status === "running" && run.state.cursorShard < layout.total)
             throw new OrchardError("INVALID_ARGUMENT", `run ${runId} has not finished its first pass yet: let it finish (orchard resume ${runId}), then retry what failed`);
         // every check before the run is changed: a refused run stays as it was
         const spec = await records.check(run.spec, options.outputDir);
@@ -137,16 +140,11 @@ export async function retryFailedRun(options: ResumeOptions & {readonly onNothin
         if (failures.size > 0) {
             const queue = new Queue(spec.queueName, {connection: fleet.client, prefix: store.keys.prefix});
             try {
-                // the failed jobs stay in BullMQ's failed set until replaced: remove them so the same ids can be added again
-                const shardsPerInput = spec.inputs.map((input) => input.shards);
-                for (const shard of failures.keys()) {
-                    const {input, local} = locate(shardsPerInput, shard);
-                    await queue.remove(shardJobId(runId, input, local));
-                }
+                // the checked spec (this machine's record), equal to the one in Redis
+                await requeueFailedShards({store, queue, layout: RunLayout.fromSpec(spec), shards: failedShardsToRetry(runId, failures, "all")});
             } finally {
                 await queue.close();
             }
-            await store.startRetry(runId, [...failures.keys()]);
         } else if ((await store.retrying(runId)).length === 0) {
             options.onNothingToRetry?.();
         }
@@ -227,15 +225,3 @@ function newRunId(name: string | undefined): string {
     return `${slug}-${randomBytes(4).toString("hex")}`;
 }
 
-function totalShards(spec: RunSpec): number {
-    return spec.inputs.reduce((sum, input) => sum + input.shards, 0);
-}
-
-function locate(shardsPerInput: readonly number[], global: number): {input: number; local: number} {
-    let first = 0;
-    for (const [input, shards] of shardsPerInput.entries()) {
-        if (global < first + shards) return {input, local: global - first};
-        first += shards;
-    }
-    throw new RangeError(`no shard ${global}`);
-}

@@ -1,13 +1,13 @@
 import {basename, join, resolve} from "node:path";
-import {isSameFile, OrchardError, type RunSpec} from "@orchard/shared";
+import {isSameFile, OrchardError, runTaskOf, taskKind, type RunSpec, type TaskKind} from "@orchard/shared";
 
 /**
- * The one owner of a run's output paths: `<dir>/<input name without .jsonl>.attributes.jsonl` for
- * each input. Everything that writes an output uses paths from here (through a spec checked by
+ * The one owner of a run's output paths: `<dir>/<the task kind's name of the input's file name>`
+ * for each input (the re-ask's: `<input name without .jsonl>.attributes.jsonl`). Everything that writes an output uses paths from here (through a spec checked by
  * `assertDerivedOutputs`), never a path read back from Redis as such. Two inputs may not share a name.
  */
-export function outputPaths(inputPaths: readonly string[], outputDir: string): string[] {
-    const outputs = inputPaths.map((input) => join(resolve(outputDir), `${basename(input).replace(/\.(jsonl|ndjson|json)$/i, "")}.attributes.jsonl`));
+export function outputPaths(inputPaths: readonly string[], outputDir: string, kind: TaskKind = taskKind("reask")): string[] {
+    const outputs = inputPaths.map((input) => join(resolve(outputDir), kind.outputFileName(basename(input))));
     const seen = new Map<string, string>();
     for (const [i, output] of outputs.entries()) {
         const input = inputPaths[i] as string;
@@ -33,7 +33,7 @@ export function assertDerivedOutputs(spec: RunSpec): void {
         if (resolve(input.path) !== input.path) throw refuse(`inputs[${i}].path`, "is not an absolute path");
     let derived: string[];
     try {
-        derived = outputPaths(spec.inputs.map((input) => input.path), spec.outputDir);
+        derived = outputPaths(spec.inputs.map((input) => input.path), spec.outputDir, taskKind(runTaskOf(spec).kind));
     } catch {
         throw refuse("inputs", "give no valid outputs (two share a name, or one would be its own output)");
     }

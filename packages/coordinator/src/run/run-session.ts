@@ -1,24 +1,26 @@
 import {stat} from "node:fs/promises";
 import {
-    EVENTS_STREAM_MAX_LENGTH, formatOutputLine, maxOutputLineBytes, outputPathError, readJsonlLines, type Logger, type OrchardError, type PreparedDocument,
-    type RunSpec, type ShardFailure, type ShardResult, type SkippedDocument
+    EVENTS_STREAM_MAX_LENGTH, maxOutputLineBytes, outputPathError, readJsonlLines, runTaskOf, taskKind, type Logger, type RunSpec, type RunTask,
+    type ShardFailure, type ShardResult, type SkippedDocument, type TaskKind
 } from "@orchard/shared";
 import {Queue} from "bullmq";
-import type {Redis} from "ioredis";
 import type {FleetRedis} from "../redis/fleet-redis.ts";
 import type {CoordinatorEvent, RunSummary} from "./coordinator-events.ts";
 import {CoordinatorLock} from "./coordinator-lock.ts";
 import type {ResolvedFleetSessionOptions} from "./coordinator-options.ts";
-import {readShardDocuments, runMaxLineBytes, type ScannedInput} from "./input-scanner.ts";
+import type {ScannedInput} from "./input-scanner.ts";
 import {LocalWorkerPool} from "./local-worker-pool.ts";
 import {listMissingDocuments} from "./missing-documents.ts";
 import {OrderedMerger} from "./ordered-merger.ts";
+import {MergeRate} from "./merge-rate.ts";
 import {patchOutput} from "./output-patcher.ts";
 import {RejectedResults} from "./rejected-results.ts";
-import type {RunStore, StoredResult} from "./run-store.ts";
+import {ResultWakeup} from "./result-wakeup.ts";
+import {RunLayout} from "./run-layout.ts";
+import type {RunStore} from "./run-store.ts";
 import {ShardEnqueuer} from "./shard-enqueuer.ts";
 import {ShardJobWatch} from "./shard-job-watch.ts";
-import {ShardPlan} from "./shard-plan.ts";
+import {ShardResults, type AnsweredShard} from "./shard-results.ts";
 
 /** Shards merged per durable step at most (one fsync and one Redis transaction each). */
 const MAX_SHARDS_PER_STEP = 64;
@@ -51,20 +53,23 @@ export class RunSession {
     readonly #fleet: FleetRedis;
     readonly #store: RunStore;
     readonly #options: ResolvedFleetSessionOptions;
-    readonly #plan: ShardPlan;
+    readonly #layout: RunLayout;
+    /** What the run computes per document, and how its results become output lines. */
+    readonly #task: RunTask;
+    readonly #kind: TaskKind;
     readonly #log: Logger | undefined;
     readonly #init: RunSessionInit;
     #cursor = 0;
     #merged = 0;
     #missing = 0;
     #reconcileNeeded = false;
-    /** Ends the current poll sleep early (a worker announced a result). */
-    #wake: (() => void) | undefined;
-    /** A result was announced while the loop was busy: the next sleep returns at once. */
-    #resultAnnounced = false;
-    readonly #rate: {at: number; merged: number}[] = [];
+    /** The poll sleep, ended early by a worker's announced result. */
+    readonly #wakeup: ResultWakeup;
+    readonly #rate = new MergeRate();
     /** Rejected results per shard: a rejected result is a failed attempt. */
     readonly #rejected: RejectedResults;
+    /** The results workers wrote, as this coordinator accepts them. */
+    readonly #results: ShardResults;
 
     private constructor(init: RunSessionInit) {
         this.#init = init;
@@ -72,9 +77,13 @@ export class RunSession {
         this.#fleet = init.fleet;
         this.#store = init.store;
         this.#options = init.options;
-        this.#plan = new ShardPlan(init.scanned.map((input) => ({documents: input.documents, shardStarts: input.shardStarts})), init.spec.shardSize, init.spec.shardTaper);
+        this.#layout = RunLayout.fromScan(init.spec, init.scanned);
+        this.#task = runTaskOf(init.spec);
+        this.#kind = taskKind(this.#task.kind);
         this.#log = init.options.logger?.child({component: "coordinator", runId: init.spec.runId});
         this.#rejected = new RejectedResults(init.spec.shardAttempts, this.#log);
+        this.#wakeup = new ResultWakeup(init.stop, this.#log);
+        this.#results = new ShardResults({store: init.store, layout: this.#layout, task: this.#task, kind: this.#kind, rejected: this.#rejected});
     }
 
     public static async execute(init: RunSessionInit): Promise<RunSummary> {
@@ -93,7 +102,7 @@ export class RunSession {
         });
         // BullMQ reports connection trouble as events: the shared client's own handler already logs it
         queue.on("error", (error) => this.#log?.debug({err: error}, "queue error"));
-        const subscriber = await this.#listenForResults();
+        await this.#wakeup.listen(this.#fleet.client, this.#store.keys.resultsChannel(runId));
         const onReady = () => (this.#reconcileNeeded = true);
         this.#fleet.client.on("ready", onReady);
         let workers: LocalWorkerPool | undefined;
@@ -102,8 +111,8 @@ export class RunSession {
             this.#cursor = state.cursorShard;
             this.#merged = state.mergedDocuments;
             const failures = await this.#store.failures(runId, (error) => this.#log?.error({err: error.message}, "a failure record is unreadable; its shard stays failed"));
-            this.#missing = [...failures.keys()].reduce((sum, shard) => sum + this.#plan.shard(shard).documents, 0) + (await this.#store.skippedDocuments(runId)).length;
-            const enqueuer = new ShardEnqueuer({queue, spec, plan: this.#plan, store: this.#store, ...(this.#log === undefined ? {} : {logger: this.#log})});
+            this.#missing = [...failures.keys()].reduce((sum, shard) => sum + this.#layout.shard(shard).documents, 0) + (await this.#store.skippedDocuments(runId)).length;
+            const enqueuer = new ShardEnqueuer({queue, layout: this.#layout, store: this.#store, ...(this.#log === undefined ? {} : {logger: this.#log})});
             const watch = new ShardJobWatch(queue, enqueuer, this.#store, runId, this.#log);
             workers = this.#startLocalWorkers();
             this.#emit({
@@ -111,7 +120,7 @@ export class RunSession {
                 queueName: spec.queueName, totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, localWorkers: workers?.pids.length ?? 0,
                 localWorkerNames: workers?.names ?? []
             });
-            await using merger = await OrderedMerger.open(this.#plan, spec.inputs.map((input) => input.output), {shard: this.#cursor, bytes: state.cursorBytes})
+            await using merger = await OrderedMerger.open(this.#layout.plan, spec.inputs.map((input) => input.output), {shard: this.#cursor, bytes: state.cursorBytes})
                 .catch((error: unknown) => {
                     throw outputPathError(error, (error as NodeJS.ErrnoException).path ?? spec.outputDir, "--output-dir");
                 });
@@ -127,7 +136,7 @@ export class RunSession {
             this.#fleet.client.off("ready", onReady);
             await workers?.stop();
             await queue.close().catch(() => undefined);
-            subscriber?.disconnect();
+            this.#wakeup.close();
             await lock.release();
         }
     }
@@ -139,7 +148,7 @@ export class RunSession {
         let lastReconcile = performance.now();
         let lastWorkerCount = 0;
         let workersSeen: number | undefined;
-        while (this.#cursor < this.#plan.total) {
+        while (this.#cursor < this.#layout.total) {
             const stopped = this.#stopped();
             if (stopped !== undefined) return stopped;
             const now = performance.now();
@@ -163,7 +172,7 @@ export class RunSession {
                 lastProgress = now;
                 this.#emitProgress(workersSeen);
             }
-            if (!progressed) await this.#sleep(this.#options.pollIntervalMs);
+            if (!progressed) await this.#wakeup.sleep(this.#options.pollIntervalMs);
         }
         this.#emitProgress(workersSeen);
         return "done";
@@ -172,17 +181,9 @@ export class RunSession {
     /** Merges the results waiting at the cursor (or records the cursor shard failed): one fsync, one transaction. */
     async #mergeStep(merger: OrderedMerger, watch: ShardJobWatch): Promise<boolean> {
         const runId = this.#spec.runId;
-        const count = Math.min(this.#plan.total - this.#cursor, MAX_SHARDS_PER_STEP);
+        const count = Math.min(this.#layout.total - this.#cursor, MAX_SHARDS_PER_STEP);
         const shards = Array.from({length: count}, (_, i) => this.#cursor + i);
-        const results = await this.#store.results(runId, shards, (shard, error) => this.#rejected.reject(shard, error.message));
-        const ready: {shard: number; result?: ShardResult; documents?: PreparedDocument[]; failure?: ShardFailure}[] = [];
-        for (const [i, stored] of results.entries()) {
-            if (stored === undefined) break;
-            const shard = shards[i] as number;
-            const documents = await this.#documentsAnswered(shard, stored);
-            if (documents === undefined) break;
-            ready.push({shard, result: stored.result, documents});
-        }
+        const ready: ({failure?: undefined} & AnsweredShard | {shard: number; failure: ShardFailure})[] = await this.#results.answeredFrom(shards);
         if (ready.length === 0) {
             const failure = this.#rejected.failure(this.#cursor) ?? await watch.check(this.#cursor);
             if (failure === undefined) return false;
@@ -193,14 +194,14 @@ export class RunSession {
         const skipped: SkippedDocument[] = [];
         let merged = this.#merged;
         for (const item of ready) {
-            const planned = this.#plan.shard(item.shard);
-            if (item.result === undefined) {
+            const planned = this.#layout.shard(item.shard);
+            if (item.failure !== undefined) {
                 await merger.skip(planned);
-                failures.set(item.shard, item.failure as ShardFailure);
-                this.#log?.warn({shard: item.shard, reason: item.failure?.message}, `shard failed for good; its ${planned.documents} documents are left out`);
+                failures.set(item.shard, item.failure);
+                this.#log?.warn({shard: item.shard, reason: item.failure.message}, `shard failed for good; its ${planned.documents} documents are left out`);
                 continue;
             }
-            const lines = this.#linesOf(item.shard, item.result, item.documents ?? [], skipped);
+            const lines = this.#results.linesOf(item, skipped);
             await merger.append(planned, lines);
             merged += lines.length;
             mergedShards.push(item.shard);
@@ -208,47 +209,11 @@ export class RunSession {
         const cursor = await merger.flush();
         // the cursor moves only after the lines are on disk: a crash in between rewrites them, once
         await this.#store.commitMerge(runId, {cursorShard: cursor.shard, cursorBytes: cursor.bytes, mergedDocuments: merged, mergedShards, failures, skipped});
-        this.#missing += skipped.length + [...failures.keys()].reduce((sum, shard) => sum + this.#plan.shard(shard).documents, 0);
+        this.#missing += skipped.length + [...failures.keys()].reduce((sum, shard) => sum + this.#layout.shard(shard).documents, 0);
         this.#merged = merged;
         this.#cursor = cursor.shard;
-        this.#rate.push({at: performance.now(), merged});
+        this.#rate.record(merged);
         return true;
-    }
-
-    /** Output lines of a shard: the input re-read for everything but the attributes, exactly as `extract` writes them. */
-    #linesOf(shard: number, result: ShardResult, documents: readonly PreparedDocument[], skipped: SkippedDocument[]): string[] {
-        const input = this.#plan.shard(shard).input;
-        const lines: string[] = [];
-        for (const [i, prepared] of documents.entries()) {
-            const outcome = result.documents[i];
-            if (outcome === undefined) continue;
-            if ("attributes" in outcome) lines.push(formatOutputLine(prepared, outcome.attributes, this.#spec.prompt));
-            else skipped.push({id: prepared.doc.id, input, index: prepared.index, line: prepared.lineNumber, code: outcome.error.code, message: outcome.error.message});
-        }
-        return lines;
-    }
-
-    /**
-     * The shard's documents, re-read from its input, if the result answers exactly them; otherwise the
-     * result is dropped (the shard then looks unanswered and runs again) and undefined is returned.
-     */
-    async #documentsAnswered(shard: number, {result, raw}: StoredResult): Promise<PreparedDocument[] | undefined> {
-        const planned = this.#plan.shard(shard);
-        const input = this.#spec.inputs[planned.input];
-        if (input === undefined) throw new RangeError(`no input ${planned.input}`);
-        const documents = await readShardDocuments(input.path, this.#spec.prompt, planned, runMaxLineBytes(this.#spec));
-        if (result.runId === this.#spec.runId && result.shard === shard && result.documents.length === documents.length &&
-            result.documents.every((outcome, i) => outcome.id === documents[i]?.doc.id))
-            return documents;
-        await this.#store.dropResult(this.#spec.runId, shard, raw);
-        this.#rejected.reject(shard, `worker "${result.worker}" answered other documents than the shard's`);
-        return undefined;
-    }
-
-    /** The waiting result of `shard` if it is valid and answers its documents (otherwise it is dropped and counted). */
-    async #acceptedResult(shard: number): Promise<ShardResult | undefined> {
-        const [stored] = await this.#store.results(this.#spec.runId, [shard], (_, error: OrchardError) => this.#rejected.reject(shard, error.message));
-        return stored !== undefined && await this.#documentsAnswered(shard, stored) !== undefined ? stored.result : undefined;
     }
 
     /** `retry-failed`: reruns the shards in the retry set, then patches their documents into the outputs. */
@@ -275,7 +240,7 @@ export class RunSession {
             const present = await this.#store.haveResults(runId, list);
             for (const [i, shard] of list.entries()) {
                 // a result is checked before it is patched in: an invalid one counts as a failed attempt, as in the first pass
-                const result = present[i] === true ? await this.#acceptedResult(shard) : undefined;
+                const result = present[i] === true ? await this.#results.accepted(shard) : undefined;
                 if (result !== undefined) {
                     accepted.set(shard, result);
                     pending.delete(shard);
@@ -287,18 +252,18 @@ export class RunSession {
                     failedAgain.set(shard, failure);
                 }
             }
-            if (pending.size > 0) await this.#sleep(this.#options.pollIntervalMs);
+            if (pending.size > 0) await this.#wakeup.sleep(this.#options.pollIntervalMs);
         }
         const patched = shards.filter((shard) => !failedAgain.has(shard));
         const skipped: SkippedDocument[] = [];
         let merged = this.#merged;
         for (const [input, spec] of this.#spec.inputs.entries()) {
-            const patchShards = new Set(patched.filter((shard) => this.#plan.shard(shard).input === input));
+            const patchShards = new Set(patched.filter((shard) => this.#layout.shard(shard).input === input));
             if (patchShards.size === 0) continue;
-            const before = await countLines(spec.output, maxOutputLineBytes(runMaxLineBytes(this.#spec), this.#spec.prompt));
+            const before = await countLines(spec.output, maxOutputLineBytes(this.#layout.maxLineBytes, this.#spec.prompt));
             const outcome = await patchOutput({
-                plan: this.#plan, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: spec.output, settings: this.#spec.prompt,
-                maxLineBytes: runMaxLineBytes(this.#spec), patchShards, resultOf: async (shard) => accepted.get(shard)
+                plan: this.#layout.plan, task: this.#task, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: spec.output, settings: this.#spec.prompt,
+                maxLineBytes: this.#layout.maxLineBytes, patchShards, resultOf: async (shard) => accepted.get(shard)
             });
             skipped.push(...outcome.skipped);
             merged += outcome.lines - before;
@@ -315,7 +280,7 @@ export class RunSession {
         const status = failures.size === 0 && skipped.length === 0 ? "completed" : "incomplete";
         const sizes = await Promise.all(this.#spec.inputs.map(async (input) => (await stat(input.output)).size));
         await this.#store.finish(runId, status, sizes);
-        const missing = await listMissingDocuments(this.#spec, this.#plan, failures, skipped);
+        const missing = await listMissingDocuments(this.#layout, failures, skipped);
         this.#log?.info({status, merged: this.#merged, missing: missing.count}, "run finished");
         return {...this.#summary(status, started), missingDocuments: missing.count, missing: missing.listed};
     }
@@ -359,12 +324,7 @@ export class RunSession {
     }
 
     #emitProgress(workers: number | undefined): void {
-        const now = performance.now();
-        while (this.#rate.length > 1 && now - (this.#rate[0] as {at: number}).at > 60_000) this.#rate.shift();
-        const first = this.#rate[0];
-        const last = this.#rate.at(-1);
-        const documentsPerSecond = first !== undefined && last !== undefined && last.at > first.at ? (last.merged - first.merged) / ((last.at - first.at) / 1000) : 0;
-        this.#emit({type: "progress", runId: this.#spec.runId, merged: this.#merged, missing: this.#missing, total: this.#totalDocuments, workers, documentsPerSecond});
+        this.#emit({type: "progress", runId: this.#spec.runId, merged: this.#merged, missing: this.#missing, total: this.#totalDocuments, workers, documentsPerSecond: this.#rate.perSecond()});
     }
 
     #emit(event: CoordinatorEvent): void {
@@ -372,47 +332,6 @@ export class RunSession {
             this.#options.onEvent(event);
         } catch (error) {
             this.#log?.warn({err: error}, "an event handler threw");
-        }
-    }
-
-    /** Waits `ms`, or less: until a worker announces a result, or the session stops. */
-    #sleep(ms: number): Promise<void> {
-        if (this.#resultAnnounced) {
-            this.#resultAnnounced = false;
-            return Promise.resolve();
-        }
-        return new Promise((resolve) => {
-            const done = () => {
-                clearTimeout(timer);
-                this.#init.stop.removeEventListener("abort", done);
-                this.#wake = undefined;
-                this.#resultAnnounced = false;
-                resolve();
-            };
-            const timer = setTimeout(done, ms);
-            this.#wake = done;
-            this.#init.stop.addEventListener("abort", done, {once: true});
-        });
-    }
-
-    /**
-     * Listens on the run's results channel (a connection of its own: a subscribed one can do
-     * nothing else). Best effort: without it, or with a message lost, the poll still finds results.
-     */
-    async #listenForResults(): Promise<Redis | undefined> {
-        const subscriber = this.#fleet.client.duplicate();
-        subscriber.on("error", (error) => this.#log?.debug({err: error.message}, "results subscriber error"));
-        subscriber.on("message", () => {
-            if (this.#wake === undefined) this.#resultAnnounced = true;
-            else this.#wake();
-        });
-        try {
-            await subscriber.subscribe(this.#store.keys.resultsChannel(this.#spec.runId));
-            return subscriber;
-        } catch (error) {
-            this.#log?.debug({err: (error as Error).message}, "no results subscription; polling only");
-            subscriber.disconnect();
-            return undefined;
         }
     }
 }

@@ -1,6 +1,6 @@
 import {
-    FleetKeys, OrchardError, runSpecSchema, runStateSchema, shardFailureSchema, shardResultSchema, skippedDocumentSchema,
-    type RunSpec, type RunState, type RunStatus, type ShardFailure, type ShardResult, type SkippedDocument
+    FleetKeys, OrchardError, runSpecSchema, runStateSchema, shardFailureSchema, shardResultSchemaOf, skippedDocumentSchema,
+    type RunSpec, type RunState, type RunStatus, type ShardFailure, type ShardResult, type SkippedDocument, type TaskKind
 } from "@orchard/shared";
 import type {Redis} from "ioredis";
 
@@ -98,7 +98,7 @@ export class RunStore {
      * result that does not parse (a worker of another Orchard version, a bug) is dropped and reported
      * through `onInvalid`: the shard then looks unanswered and its job is added again.
      */
-    public async results(runId: string, shards: readonly number[], onInvalid?: (shard: number, error: OrchardError) => void): Promise<(StoredResult | undefined)[]> {
+    public async results(runId: string, shards: readonly number[], kind: TaskKind, onInvalid?: (shard: number, error: OrchardError) => void): Promise<(StoredResult | undefined)[]> {
         if (shards.length === 0) return [];
         const values = await this.#redis.hmget(this.keys.results(runId), ...shards.map(String));
         const results: (StoredResult | undefined)[] = [];
@@ -109,7 +109,8 @@ export class RunStore {
                 continue;
             }
             try {
-                results.push({result: parseJson(shardResultSchema, raw, `the result of shard ${shard}`), raw});
+                // checked against the run's task kind (its result fields, e.g. the attribute values)
+                results.push({result: parseJson(shardResultSchemaOf(kind), raw, `the result of shard ${shard}`) as ShardResult, raw});
             } catch (error) {
                 await this.dropResult(runId, shard, raw);
                 onInvalid?.(shard, error as OrchardError);

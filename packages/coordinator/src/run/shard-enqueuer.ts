@@ -1,8 +1,7 @@
-import {shardJobId, type Logger, type RunSpec, type ShardJob} from "@orchard/shared";
+import {runTaskOf, type Logger, type RunSpec, type ShardJob} from "@orchard/shared";
 import type {Queue} from "bullmq";
-import {readShardDocuments, runMaxLineBytes} from "./input-scanner.ts";
 import type {RunStore} from "./run-store.ts";
-import type {ShardPlan} from "./shard-plan.ts";
+import type {RunLayout} from "./run-layout.ts";
 
 /** BullMQ job name of a shard (one queue per model fingerprint holds every run's shards). */
 export const SHARD_JOB_NAME = "shard";
@@ -16,16 +15,16 @@ export const SHARD_JOB_NAME = "shard";
 export class ShardEnqueuer {
     readonly #queue: Queue;
     readonly #spec: RunSpec;
-    readonly #plan: ShardPlan;
+    readonly #layout: RunLayout;
     readonly #store: RunStore;
     readonly #log: Logger | undefined;
     /** Every shard below it (and at or past the cursor) has been added. */
     #next = 0;
 
-    public constructor(init: {queue: Queue; spec: RunSpec; plan: ShardPlan; store: RunStore; logger?: Logger}) {
+    public constructor(init: {queue: Queue; layout: RunLayout; store: RunStore; logger?: Logger}) {
         this.#queue = init.queue;
-        this.#spec = init.spec;
-        this.#plan = init.plan;
+        this.#spec = init.layout.spec;
+        this.#layout = init.layout;
         this.#store = init.store;
         this.#log = init.logger?.child({component: "enqueuer"});
     }
@@ -36,10 +35,10 @@ export class ShardEnqueuer {
      * count by their size, or a fleet would starve on a window of a few dozen 2-document shards.
      */
     public async fill(cursor: number): Promise<number> {
-        const budget = this.#spec.maxPendingShards * this.#plan.shardSize;
-        let end = Math.min(this.#plan.total, cursor + 1);
-        for (let documents = end > cursor ? this.#plan.shard(cursor).documents : 0; end < this.#plan.total; end++) {
-            documents += this.#plan.shard(end).documents;
+        const budget = this.#spec.maxPendingShards * this.#layout.plan.shardSize;
+        let end = Math.min(this.#layout.total, cursor + 1);
+        for (let documents = end > cursor ? this.#layout.shard(cursor).documents : 0; end < this.#layout.total; end++) {
+            documents += this.#layout.shard(end).documents;
             if (documents > budget) break;
         }
         const start = Math.max(this.#next, cursor);
@@ -56,7 +55,7 @@ export class ShardEnqueuer {
      * window. Returns how many jobs were re-created.
      */
     public async reconcile(cursor: number): Promise<number> {
-        const enqueued = Array.from({length: Math.max(0, Math.min(this.#next, this.#plan.total) - cursor)}, (_, i) => cursor + i);
+        const enqueued = Array.from({length: Math.max(0, Math.min(this.#next, this.#layout.total) - cursor)}, (_, i) => cursor + i);
         const present = await this.#store.haveResults(this.#spec.runId, enqueued);
         const lost: number[] = [];
         for (const [i, shard] of enqueued.entries())
@@ -88,15 +87,13 @@ export class ShardEnqueuer {
     }
 
     public jobId(global: number): string {
-        const shard = this.#plan.shard(global);
-        return shardJobId(this.#spec.runId, shard.input, shard.local);
+        return this.#layout.jobId(global);
     }
 
     async #payload(global: number): Promise<ShardJob> {
-        const shard = this.#plan.shard(global);
-        const input = this.#spec.inputs[shard.input];
-        if (input === undefined) throw new RangeError(`no input ${shard.input}`);
-        const documents = await readShardDocuments(input.path, this.#spec.prompt, shard, runMaxLineBytes(this.#spec));
+        const shard = this.#layout.shard(global);
+        const input = this.#layout.input(shard.input);
+        const documents = await this.#layout.readDocuments(global);
         return {
             v: 1,
             runId: this.#spec.runId,
@@ -107,6 +104,7 @@ export class ShardEnqueuer {
             contextSize: this.#spec.contextSize,
             truncate: this.#spec.truncate,
             trailingInstruction: this.#spec.prompt.trailingInstruction,
+            task: runTaskOf(this.#spec),
             documents: documents.map((prepared) => ({id: prepared.doc.id, line: prepared.lineNumber, promptText: prepared.promptText, documentText: prepared.documentText}))
         };
     }

@@ -1,4 +1,4 @@
-import {MAX_MESSAGE_CHARS, type Logger, type ShardFailure} from "@orchard/shared";
+import {readShardJobFailure, type Logger, type ShardFailure} from "@orchard/shared";
 import type {Queue} from "bullmq";
 import type {RunStore} from "./run-store.ts";
 import type {ShardEnqueuer} from "./shard-enqueuer.ts";
@@ -35,12 +35,10 @@ export class ShardJobWatch {
         if (state === "failed") {
             this.#missingSince.delete(shard);
             const job = await this.#queue.getJob(jobId);
-            const reason = job?.failedReason ?? "the shard failed";
-            // a worker writes the reason: keep the record within its schema (shardFailureSchema), or no reader could load it
-            const coded = /^\[([A-Z][A-Z0-9_]{0,63})\] ([\s\S]*)$/.exec(reason);
+            // any machine with the Redis URL writes failed reasons: parsed with a schema, within shardFailureSchema's bounds
+            const {code, message} = readShardJobFailure(job?.failedReason, job?.stalledCounter ?? 0);
             return {
-                code: coded?.[1] ?? (/stalled/i.test(reason) ? "WORKER_LOST" : "ENGINE_FAILED"),
-                message: (coded?.[2] ?? reason).slice(0, MAX_MESSAGE_CHARS),
+                code, message,
                 attempts: job?.attemptsMade ?? 0,
                 at: new Date(job?.finishedOn ?? Date.now()).toISOString()
             };

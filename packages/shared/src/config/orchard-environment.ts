@@ -5,21 +5,12 @@ import {OrchardError} from "../errors/orchard-error.ts";
 export interface OrchardEnvironment {
     /** ORCHARD_REDIS_URL: the fleet's Redis when --redis is not given. */
     readonly redisUrl: string | undefined;
-    /**
-     * ORCHARD_TEST_POISON_IDS (comma-separated document ids): a fleet worker's engine throws on them.
-     * A test hook for failure handling; never set it in production.
-     */
-    readonly testPoisonIds: ReadonlySet<string>;
-    /** ORCHARD_TEST_DOCUMENT_DELAY_MS: a fleet worker sleeps this long per document (test hook, to widen timing windows). */
-    readonly testDocumentDelayMs: number;
     /** ORCHARD_DASHBOARD_TOKEN: the dashboard's token when --token / --dashboard-token is not given. */
     readonly dashboardToken: string | undefined;
 }
 
 const environmentSchema = z.object({
     ORCHARD_REDIS_URL: z.string().trim().min(1).optional(),
-    ORCHARD_TEST_POISON_IDS: z.string().optional(),
-    ORCHARD_TEST_DOCUMENT_DELAY_MS: z.coerce.number().int().nonnegative().optional(),
     ORCHARD_DASHBOARD_TOKEN: z.string().trim().min(1).optional()
 });
 
@@ -30,8 +21,6 @@ export function readOrchardEnvironment(env: NodeJS.ProcessEnv = process.env): Or
     const value = parsed.data;
     return {
         redisUrl: value.ORCHARD_REDIS_URL,
-        testPoisonIds: new Set((value.ORCHARD_TEST_POISON_IDS ?? "").split(",").map((id) => id.trim()).filter((id) => id !== "")),
-        testDocumentDelayMs: value.ORCHARD_TEST_DOCUMENT_DELAY_MS ?? 0,
         dashboardToken: value.ORCHARD_DASHBOARD_TOKEN
     };
 }

@@ -1,6 +1,8 @@
 import {z} from "zod";
-import {ATTRIBUTE_CLIP, ATTRIBUTE_COUNT} from "../attributes/attribute-definitions.ts";
 import {MAX_MAX_LINE_BYTES} from "../jsonl/max-line-bytes.ts";
+import type {TaskKind} from "../task/task-kind.ts";
+import {runTaskSchema, taskKind} from "../task/task-kinds.ts";
+import {failureCodeSchema} from "./failure-codes.ts";
 
 /**
  * Schemas of everything the fleet reads back from Redis (job payloads, results, run records) and
@@ -23,17 +25,8 @@ export const isoTimeSchema = z.iso.datetime();
 export const timeMsSchema = z.number().min(0).max(MAX_TIME_MS);
 export const nameSchema = z.string().max(MAX_NAME_CHARS);
 export const messageSchema = z.string().max(MAX_MESSAGE_CHARS);
-/** An error code as Orchard writes them: DOCUMENT_TOO_LONG, ENGINE_FAILED... */
-export const errorCodeSchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, {error: "an error code is upper-case letters, digits and underscores"});
 
-/**
- * One attribute value as computeAttributes makes it (toAttributeValue): finite, clipped to
- * [-ATTRIBUTE_CLIP, ATTRIBUTE_CLIP] and rounded to a float32. Anything else did not come from a
- * working engine (a NaN of a broken backend, or a worker lying).
- */
-export const attributeValueSchema = z.number()
-    .min(-ATTRIBUTE_CLIP).max(ATTRIBUTE_CLIP)
-    .refine((value) => Math.fround(value) === value, {error: "an attribute value is a float32"});
+export {attributeValueSchema} from "../attributes/attribute-value-schema.ts";
 
 /** Run ids go into job ids and keys: lower-case, digits and dashes (BullMQ forbids ":"). */
 export const runIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {error: "a run id is lower-case letters, digits and dashes"});
@@ -73,31 +66,55 @@ export const shardJobSchema = z.object({
     contextSize: positiveInt,
     truncate: z.boolean(),
     trailingInstruction: z.string(),
+    /** What to compute for each document; absent (a coordinator before task kinds): the re-ask. */
+    task: runTaskSchema.optional(),
     documents: z.array(shardDocumentSchema).min(1)
 });
 export type ShardJob = z.infer<typeof shardJobSchema>;
 export type ShardDocument = z.infer<typeof shardDocumentSchema>;
 
-export const documentErrorSchema = z.object({code: errorCodeSchema, message: messageSchema});
+export const documentErrorSchema = z.object({code: failureCodeSchema, message: messageSchema});
 
-/** A document's outcome: its attributes, or why the worker refused it for good (e.g. DOCUMENT_TOO_LONG). */
-export const documentResultSchema = z.union([
-    z.object({id: z.string(), attributes: z.array(attributeValueSchema).length(ATTRIBUTE_COUNT)}),
-    z.object({id: z.string(), error: documentErrorSchema})
-]);
-export type DocumentResult = z.infer<typeof documentResultSchema>;
+/** A document the worker refused for good (e.g. DOCUMENT_TOO_LONG): its verdict instead of a result. */
+export const documentErrorResultSchema = z.object({id: z.string(), error: documentErrorSchema});
 
-/** What a worker writes back for a shard: attributes only; the coordinator re-reads the input for the rest. */
-export const shardResultSchema = z.object({
-    v: z.literal(1),
-    runId: runIdSchema,
-    shard: nonNegativeInt,
-    worker: nameSchema,
-    documents: z.array(documentResultSchema),
-    tokens: nonNegativeInt,
-    elapsedMs: z.number().nonnegative()
-});
-export type ShardResult = z.infer<typeof shardResultSchema>;
+/**
+ * A document's outcome for a task kind: `{id, ...result}` with the kind's result fields (the re-ask's
+ * `attributes`), or `{id, error}`. The error comes first: a kind whose result fields are all optional
+ * must not swallow a verdict.
+ */
+export function documentResultSchemaOf(kind: TaskKind) {
+    return z.union([documentErrorResultSchema, kind.resultSchema.extend({id: z.string()})]);
+}
+
+/** A document's outcome, whatever the kind: a verdict (`error`) or the kind's result fields beside `id`. */
+export type DocumentResult =
+    | {readonly id: string; readonly error: z.infer<typeof documentErrorSchema>}
+    | {readonly id: string; readonly error?: undefined; readonly [field: string]: unknown};
+
+/** What a worker writes back for a shard of a run of `kind`: results only; the coordinator re-reads the input for the rest. */
+export function shardResultSchemaOf(kind: TaskKind) {
+    return z.object({
+        v: z.literal(1),
+        runId: runIdSchema,
+        shard: nonNegativeInt,
+        worker: nameSchema,
+        documents: z.array(documentResultSchemaOf(kind)),
+        tokens: nonNegativeInt,
+        elapsedMs: z.number().nonnegative()
+    });
+}
+/** A shard's result of a re-ask run (today's kind); shardResultSchemaOf for any. */
+export const shardResultSchema = shardResultSchemaOf(taskKind("reask"));
+export interface ShardResult {
+    readonly v: 1;
+    readonly runId: string;
+    readonly shard: number;
+    readonly worker: string;
+    readonly documents: readonly DocumentResult[];
+    readonly tokens: number;
+    readonly elapsedMs: number;
+}
 
 export const runEngineSchema = z.discriminatedUnion("kind", [
     z.object({kind: z.literal("llama")}),
@@ -138,6 +155,8 @@ export const runSpecSchema = z.object({
     inputs: z.array(runInputSchema).min(1),
     outputDir: z.string(),
     prompt: promptSettingsSchema,
+    /** What the run computes per document. Absent in runs made before task kinds, and in re-ask runs (their spec key stays what it was): the re-ask. */
+    task: runTaskSchema.optional(),
     truncate: z.boolean(),
     contextSize: positiveInt,
     shardSize: positiveInt,
@@ -178,12 +197,12 @@ export const runStateSchema = z.object({
 export type RunState = z.infer<typeof runStateSchema>;
 
 /** A shard that exhausted its attempts. */
-export const shardFailureSchema = z.object({code: errorCodeSchema, message: messageSchema, attempts: nonNegativeInt, at: isoTimeSchema});
+export const shardFailureSchema = z.object({code: failureCodeSchema, message: messageSchema, attempts: nonNegativeInt, at: isoTimeSchema});
 export type ShardFailure = z.infer<typeof shardFailureSchema>;
 
 /** A document left out of the output by a worker's verdict (DOCUMENT_TOO_LONG). */
 export const skippedDocumentSchema = z.object({
-    id: z.string(), input: nonNegativeInt, index: nonNegativeInt, line: positiveInt, code: errorCodeSchema, message: messageSchema
+    id: z.string(), input: nonNegativeInt, index: nonNegativeInt, line: positiveInt, code: failureCodeSchema, message: messageSchema
 });
 export type SkippedDocument = z.infer<typeof skippedDocumentSchema>;
 

@@ -7,4 +7,4 @@
 export {extractCommand} from "./commands/extract-command.ts";
 export {generateCommand} from "./commands/generate-command.ts";
 export {modelCommand} from "./commands/model-command.ts";
-export {workerCommand} from "./commands/worker-command.ts";
+export {workerCommand, createWorkerCommand, type WorkerCommandOptions} from "./commands/worker-command.ts";

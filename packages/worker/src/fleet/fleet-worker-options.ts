@@ -4,7 +4,7 @@ import {
     OrchardError, type Logger
 } from "@orchard/shared";
 import type {ExtractionEngineOptions} from "../engine/extraction-engine-options.ts";
-import type {EngineTestHooks} from "./test-hook-engine.ts";
+import {createShardEngine, type ShardEngineFactory} from "./shard-engine-factory.ts";
 
 /** What a fleet worker reports about its shards (tests and benchmarks count these). */
 export type ShardEvent =
@@ -41,8 +41,8 @@ export interface FleetWorkerOptions {
     readonly maxStalledCount?: number;
     /** On close, the current shard is finished within this many ms, or given back to the queue. Default 15,000. */
     readonly shutdownTimeoutMs?: number;
-    /** Test hooks (poison documents, per-document delay). */
-    readonly testHooks?: EngineTestHooks;
+    /** Builds the engine from these options. Default createShardEngine (the model, or the simulated engine); tests wrap it. */
+    readonly createEngine?: ShardEngineFactory;
     readonly logger?: Logger;
     readonly onShard?: (event: ShardEvent) => void;
 }
@@ -59,7 +59,7 @@ export interface ResolvedFleetWorkerOptions {
     readonly stalledIntervalMs: number;
     readonly maxStalledCount: number;
     readonly shutdownTimeoutMs: number;
-    readonly testHooks: EngineTestHooks | undefined;
+    readonly createEngine: ShardEngineFactory;
     readonly logger: Logger | undefined;
     readonly onShard: (event: ShardEvent) => void;
 }
@@ -80,7 +80,7 @@ export function resolveFleetWorkerOptions(options: FleetWorkerOptions): Resolved
         stalledIntervalMs: positive("--stalled-interval-ms", options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS),
         maxStalledCount: positive("maxStalledCount", options.maxStalledCount ?? DEFAULT_MAX_STALLED_COUNT),
         shutdownTimeoutMs: positive("--shutdown-timeout-ms", options.shutdownTimeoutMs ?? DEFAULT_WORKER_SHUTDOWN_MS),
-        testHooks: options.testHooks,
+        createEngine: options.createEngine ?? createShardEngine,
         logger: options.logger,
         onShard: options.onShard ?? (() => undefined)
     };

@@ -1,16 +1,13 @@
 import {
-    connectRedis, FleetKeys, modelFingerprint, OrchardError, shardJobSchema, shardQueueName, simulatedEngineFingerprint, type Logger, type ShardJob
+    connectRedis, encodeShardJobFailure, FleetKeys, modelFingerprint, OrchardError, shardJobSchema, toFailureCode, shardQueueName, simulatedEngineFingerprint, type Logger, type ShardJob
 } from "@orchard/shared";
 import {UnrecoverableError, WaitingError, Worker, type Job} from "bullmq";
 import PQueue from "p-queue";
 import type {Redis} from "ioredis";
 import {resolveFleetWorkerOptions, type FleetWorkerOptions, type ResolvedFleetWorkerOptions} from "./fleet-worker-options.ts";
 import {HeartbeatPublisher} from "./heartbeat-publisher.ts";
-import {LlamaShardEngine} from "./llama-shard-engine.ts";
 import type {ShardEngine} from "./shard-engine.ts";
 import {processShard} from "./shard-processor.ts";
-import {SimulatedShardEngine} from "./simulated-shard-engine.ts";
-import {TestHookEngine} from "./test-hook-engine.ts";
 
 /** After the graceful deadline, returning the shard gets this long before the worker is closed by force. */
 const RETURN_GRACE_MS = 30_000;
@@ -62,10 +59,7 @@ export class FleetWorker {
         const resolved = resolveFleetWorkerOptions(options);
         const real = await modelFingerprint(resolved.modelPath);
         const fingerprint = resolved.simulatedEngine === undefined ? real.fingerprint : simulatedEngineFingerprint(real).fingerprint;
-        let engine: ShardEngine = resolved.simulatedEngine === undefined
-            ? await LlamaShardEngine.load({...resolved.engine, modelPath: resolved.modelPath, ...(resolved.logger === undefined ? {} : {logger: resolved.logger})})
-            : new SimulatedShardEngine({tokensPerSecond: resolved.simulatedEngine.tokensPerSecond, ...(resolved.engine.contextSize === undefined ? {} : {contextSize: resolved.engine.contextSize})});
-        if (TestHookEngine.needed(resolved.testHooks)) engine = new TestHookEngine(engine, resolved.testHooks);
+        const engine = await resolved.createEngine({modelPath: resolved.modelPath, engine: resolved.engine, simulatedEngine: resolved.simulatedEngine, logger: resolved.logger});
         let redis: Redis;
         try {
             redis = await connectRedis(resolved.redisUrl, {name: `orchard-worker-${resolved.name}`, maxReconnectDelayMs: 2000, ...(resolved.logger === undefined ? {} : {logger: resolved.logger})});
@@ -128,7 +122,7 @@ export class FleetWorker {
 
     async #process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<{documents: number; tokens: number} | {skipped: string}> {
         const parsed = shardJobSchema.safeParse(job.data);
-        if (!parsed.success) throw new UnrecoverableError(`[INTERNAL] invalid shard payload: ${parsed.error.message}`);
+        if (!parsed.success) throw new UnrecoverableError(encodeShardJobFailure({code: "INTERNAL", message: `invalid shard payload: ${parsed.error.message}`}));
         const shard: ShardJob = parsed.data;
         const jobId = job.id ?? "?";
         const log = this.#log?.child({runId: shard.runId, shard: shard.shard, jobId});
@@ -145,8 +139,9 @@ export class FleetWorker {
             const orchard = error instanceof OrchardError ? error : new OrchardError("ENGINE_FAILED", (error as Error).message ?? String(error), {cause: error, retryable: true});
             log?.warn({code: orchard.code, err: orchard.message}, "shard failed");
             this.#options.onShard({type: "failed", jobId, runId: shard.runId, shard: shard.shard, error: orchard.message});
-            // the code travels in the message: the coordinator reports it with the missing documents
-            const message = `[${orchard.code}] ${orchard.message}`;
+            // BullMQ keeps only the message: it carries the failure as JSON, which the coordinator
+            // parses back (readShardJobFailure) and reports with the missing documents
+            const message = encodeShardJobFailure({code: toFailureCode(orchard.code), message: orchard.message});
             throw orchard.retryable ? new Error(message) : new UnrecoverableError(message);
         }
         if (outcome.kind === "aborted") {

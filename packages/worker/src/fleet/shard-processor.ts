@@ -1,8 +1,8 @@
-import {ATTRIBUTE_COUNT, attributeValueSchema, OrchardError, type DocumentResult, type PreparedDocument, type ShardJob, type ShardResult} from "@orchard/shared";
+import {OrchardError, runTaskOf, taskKind, type DocumentResult, type ShardJob, type ShardResult} from "@orchard/shared";
 import {setMaxListeners} from "node:events";
 import PQueue from "p-queue";
-import {tokenizeDocumentPrompt} from "../extract/prompt-tokenizer.ts";
 import type {ShardEngine} from "./shard-engine.ts";
+import {taskHandler} from "./task-handlers.ts";
 
 /** How processing a shard ended. */
 export type ShardOutcome =
@@ -11,8 +11,9 @@ export type ShardOutcome =
     | {readonly kind: "aborted"; readonly documentsDone: number};
 
 /**
- * Computes the attributes of a shard's documents: each prompt is built (shared's re-ask prompt,
- * through the same tokenizer helper as `extract`) and checked against the run's context size, then
+ * Computes the results of a shard's documents for the job's task kind (the re-ask's 32 attributes
+ * when the job names none): each prompt is built by the kind's handler (task-handlers.ts) and checked
+ * against the run's context size, then
  * evaluated on `options.scheduler` (or up to `engine.contexts` at a time). A prompt too long for the run (without --truncate)
  * is that document's verdict, not a failure of the shard: retrying would refuse it again. Engine
  * errors throw (the queue retries the shard). Results come back in document order.
@@ -22,20 +23,21 @@ export async function processShard(job: ShardJob, engine: ShardEngine, options: 
     const outcomes: (DocumentResult | undefined)[] = new Array(job.documents.length);
     const prompts: {index: number; tokens: number[]}[] = [];
     let tokens = 0;
+    const task = runTaskOf(job);
+    const handler = taskHandler(task.kind);
+    const kind = taskKind(task.kind);
     for (const [index, document] of job.documents.entries()) {
-        // the tokenizer helper takes a PreparedDocument; it reads only these fields
-        const prepared: PreparedDocument = {index, lineNumber: document.line, doc: {id: document.id, label: 0, document: document.documentText}, documentText: document.documentText, promptText: document.promptText};
         try {
-            const prompt = tokenizeDocumentPrompt(prepared, job.trailingInstruction, (text) => engine.tokenizePrompt(text), {contextSize: job.contextSize, truncate: job.truncate, file: job.file});
-            if (prompt.tokens.length > engine.contextSize)
+            const prompt = handler.prompt(document, index, job, engine);
+            if (prompt.length > engine.contextSize)
                 throw new OrchardError("ENGINE_FAILED",
                     `this worker's --context-size ${engine.contextSize} is smaller than the run's ${job.contextSize}: start workers with --context-size ${job.contextSize} or more`,
                     {retryable: true});
-            prompts.push({index, tokens: prompt.tokens});
-            tokens += prompt.tokens.length;
+            prompts.push({index, tokens: prompt});
+            tokens += prompt.length;
         } catch (error) {
             if (!(error instanceof OrchardError && error.code === "DOCUMENT_TOO_LONG")) throw error;
-            outcomes[index] = {id: document.id, error: {code: error.code, message: error.message}};
+            outcomes[index] = {id: document.id, error: {code: "DOCUMENT_TOO_LONG", message: error.message}};
         }
     }
 
@@ -54,8 +56,11 @@ export async function processShard(job: ShardJob, engine: ShardEngine, options: 
     const evaluations = prompts.map((prompt) => scheduler.add(async () => {
         firstStarted ??= performance.now();
         const id = (job.documents[prompt.index] as {id: string}).id;
-        const attributes = checkedAttributes(await engine.extract(prompt.tokens, id), id);
-        outcomes[prompt.index] = {id, attributes};
+        const result = await handler.compute(engine, prompt.tokens, id, job);
+        // what the coordinator will check: a result it would reject fails the attempt here, where BullMQ retries it
+        const checked = kind.resultSchema.safeParse(result);
+        if (!checked.success) throw new OrchardError("ENGINE_FAILED", `the engine's result for document "${id}" is invalid: ${checked.error.message}`, {retryable: true});
+        outcomes[prompt.index] = {id, ...checked.data};
         done++;
     }, {signal}).catch((error: unknown) => {
         if (signal.aborted && error === signal.reason) return; // dropped before it started
@@ -73,18 +78,4 @@ export async function processShard(job: ShardJob, engine: ShardEngine, options: 
             tokens, elapsedMs: performance.now() - (firstStarted ?? started)
         }
     };
-}
-
-/**
- * The engine's values if the coordinator will accept them (ATTRIBUTE_COUNT values, each finite, in
- * [-2, 2] and a float32: shardResultSchema). A broken backend's NaN fails the attempt here, where
- * BullMQ retries it on this or another worker, instead of a result the coordinator would reject.
- */
-function checkedAttributes(attributes: number[], id: string): number[] {
-    const bad = attributes.find((value) => !attributeValueSchema.safeParse(value).success);
-    if (attributes.length !== ATTRIBUTE_COUNT || bad !== undefined)
-        throw new OrchardError("ENGINE_FAILED", attributes.length !== ATTRIBUTE_COUNT
-            ? `the engine returned ${attributes.length} attribute values for document "${id}", not ${ATTRIBUTE_COUNT}`
-            : `the engine returned an invalid attribute value for document "${id}": ${bad} (values are finite float32s in [-2, 2])`, {retryable: true});
-    return attributes;
 }

@@ -3,7 +3,7 @@ import {
     rollingRate, WORKER_FORGET_AFTER_MS, WORKER_LOST_AFTER_MS, type FailedShard, type RunSpec, type RunState, type RunStatusReport,
     type RunWorker, type ShardFailure, type SkippedDocument, type WorkerHeartbeat, type WorkerState, type WorkerStatus
 } from "@orchard/shared";
-import {ShardPlan} from "../../run/shard-plan.ts";
+import {RunLayout} from "../../run/run-layout.ts";
 import type {QueueCounts} from "../queue-registry.ts";
 import type {ThroughputSample} from "./throughput-series.ts";
 
@@ -99,7 +99,8 @@ export function buildRunStatus(
     records: RunRecords, heartbeats: ReadonlyMap<string, WorkerHeartbeat>, nowMs: number, lostAfterMs?: number, context: RunStatusContext = {}
 ): RunStatusReport {
     const {spec, state} = records;
-    const plan = new ShardPlan(spec.inputs.map((input) => ({documents: input.documents})), spec.shardSize, spec.shardTaper);
+    const layout = RunLayout.fromSpec(spec);
+    const plan = layout.plan;
     const retrying = new Set(records.retrying);
 
     // per input: documents below the merge cursor are in the output, unless their shard failed (or is being retried) or the worker refused them
@@ -141,7 +142,7 @@ export function buildRunStatus(
 
     const failedShards: FailedShard[] = [];
     for (const [shard, failure] of [...records.failures.entries()].sort(([a], [b]) => a - b)) {
-        const planned = safeShard(plan, shard);
+        const planned = safeShard(layout, shard);
         if (planned === undefined) continue;
         failedShards.push({
             shard, input: planned.input, file: spec.inputs[planned.input]?.displayPath ?? "?", firstDocument: planned.firstDocument + 1, documents: planned.documents,
@@ -206,7 +207,7 @@ export function buildRunStatus(
         failedShards: [
             ...failedShards,
             ...[...retrying].sort((a, b) => a - b).flatMap((shard): FailedShard[] => {
-                const planned = safeShard(plan, shard);
+                const planned = safeShard(layout, shard);
                 return planned === undefined ? [] : [{
                     shard, input: planned.input, file: spec.inputs[planned.input]?.displayPath ?? "?", firstDocument: planned.firstDocument + 1,
                     documents: planned.documents, code: "RETRYING", message: "queued for a retry", attempts: 0, at: iso(nowMs), retrying: true
@@ -256,8 +257,9 @@ function runWorkers(records: RunRecords, heartbeats: ReadonlyMap<string, WorkerH
     });
 }
 
-function safeShard(plan: ShardPlan, shard: number) {
-    return shard >= 0 && shard < plan.total ? plan.shard(shard) : undefined;
+/** The shard of a number read back from Redis (any machine may write one), or undefined when the run has no such shard. */
+function safeShard(layout: RunLayout, shard: number) {
+    return layout.has(shard) ? layout.shard(shard) : undefined;
 }
 
 function percentOf(part: number, whole: number): number {

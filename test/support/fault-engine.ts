@@ -1,0 +1,61 @@
+import {OrchardError} from "@orchard/shared";
+import {createShardEngine, type ShardEngine, type ShardEngineFactory} from "@orchard/worker";
+
+/** Faults a test injects into a fleet worker's engine. */
+export interface EngineFaults {
+    /** Documents whose evaluation throws a retryable ENGINE_FAILED, as a crashing engine would. */
+    readonly poisonIds?: readonly string[];
+    /** Milliseconds added to every document, to widen the windows in which a test kills or stops a worker. */
+    readonly documentDelayMs?: number;
+}
+
+/**
+ * The worker's own engine (createShardEngine: the model, or the simulated one) with `faults` on top.
+ * Pass it as `createEngine` to startFleetWorker; a child process gets it through fault-orchard.js.
+ */
+export function faultEngineFactory(faults: EngineFaults): ShardEngineFactory {
+    return async (init) => new FaultEngine(await createShardEngine(init), faults);
+}
+
+class FaultEngine implements ShardEngine {
+    readonly #inner: ShardEngine;
+    readonly #poison: ReadonlySet<string>;
+    readonly #delayMs: number;
+
+    public constructor(inner: ShardEngine, faults: EngineFaults) {
+        this.#inner = inner;
+        this.#poison = new Set(faults.poisonIds ?? []);
+        this.#delayMs = faults.documentDelayMs ?? 0;
+    }
+
+    public get kind() {
+        return this.#inner.kind;
+    }
+
+    public get backend(): string | undefined {
+        return this.#inner.backend;
+    }
+
+    public get contexts(): number {
+        return this.#inner.contexts;
+    }
+
+    public get contextSize(): number {
+        return this.#inner.contextSize;
+    }
+
+    public tokenizePrompt(text: string): number[] {
+        return this.#inner.tokenizePrompt(text);
+    }
+
+    public async extract(tokens: readonly number[], documentId: string): Promise<number[]> {
+        if (this.#delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#delayMs));
+        if (this.#poison.has(documentId))
+            throw new OrchardError("ENGINE_FAILED", `the engine failed on document "${documentId}" (a test's poisoned document)`, {retryable: true});
+        return this.#inner.extract(tokens, documentId);
+    }
+
+    public async close(): Promise<void> {
+        await this.#inner.close();
+    }
+}
