@@ -90,7 +90,7 @@ describe("npm run demo on a machine without redis-server", {skip: !platformSuppo
         // what it leaves behind: where the output is, its first line abbreviated, the next steps
         assert.match(result.stdout, /Output: out\/sentiment\.attributes\.jsonl: 40 lines/);
         assert.match(result.stdout, /\{"id":"review-001","label":1,.*"attributes":\[[-\d.e]+,[-\d.e]+,[-\d.e]+,[-\d.e]+, … 28 more\]/);
-        assert.match(result.stdout, /npx orchard worker --model .*tiny-f32-seed1\.gguf --redis /);
+        assert.match(result.stdout, /ORCHARD_REDIS_URL=.* npx orchard worker --model .*tiny-f32-seed1\.gguf\n/);
         assert.match(result.stdout, /npx orchard run --model models\/<mixtral>\.gguf/);
     });
 
