@@ -26,7 +26,8 @@ const SCHEMA = {
 };
 const TEMPLATE = "Write a {name} review of {topic}.";
 // generation flags shared by every run (the extract engine's flags minus --contexts/--engine-route)
-const ENGINE = ["--threads", "2", "--gpu", "false", "--context-size", "1024", "--log-format", "json"];
+// one llama.cpp thread: on a busy 2-core CI box two spinning threads made these runs many times slower
+const ENGINE = ["--threads", "1", "--gpu", "false", "--context-size", "1024", "--log-format", "json"];
 
 let model: string;
 let dir: string;
