@@ -58,3 +58,8 @@ export {
     assertLabelPromptTemplate, assertLabelTrailingInstruction, buildLabelPrompt, DEFAULT_LABEL_PROMPT, labelAnswerText, substituteLabel
 } from "./classify/classify-prompt.ts";
 export {classifyResultSchema, formatPredictionLine, parsePredictionLine, type ClassifyResult} from "./classify/prediction-line.ts";
+export {isLoopbackHost, hostOfHostHeader} from "./http/loopback-host.ts";
+export {TokenAttemptLimiter, type TokenAttemptLimitOptions} from "./http/token-attempt-limiter.ts";
+export {localWebAuth, ACTION_HEADER, type LocalWebAuthOptions, type LocalWebMiddleware} from "./http/local-web-auth.ts";
+export {resolveWebToken, type WebTokenSources} from "./http/web-token.ts";
+export {resolveWebListen, webServerFlags, type WebListenSettings} from "./http/web-listen.ts";

@@ -14,13 +14,16 @@ export interface OrchardEnvironment {
     readonly testDocumentDelayMs: number;
     /** ORCHARD_DASHBOARD_TOKEN: the dashboard's token when --token / --dashboard-token is not given. */
     readonly dashboardToken: string | undefined;
+    /** ORCHARD_PLAYGROUND_TOKEN: the playground's token when --token / --token-file is not given. */
+    readonly playgroundToken: string | undefined;
 }
 
 const environmentSchema = z.object({
     ORCHARD_REDIS_URL: z.string().trim().min(1).optional(),
     ORCHARD_TEST_POISON_IDS: z.string().optional(),
     ORCHARD_TEST_DOCUMENT_DELAY_MS: z.coerce.number().int().nonnegative().optional(),
-    ORCHARD_DASHBOARD_TOKEN: z.string().trim().min(1).optional()
+    ORCHARD_DASHBOARD_TOKEN: z.string().trim().min(1).optional(),
+    ORCHARD_PLAYGROUND_TOKEN: z.string().trim().min(1).optional()
 });
 
 export function readOrchardEnvironment(env: NodeJS.ProcessEnv = process.env): OrchardEnvironment {
@@ -32,6 +35,7 @@ export function readOrchardEnvironment(env: NodeJS.ProcessEnv = process.env): Or
         redisUrl: value.ORCHARD_REDIS_URL,
         testPoisonIds: new Set((value.ORCHARD_TEST_POISON_IDS ?? "").split(",").map((id) => id.trim()).filter((id) => id !== "")),
         testDocumentDelayMs: value.ORCHARD_TEST_DOCUMENT_DELAY_MS ?? 0,
-        dashboardToken: value.ORCHARD_DASHBOARD_TOKEN
+        dashboardToken: value.ORCHARD_DASHBOARD_TOKEN,
+        playgroundToken: value.ORCHARD_PLAYGROUND_TOKEN
     };
 }
