@@ -1,6 +1,6 @@
 import {cancelCommand, dashboardCommand, resumeCommand, retryFailedCommand, runCommand, statusCommand} from "@orchard/coordinator/cli";
 import {GLOBAL_CLI_OPTIONS, reportCliError} from "@orchard/shared";
-import {extractCommand, modelCommand, workerCommand} from "@orchard/worker/cli";
+import {extractCommand, modelCommand, playgroundCommand, workerCommand} from "@orchard/worker/cli";
 import yargs from "yargs";
 
 /**
@@ -26,6 +26,7 @@ export async function main(argv: string[]): Promise<void> {
         .command(retryFailedCommand as never)
         .command(statusCommand as never)
         .command(dashboardCommand as never)
+        .command(playgroundCommand as never)
         .demandCommand(1, "Name a command (orchard --help lists them)")
         .recommendCommands()
         .strict()

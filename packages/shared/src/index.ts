@@ -63,3 +63,4 @@ export {TokenAttemptLimiter, type TokenAttemptLimitOptions} from "./http/token-a
 export {localWebAuth, ACTION_HEADER, type LocalWebAuthOptions, type LocalWebMiddleware} from "./http/local-web-auth.ts";
 export {resolveWebToken, type WebTokenSources} from "./http/web-token.ts";
 export {resolveWebListen, webServerFlags, type WebListenSettings} from "./http/web-listen.ts";
+export {reaskRequestSchema, DEFAULT_REASK_ID, DEFAULT_REASK_LABEL, type ReaskRequest, type ReaskResult} from "./playground/reask-request-schema.ts";

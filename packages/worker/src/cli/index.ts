@@ -7,3 +7,4 @@
 export {extractCommand} from "./commands/extract-command.ts";
 export {modelCommand} from "./commands/model-command.ts";
 export {workerCommand} from "./commands/worker-command.ts";
+export {playgroundCommand} from "./commands/playground-command.ts";
