@@ -1,11 +1,11 @@
 import {cancelCommand, dashboardCommand, resumeCommand, retryFailedCommand, runCommand, statusCommand} from "@orchard/coordinator/cli";
 import {GLOBAL_CLI_OPTIONS, reportCliError} from "@orchard/shared";
-import {extractCommand, modelCommand, playgroundCommand, workerCommand} from "@orchard/worker/cli";
+import {extractCommand, generateCommand, modelCommand, playgroundCommand, workerCommand} from "@orchard/worker/cli";
 import yargs from "yargs";
 
 /**
  * The `orchard` command line: one yargs CommandModule per command, owned by the package whose
- * role it is (worker: extract, model, worker; coordinator: run, status...), from the packages'
+ * role it is (worker: extract, generate, model, worker; coordinator: run, status...), from the packages'
  * `/cli` entries: a command loads its implementation when it runs (`orchard run` never loads
  * node-llama-cpp, `orchard worker` never the dashboard). Errors Orchard
  * raises on purpose print as one clear message with an exit code; anything else is a bug.
@@ -18,6 +18,7 @@ export async function main(argv: string[]): Promise<void> {
         .usage("$0 <command> [options]")
         .options(GLOBAL_CLI_OPTIONS)
         .command(extractCommand as never)
+        .command(generateCommand as never)
         .command(modelCommand as never)
         .command(runCommand as never)
         .command(workerCommand as never)

@@ -37,7 +37,7 @@ export function demoReport(options: DemoReportOptions): string {
             "  - Another machine joins a run with the URL the run prints: start it open to the network with",
             "      npm run demo -- --redis-bind 0.0.0.0",
             "    and on the other machine (this repository, npm ci, the same model file: npx orchard model synthesize --preset tiny --type f32 --seed 1 --out models/tiny-f32-seed1.gguf)",
-            `      npx orchard worker --model ${options.model} --redis <the Redis URL it printed>`,
+            `      ORCHARD_REDIS_URL='<the URL after "Join from another machine">' npx orchard worker --model ${options.model}`,
             "  - Watch a run in the browser: npm run demo -- --dashboard   (or npx orchard status --watch in another terminal)"
         ] : [
             `  - The fleet (several processes and machines) needs Redis: ${options.redisInstall ?? "install redis-server"}, then npm run demo again`

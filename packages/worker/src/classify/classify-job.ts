@@ -126,12 +126,13 @@ export async function runClassify(options: ClassifyJobOptions, hooks: ExtractHoo
 async function reconcileOutputs(resolved: ResolvedExtractOptions, predictionsPath: string, labelSet: LabelSet, limits: {attributes: number; predictions: number}) {
     const documents = () => readDataset(resolved.inputPath, resolved.prompt, undefined, {maxLineBytes: resolved.maxLineBytes});
     const attributeDocuments = documents();
-    const attributes = await findResumePoint(resolved.outputPath, async (_index, values) => {
+    const attributes = await findResumePoint(resolved.outputPath, async (_index, written) => {
         const next = await attributeDocuments.next();
+        const values = Array.isArray(written["attributes"]) ? written["attributes"] as number[] : [];
         return next.done ? undefined : {id: next.value.doc.id, line: formatOutputLine(next.value, values, resolved.prompt)};
     }, {outputFile: resolved.outputPath, inputFile: resolved.inputPath}, limits.attributes);
     const predictionDocuments = documents();
-    const predictions = await findResumePoint(predictionsPath, async (_index, _values, text) => {
+    const predictions = await findResumePoint(predictionsPath, async (_index, _written, text) => {
         const next = await predictionDocuments.next();
         if (next.done) return undefined;
         const parsed = parsePredictionLine(text, labelSet);

@@ -5,6 +5,7 @@
  * them, and never in `orchard run` (a coordinator holds no model).
  */
 export {extractCommand} from "./commands/extract-command.ts";
+export {generateCommand} from "./commands/generate-command.ts";
 export {modelCommand} from "./commands/model-command.ts";
 export {workerCommand} from "./commands/worker-command.ts";
 export {playgroundCommand} from "./commands/playground-command.ts";

@@ -1,6 +1,6 @@
-import {stat} from "node:fs/promises";
 import {computeAttributes, OrchardError, type Logger} from "@orchard/shared";
 import {getLlama, LlamaLogLevel, type Llama, type LlamaModel} from "node-llama-cpp";
+import {assertModelFile} from "./assert-model-file.ts";
 import type {DocumentEvaluator} from "./document-evaluator.ts";
 import {resolveExtractionEngineOptions, type EngineRoute, type ExtractionEngineOptions, type ResolvedExtractionEngineOptions} from "./extraction-engine-options.ts";
 import {OnePassEvaluator} from "./one-pass-evaluator.ts";
@@ -183,25 +183,4 @@ async function loadModel(llama: Llama, modelPath: string, meanPooled: boolean, f
         defaultContextFlashAttention: flashAttention,
         ...(meanPooled ? {metadataOverrides: {llama: {pooling_type: POOLING_TYPE_MEAN}}} : {})
     } as Parameters<Llama["loadModel"]>[0]);
-}
-
-async function assertModelFile(modelPath: string): Promise<void> {
-    let size: number;
-    try {
-        const info = await stat(modelPath);
-        if (!info.isFile()) throw new Error("not a file");
-        size = info.size;
-    } catch (error) {
-        throw new OrchardError("MODEL_NOT_FOUND", `${modelPath}: model file not found`, {cause: error});
-    }
-    const {open} = await import("node:fs/promises");
-    const handle = await open(modelPath, "r");
-    try {
-        const magic = Buffer.alloc(4);
-        await handle.read(magic, 0, 4, 0);
-        if (size < 4 || magic.toString("latin1") !== "GGUF")
-            throw new OrchardError("MODEL_INVALID", `${modelPath}: not a GGUF file (it does not start with the GGUF magic)`);
-    } finally {
-        await handle.close();
-    }
 }

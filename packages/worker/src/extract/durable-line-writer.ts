@@ -1,6 +1,6 @@
 import type {FileHandle} from "node:fs/promises";
 
-/** Output is flushed to disk at least this often while extracting. */
+/** Output is flushed to disk at least this often while writing (extract, generate). */
 const FSYNC_INTERVAL_MS = 1000;
 
 /** Appends lines and fsyncs at most every FSYNC_INTERVAL_MS, and on sync(). */

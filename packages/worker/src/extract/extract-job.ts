@@ -130,9 +130,10 @@ export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = 
 /** Expected output lines in order, for checking an existing output before resuming. */
 function expectedLines(resolved: ResolvedExtractOptions, lineFor: (prepared: PreparedDocument, attributes: readonly number[]) => string) {
     const documents = readDataset(resolved.inputPath, resolved.prompt, undefined, {maxLineBytes: resolved.maxLineBytes});
-    return async (_index: number, attributes: number[]) => {
+    return async (_index: number, written: Readonly<Record<string, unknown>>) => {
         const next = await documents.next();
         if (next.done) return undefined;
+        const attributes = Array.isArray(written["attributes"]) ? written["attributes"] as number[] : [];
         return {id: next.value.doc.id, line: lineFor(next.value, attributes)};
     };
 }

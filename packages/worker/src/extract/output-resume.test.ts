@@ -11,7 +11,8 @@ after(async () => { await Promise.all(dirs.map((dir) => rm(dir, {recursive: true
 
 // what an input of documents "é0", "é1", ... gives: the line is its id and attributes only
 const lineOf = (index: number, attributes: readonly number[] = [0.5]) => JSON.stringify({id: `é${index}`, attributes});
-const expected = async (index: number, attributes: number[]) => (index < 3 ? {id: `é${index}`, line: lineOf(index, attributes)} : undefined);
+const expected = async (index: number, written: Readonly<Record<string, unknown>>) =>
+    (index < 3 ? {id: `é${index}`, line: lineOf(index, Array.isArray(written["attributes"]) ? written["attributes"] as number[] : [])} : undefined);
 
 async function outputOf(content: Buffer): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), "orchard-resume-"));

@@ -9,19 +9,22 @@ export interface ResumePoint {
 }
 
 /**
- * Inspects an existing output file before extraction continues after it. Each line must be
- * exactly what this input and these settings produce for the same document (everything but the
- * attributes is re-derived from the input and compared byte for byte); a torn last line
+ * Inspects an existing output file before extraction (or generation) continues after it. Each line
+ * must be exactly what this input and these settings produce for the same document (everything but
+ * the computed fields, which the caller takes from the written line, is re-derived from the input
+ * and compared byte for byte); a torn last line
  * (an interruption mid-write) is cut off. Anything else means the file is not this input's
  * output: OUTPUT_MISMATCH, unless the caller overwrites.
  */
 export async function findResumePoint(
     outputPath: string,
     /**
-     * The line this input writes for document `index` with these attributes (an output whose lines
-     * hold other computed values reads them from `text`, the line as found); undefined past the last document.
+     * The line this input writes for output line `index` (0-based), given the computed fields of the
+     * line as written (`attributes` for extract; the completion for generate) and the line itself
+     * (an output whose lines hold other computed values reads them from `text`); undefined past the
+     * last document.
      */
-    expectedLine: (index: number, attributes: number[], text: string) => Promise<{id: string; line: string} | undefined>,
+    expectedLine: (index: number, written: Readonly<Record<string, unknown>>, text: string) => Promise<{id: string; line: string} | undefined>,
     describe: {outputFile: string; inputFile: string},
     /** Longest line an output of this input can hold, in bytes (maxOutputLineBytes). */
     maxLineBytes: number
@@ -43,18 +46,18 @@ export async function findResumePoint(
         const lineEnd = byteOffset + Buffer.byteLength(text) + 1;
         const isLast = lineEnd >= size;
         const terminated = lineEnd <= size;
-        let parsed: {id?: unknown; attributes?: unknown} | undefined;
+        let parsed: Record<string, unknown> | undefined;
         try {
-            parsed = JSON.parse(text) as {id?: unknown; attributes?: unknown};
+            const value: unknown = JSON.parse(text);
+            parsed = typeof value === "object" && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
         } catch {
             parsed = undefined;
         }
-        if (parsed == null || !terminated) {
+        if (parsed === undefined || !terminated) {
             if (isLast) break; // torn last line: repaired below
             throw mismatch(describe, lineNumber, "is not a complete JSON line");
         }
-        const attributes = Array.isArray(parsed.attributes) ? parsed.attributes as number[] : [];
-        const expected = await expectedLine(completeLines, attributes, text);
+        const expected = await expectedLine(completeLines, parsed, text);
         if (expected == null) throw mismatch(describe, lineNumber, "has more lines than the input has documents");
         if (parsed.id !== expected.id)
             throw mismatch(describe, lineNumber, `has id ${JSON.stringify(parsed.id)} where the input's document ${completeLines + 1} has id "${expected.id}"`);

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import {mkdtemp, readdir, rm, stat, writeFile} from "node:fs/promises";
+import {mkdtemp, readdir, readFile, rm, stat, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {after, before, describe, it} from "node:test";
+import {writeGguf} from "@orchard/shared";
 import {ensureSyntheticModel, syntheticModelFileName} from "./ensure-synthetic-model.ts";
+import {planSyntheticModel} from "./synthesize-model.ts";
 
 describe("ensureSyntheticModel", () => {
     let dir = "";
@@ -21,11 +23,25 @@ describe("ensureSyntheticModel", () => {
         assert.equal((await stat(a)).mtimeMs, written.mtimeMs, "an existing model is not rewritten");
     });
 
-    it("trusts an existing file under the name without reading it", async () => {
+    it("keeps a cached model of the current format and replaces one of an older format or no GGUF at all", async () => {
+        const options = {preset: "tiny", type: "q8_0", seed: 9, dir} as const;
         const path = join(dir, syntheticModelFileName("tiny", "q8_0", 9));
         await writeFile(path, "placeholder");
-        assert.equal(await ensureSyntheticModel({preset: "tiny", type: "q8_0", seed: 9, dir}), path);
-        assert.equal((await stat(path)).size, "placeholder".length);
+        assert.equal(await ensureSyntheticModel(options), path);
+        const current = await readFile(path);
+        assert.equal(current.subarray(0, 4).toString("latin1"), "GGUF", "a file that is no GGUF is synthesized again");
+        const written = (await stat(path)).mtimeMs;
+        assert.equal(await ensureSyntheticModel(options), path);
+        assert.equal((await stat(path)).mtimeMs, written, "a current model is not rewritten");
+
+        // the same model as synthesis wrote it before models carried a chat template (format 1: no format key)
+        const plan = await planSyntheticModel(options);
+        const metadata = new Map(plan.metadata);
+        metadata.delete("tokenizer.chat_template");
+        metadata.delete("orchard.synthetic.format");
+        await writeGguf(path, {metadata, tensors: plan.tensors});
+        assert.equal(await ensureSyntheticModel(options), path);
+        assert.deepEqual(await readFile(path), current, "a cached format-1 model is replaced by the current bytes");
     });
 
     it("rejects combinations synthesis would reject, even when the file exists", async () => {

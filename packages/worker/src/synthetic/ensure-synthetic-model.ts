@@ -1,8 +1,8 @@
 import {access} from "node:fs/promises";
 import {join, resolve} from "node:path";
-import {OrchardError} from "@orchard/shared";
+import {OrchardError, readGgufHeader} from "@orchard/shared";
 import {resolveModelPreset, type ModelPresetName, type ModelWeightType} from "./model-presets.ts";
-import {synthesizeModel} from "./synthesize-model.ts";
+import {synthesizeModel, SYNTHETIC_MODEL_FORMAT} from "./synthesize-model.ts";
 
 export interface EnsureSyntheticModelOptions {
     readonly preset: ModelPresetName;
@@ -22,8 +22,10 @@ const inFlight = new Map<string, Promise<string>>();
 
 /**
  * The absolute path of `<dir>/<preset>-<type>-seed<seed>.gguf`, synthesizing the model first when
- * that file is absent. A present file is trusted: synthesis renames a complete file into place, so
- * a file under the final name is never a half-written one. Separate processes racing on the same
+ * that file is absent or was written by another version of the synthesizer (its
+ * `orchard.synthetic.format` differs: e.g. a cached file from before models carried a chat
+ * template), or is no GGUF at all. Only the header is read; synthesis renames a complete file into
+ * place, so a file under the final name is never a half-written one. Separate processes racing on the same
  * name each write their own temporary file and the last rename wins, with identical bytes.
  */
 export async function ensureSyntheticModel(options: EnsureSyntheticModelOptions): Promise<string> {
@@ -35,17 +37,23 @@ export async function ensureSyntheticModel(options: EnsureSyntheticModelOptions)
     let pending = inFlight.get(path);
     if (pending === undefined) {
         // registered before the first await, so a concurrent caller finds it
-        pending = (async () => (await exists(path)) ? path : (await synthesizeModel({...options, outPath: path})).path)()
+        pending = (async () => (await isCurrent(path)) ? path : (await synthesizeModel({...options, outPath: path})).path)()
             .finally(() => inFlight.delete(path));
         inFlight.set(path, pending);
     }
     return pending;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether `path` is a synthetic model of the current format (false when absent or unreadable as GGUF). */
+async function isCurrent(path: string): Promise<boolean> {
     try {
         await access(path);
-        return true;
+    } catch {
+        return false;
+    }
+    try {
+        const format = (await readGgufHeader(path)).metadata.get("orchard.synthetic.format");
+        return format !== undefined && Number(format.value) === SYNTHETIC_MODEL_FORMAT;
     } catch {
         return false;
     }

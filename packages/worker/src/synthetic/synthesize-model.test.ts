@@ -116,7 +116,8 @@ describe("planSyntheticModel", () => {
         assert.equal(plan.tensors.length, 3 + 10 * L);
         // q8_0 is 34 bytes per 32 values; every tensor here is already a multiple of 32 bytes
         assert.equal(plan.layout.totalBytes, plan.layout.dataOffset + (quantized / 32) * 34 + f32 * 4);
-        assert.equal(plan.layout.totalBytes, 49_626_318_016);
+        // 49,626,318,016 before the header carried the chat template and the format version (format 2)
+        assert.equal(plan.layout.totalBytes, 49_626_318_560);
         assert.ok(plan.tensors.every((t) => t.type === (t.name.endsWith("norm.weight") || t.name.endsWith("gate_inp.weight") ? GgmlType.F32 : GgmlType.Q8_0)));
     });
 

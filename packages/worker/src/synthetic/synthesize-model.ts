@@ -24,6 +24,7 @@ import {
     loadMistralVocabulary,
     type MistralVocabulary
 } from "./mistral-vocabulary.ts";
+import {MIXTRAL_INSTRUCT_CHAT_TEMPLATE} from "./mixtral-chat-template.ts";
 import {ggmlTypeOf, llamaFileTypeOf, resolveModelPreset, type ModelPreset, type ModelPresetName, type ModelWeightType} from "./model-presets.ts";
 import {SeededRandom} from "./seeded-random.ts";
 
@@ -61,6 +62,12 @@ export interface SyntheticModelPlan {
     /** Offsets and total file size, computed without generating any weight. */
     readonly layout: GgufPlan;
 }
+
+/**
+ * Version of what synthesis writes for given options: 1 had no chat template (files without the
+ * key), 2 carries Mixtral-Instruct's. ensureSyntheticModel replaces a cached file of another version.
+ */
+export const SYNTHETIC_MODEL_FORMAT = 2;
 
 /** Standard deviation of the output logits (realistic spread: max logit ~15 over 32000 tokens). */
 export const LOGIT_STD = 4;
@@ -144,8 +151,12 @@ function syntheticModelMetadata(preset: ModelPreset, type: ModelWeightType, seed
         ["tokenizer.ggml.unknown_token_id", ggufUint32(MISTRAL_UNK_TOKEN_ID)],
         ["tokenizer.ggml.add_bos_token", ggufBool(true)],
         ["tokenizer.ggml.add_eos_token", ggufBool(false)],
+        // metadata only (no tensor changes): node-llama-cpp picks the chat wrapper from it
+        ["tokenizer.chat_template", ggufString(MIXTRAL_INSTRUCT_CHAT_TEMPLATE)],
         // provenance, so a model file says how to regenerate it
         ["orchard.synthetic.preset", ggufString(preset.name)],
+        // bumped whenever a synthetic file's bytes change for the same options, so a cached older file is replaced
+        ["orchard.synthetic.format", ggufUint32(SYNTHETIC_MODEL_FORMAT)],
         // u64 only where u32 cannot hold it, so files of ordinary seeds keep their bytes
         ["orchard.synthetic.seed", seed <= 0xffffffff ? ggufUint32(seed) : {type: GgufValueType.UINT64, value: BigInt(seed)}]
     ]);
