@@ -70,7 +70,7 @@ describe("playground in headless Chromium", {skip: SKIP}, () => {
             await page.locator("#attributes tbody tr").nth(31).waitFor({timeout: 120_000});
 
             const rows = await page.locator("#attributes tbody tr").evaluateAll((elements) =>
-                elements.map((element) => ({name: element.children[1]?.textContent ?? "", value: Number((element as HTMLElement).dataset["value"])})));
+                elements.map((element) => ({name: element.children[1]?.textContent ?? "", value: Number(element.getAttribute("data-value"))})));
             assert.deepEqual(rows.map((row) => row.value), expected.attributes, "the page shows extract's attributes");
             assert.deepEqual([rows[0]?.name, rows[31]?.name], ["max_m", "last_no"]);
             assert.deepEqual(JSON.parse(await page.locator("#line").innerText()), {id: input.id, label: input.label, document: input.document, attributes: expected.attributes});
@@ -87,7 +87,7 @@ describe("playground in headless Chromium", {skip: SKIP}, () => {
             await page.locator("#status.error", {hasText: "empty"}).waitFor();
 
             await page.setViewportSize({width: 390, height: 844});
-            const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+            const overflow = await page.locator("html").evaluate((root: {scrollWidth: number; clientWidth: number}) => root.scrollWidth - root.clientWidth);
             assert.ok(overflow <= 0, `the page is ${overflow} px wider than a phone`);
             await page.screenshot({path: join(ARTIFACTS, "playground-phone.png"), fullPage: true});
             assert.deepEqual(offMachine, [], "requests that left the machine");
