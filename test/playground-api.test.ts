@@ -35,6 +35,26 @@ const reask = (base: string, body: unknown, headers: Record<string, string> = AC
     send(base, "/api/reask", {method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body)});
 const errorOf = (answer: Answer) => (JSON.parse(answer.body) as {error: {code: string; message: string; details?: {tokens: number; contextSize: number}}}).error;
 
+/** POST /api/chat; resolves with the status and the NDJSON events (or the error body); `abortAfterText` drops the connection after that many text events. */
+function chat(base: string, body: unknown, options: {abortAfterText?: number} = {}): Promise<{status: number; events: {type: string; text?: string; finish?: string; json?: unknown; code?: string}[]; body: string}> {
+    const {hostname, port} = new URL(base);
+    return new Promise((resolve, reject) => {
+        const req = request({hostname, port, path: "/api/chat", method: "POST", headers: ACTION}, (response) => {
+            let text = "";
+            const events = () => text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as {type: string});
+            response.setEncoding("utf8").on("data", (chunk: string) => {
+                text += chunk;
+                if (options.abortAfterText !== undefined && response.statusCode === 200 && events().filter((event) => event.type === "text").length >= options.abortAfterText) {
+                    req.destroy();
+                    resolve({status: 200, events: events(), body: text});
+                }
+            }).on("end", () => resolve({status: response.statusCode ?? 0, events: response.statusCode === 200 ? events() : [], body: text}));
+        });
+        req.on("error", (error) => (options.abortAfterText === undefined ? reject(error) : undefined));
+        req.end(JSON.stringify(body));
+    });
+}
+
 async function startPlayground(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{process: OrchardProcess; url: string}> {
     const child = OrchardProcess.start(["playground", "--model", await tinyModel(), "--port", "0", ...ENGINE, ...args], {env});
     const match = await child.waitFor(/Playground: (http:\/\/\S+?)\/(\s|$)/);
@@ -124,6 +144,41 @@ describe("orchard playground: the re-ask API", () => {
         assert.match(String(page.headers["set-cookie"]), /^orchard_playground_token=.*HttpOnly/);
         const withCookie = await send(guarded.url, "/", {headers: {accept: "text/html", cookie: `orchard_dashboard_token=other; orchard_playground_token=${TOKEN}`}});
         assert.equal(withCookie.status, 200);
+    });
+
+    it("chat: streams the answer as text events, then done; a JSON schema constrains it to valid JSON", {timeout: 120_000}, async () => {
+        const plain = await chat(open.url, {messages: [{role: "user", text: "Hello"}], maxTokens: 8, seed: 1});
+        assert.equal(plain.status, 200, plain.body);
+        const texts = plain.events.filter((event) => event.type === "text");
+        assert.ok(texts.length >= 2, plain.body);
+        assert.deepEqual(plain.events.at(-1)?.type, "done");
+        assert.equal(plain.events.at(-1)?.finish, "length");
+        // multi-turn: the earlier answer goes back as the assistant's turn
+        const again = await chat(open.url, {messages: [{role: "user", text: "Hello"}, {role: "assistant", text: texts.map((event) => event.text).join("")}, {role: "user", text: "More"}], maxTokens: 4, seed: 1});
+        assert.equal(again.events.at(-1)?.type, "done", again.body);
+        const schema = {type: "object", properties: {answer: {enum: ["yes", "no"]}}, required: ["answer"]};
+        const json = await chat(open.url, {messages: [{role: "user", text: "Yes or no?"}], maxTokens: 64, jsonSchema: schema});
+        const done = json.events.at(-1);
+        assert.equal(done?.finish, "stop", json.body);
+        const completion = json.events.filter((event) => event.type === "text").map((event) => event.text).join("");
+        assert.deepEqual(JSON.parse(completion), done?.json);
+        assert.ok(["yes", "no"].includes((done?.json as {answer: string}).answer));
+    });
+
+    it("chat: Stop (the client drops the connection) ends the answer and the next turn is served; bad settings and a full context are 400s", {timeout: 120_000}, async () => {
+        const stopped = await chat(open.url, {messages: [{role: "user", text: "Tell me a long story"}], maxTokens: 4096}, {abortAfterText: 2});
+        assert.ok(stopped.events.filter((event) => event.type === "text").length >= 2);
+        assert.ok(!stopped.events.some((event) => event.type === "done"));
+        const next = await chat(open.url, {messages: [{role: "user", text: "Hi"}], maxTokens: 2});
+        assert.equal(next.events.at(-1)?.type, "done", next.body);
+        const tooMany = await chat(open.url, {messages: [{role: "user", text: "Hi"}], maxTokens: 4097});
+        assert.deepEqual([tooMany.status, errorOf({status: 400, headers: {}, body: tooMany.body}).code], [400, "INVALID_REQUEST"]);
+        const lastNotUser = await chat(open.url, {messages: [{role: "assistant", text: "Hi"}]});
+        assert.equal(lastNotUser.status, 400);
+        const full = await chat(open.url, {messages: [{role: "user", text: "0123456789".repeat(200)}]});
+        assert.deepEqual([full.status, errorOf({status: 400, headers: {}, body: full.body}).code], [400, "CONTEXT_FULL"], full.body);
+        const badSchema = await chat(open.url, {messages: [{role: "user", text: "Hi"}], jsonSchema: "{\"type\": \"object\"}"});
+        assert.equal(badSchema.status, 400, badSchema.body);
     });
 
     it("refuses an address beyond this machine without a token, before loading the model, with a one-line error", async () => {

@@ -64,3 +64,4 @@ export {localWebAuth, ACTION_HEADER, type LocalWebAuthOptions, type LocalWebMidd
 export {resolveWebToken, type WebTokenSources} from "./http/web-token.ts";
 export {resolveWebListen, webServerFlags, type WebListenSettings} from "./http/web-listen.ts";
 export {reaskRequestSchema, DEFAULT_REASK_ID, DEFAULT_REASK_LABEL, type ReaskRequest, type ReaskResult} from "./playground/reask-request-schema.ts";
+export {chatRequestSchema, MAX_CHAT_NEW_TOKENS, type ChatRequest} from "./playground/chat-request-schema.ts";

@@ -5,6 +5,7 @@ import type {AddressInfo} from "node:net";
 import {basename} from "node:path";
 import {ATTRIBUTE_NAMES, DEFAULT_PLAYGROUND_PORT, localWebAuth, OrchardError, resolveWebListen, type Logger, type TokenAttemptLimitOptions} from "@orchard/shared";
 import type {ExtractionEngine} from "../engine/extraction-engine.ts";
+import {ChatEngine, type ChatEngineOptions} from "./chat-engine.ts";
 import {PlaygroundHttpError} from "./playground-http-error.ts";
 import {REASK_PRESETS} from "./reask-presets.ts";
 import {reask} from "./reask-service.ts";
@@ -33,6 +34,8 @@ export interface PlaygroundServerOptions {
     readonly tokenAttempts?: TokenAttemptLimitOptions;
     /** Documents are stripped and cut to this many code points, as `orchard extract --max-document-chars` does. */
     readonly maxDocumentChars: number;
+    /** How to load the chat's engine, on the first chat request (re-ask alone never loads the model twice). */
+    readonly chat: ChatEngineOptions;
     readonly logger?: Logger;
 }
 
@@ -45,11 +48,13 @@ export class PlaygroundServer {
     /** Base URL, e.g. http://127.0.0.1:8421. */
     public readonly url: string;
     readonly #server: Server;
+    readonly #chat: () => Promise<ChatEngine> | undefined;
     #closing: Promise<void> | undefined;
 
-    private constructor(url: string, server: Server) {
+    private constructor(url: string, server: Server, chat: () => Promise<ChatEngine> | undefined) {
         this.url = url;
         this.#server = server;
+        this.#chat = chat;
     }
 
     public static async start(options: PlaygroundServerOptions): Promise<PlaygroundServer> {
@@ -61,6 +66,13 @@ export class PlaygroundServer {
         const [page, script, style] = await Promise.all(["playground.html", "playground.js", "playground.css"].map((name) => readFile(new URL(name, ASSETS), "utf8"))) as [string, string, string];
         const {engine} = options;
         const queue = new RequestQueue();
+        let chat: Promise<ChatEngine> | undefined;
+        const chatEngine = () => {
+            chat ??= ChatEngine.load(options.chat);
+            // a failed load is tried again by the next request
+            chat.catch(() => (chat = undefined));
+            return chat;
+        };
         const info = {
             model: basename(engine.options.modelPath),
             backend: engine.gpu === false ? "cpu" : engine.gpu,
@@ -95,6 +107,39 @@ export class PlaygroundServer {
                 const result = await queue.run(ticket, () => reask(engine, body, {maxDocumentChars: options.maxDocumentChars}));
                 log?.info({tokens: result.tokens, ms: Math.round(performance.now() - started), answer: result.answer}, "re-ask");
                 return sendJson(response, 200, result);
+            }
+            if (url.pathname === "/api/chat") {
+                if (method !== "POST") throw new PlaygroundHttpError(405, "METHOD_NOT_ALLOWED", "POST a JSON body to /api/chat");
+                const chatRequest = ChatEngine.parse(await readJsonBody(request));
+                const header = request.headers[TICKET_HEADER];
+                const ticket = typeof header === "string" && header !== "" ? header : randomUUID();
+                // the Stop button (or a closed tab) ends the answer: the client drops the connection
+                const stop = new AbortController();
+                response.on("close", () => stop.abort());
+                let streaming = false;
+                const write = (event: Record<string, unknown>) => {
+                    if (!streaming) response.writeHead(200, {"Content-Type": "application/x-ndjson; charset=utf-8", "Cache-Control": "no-store"});
+                    streaming = true;
+                    response.write(`${JSON.stringify(event)}\n`);
+                };
+                try {
+                    await queue.run(ticket, async () => {
+                        if (stop.signal.aborted) return;
+                        const engine = await chatEngine();
+                        const started = performance.now();
+                        const turn = await engine.reply(chatRequest, {onText: (text) => write({type: "text", text}), signal: stop.signal});
+                        const seconds = (performance.now() - started) / 1000;
+                        log?.info({finish: turn.finish, tokens: turn.tokens, seconds}, "chat turn");
+                        write({type: "done", finish: turn.finish, tokens: turn.tokens, seconds, ...(turn.json === undefined ? {} : {json: turn.json})});
+                    });
+                } catch (error) {
+                    if (!streaming) throw error;
+                    const known = error instanceof PlaygroundHttpError;
+                    if (!known) log?.error({err: error}, "chat failed");
+                    write({type: "error", code: known ? error.code : "ENGINE_FAILED", message: (error as Error).message});
+                }
+                response.end();
+                return;
             }
             throw new PlaygroundHttpError(404, "NOT_FOUND", `no such page: ${url.pathname}`);
         };
@@ -132,15 +177,18 @@ export class PlaygroundServer {
         const host = listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;
         const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
         log?.info({url, token: listen.token !== undefined, model: info.model, backend: info.backend, contextSize: info.contextSize}, "playground listening");
-        return new PlaygroundServer(url, server);
+        return new PlaygroundServer(url, server, () => chat);
     }
 
-    /** Stops listening and ends open connections. Idempotent. */
+    /** Stops listening, ends open connections, unloads the chat's model. Idempotent. */
     public close(): Promise<void> {
-        this.#closing ??= new Promise<void>((resolve) => {
-            this.#server.close(() => resolve());
+        this.#closing ??= (async () => {
+            const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
             this.#server.closeAllConnections();
-        });
+            await closed;
+            const chat = await this.#chat()?.catch(() => undefined);
+            await chat?.close();
+        })();
         return this.#closing;
     }
 

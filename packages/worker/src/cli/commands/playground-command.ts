@@ -48,7 +48,11 @@ export const playgroundCommand: CommandModule<GlobalCliOptions, PlaygroundArgs> 
         const [{ExtractionEngine}, {PlaygroundServer}] = await Promise.all([import("../../engine/extraction-engine.ts"), import("../../playground/playground-server.ts")]);
         await using engine = await ExtractionEngine.load({modelPath: pathForDisplay(args.model), ...engineOptionsFromArgs(args), logger});
         await using server = await PlaygroundServer.start({
-            engine, host: args.host, port: args.port, maxDocumentChars: args.maxDocumentChars, logger, ...(token === undefined ? {} : {token})
+            engine, host: args.host, port: args.port, maxDocumentChars: args.maxDocumentChars, logger, ...(token === undefined ? {} : {token}),
+            chat: {
+                modelPath: engine.options.modelPath, contextSize: args.contextSize, batchSize: args.batchSize, gpu: engine.options.gpu, logger,
+                ...(args.threads === undefined ? {} : {threads: args.threads})
+            }
         });
         process.stdout.write(`Playground: ${server.url}/${token === undefined ? "" : "   (first visit: append ?token=<your token>)"}\n`);
         await new Promise<void>((resolve) => {

@@ -108,8 +108,160 @@ async function copyLine() {
 $("reask-form").addEventListener("submit", runReask);
 $("copy-line").addEventListener("click", copyLine);
 document.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) runReask(event);
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    if ($("chat-mode").hidden) runReask(event);
+    else sendChat(event);
 });
 $("prompt-text").addEventListener("input", () => void ($("preset").value = "custom"));
 $("trailing-instruction").addEventListener("input", () => void ($("preset").value = "custom"));
 loadInfo().catch((error) => setStatus(error.message, true));
+
+// ---- chat mode: the conversation lives in the page; each turn sends it whole and reads the answer as it streams
+const history = [];
+let stopper;
+
+function showMode(mode) {
+    $("tab-reask").setAttribute("aria-selected", String(mode === "reask"));
+    $("tab-chat").setAttribute("aria-selected", String(mode === "chat"));
+    $("chat-mode").hidden = mode !== "chat";
+    $("reask-form").hidden = mode !== "reask";
+    $("result").hidden = mode !== "reask" || $("line").textContent === "";
+}
+
+function appendMessage(role, text) {
+    const element = document.createElement("div");
+    element.className = `message ${role}`;
+    element.dataset.role = role;
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = role === "user" ? "You" : "Mixtral";
+    const body = document.createElement("span");
+    body.className = "text";
+    body.textContent = text;
+    element.append(who, body);
+    $("chat-log").append(element);
+    return body;
+}
+
+function chatNote(text, isError = false) {
+    $("chat-note").hidden = text === "";
+    $("chat-note").textContent = text;
+    $("chat-note").classList.toggle("error", isError);
+}
+
+function chatSettings() {
+    const number = (id) => Number($(id).value);
+    const settings = {maxTokens: number("max-tokens"), temperature: number("temperature"), topP: number("top-p"), topK: number("top-k"),
+        repetitionPenalty: number("repetition-penalty"), seed: number("seed")};
+    const schema = $("json-schema").value.trim();
+    if (schema !== "") {
+        try {
+            settings.jsonSchema = JSON.parse(schema);
+        } catch (error) {
+            throw new Error(`the JSON schema is not JSON: ${error.message}`);
+        }
+    }
+    return settings;
+}
+
+async function sendChat(event) {
+    event?.preventDefault();
+    if (stopper !== undefined) return;
+    const text = $("chat-input").value;
+    if (text.trim() === "") return;
+    let settings;
+    try {
+        settings = chatSettings();
+    } catch (error) {
+        chatNote(error.message, true);
+        return;
+    }
+    chatNote("");
+    history.push({role: "user", text});
+    appendMessage("user", text);
+    $("chat-input").value = "";
+    const answer = appendMessage("assistant", "");
+    const requestId = crypto.randomUUID();
+    stopper = new AbortController();
+    $("chat-send").disabled = true;
+    $("chat-stop").disabled = false;
+    const started = performance.now();
+    let chunks = 0;
+    let finished;
+    const status = (prefix) => {
+        const seconds = (performance.now() - started) / 1000;
+        $("chat-status").textContent = `${prefix} ${chunks} tokens · ${seconds > 0 ? (chunks / seconds).toFixed(1) : "0"} tokens/s`;
+    };
+    const poll = setInterval(async () => {
+        if (chunks > 0) return status("generating…");
+        try {
+            const queue = await (await fetch(`/api/queue?request=${encodeURIComponent(requestId)}`)).json();
+            $("chat-status").textContent = queue.position > 0 ? `queued: ${queue.position} ahead` : "starting…";
+        } catch {
+            // the status line is only a courtesy
+        }
+    }, 500);
+    try {
+        const response = await fetch("/api/chat", {method: "POST", headers: {...ACTION, "x-orchard-request-id": requestId},
+            body: JSON.stringify({messages: history, ...settings}), signal: stopper.signal});
+        if (!response.ok) {
+            const error = await response.json();
+            throw Object.assign(new Error(error.error?.message ?? `HTTP ${response.status}`), {code: error.error?.code});
+        }
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = "";
+        for (;;) {
+            const {value, done} = await reader.read();
+            if (done) break;
+            buffer += decoder.decode(value, {stream: true});
+            let newline;
+            while ((newline = buffer.indexOf("\n")) >= 0) {
+                const event = JSON.parse(buffer.slice(0, newline));
+                buffer = buffer.slice(newline + 1);
+                if (event.type === "text") {
+                    chunks++;
+                    answer.textContent += event.text;
+                    status("generating…");
+                } else if (event.type === "done") finished = event;
+                else if (event.type === "error") throw Object.assign(new Error(event.message), {code: event.code});
+            }
+        }
+    } catch (error) {
+        if (error.name === "AbortError") finished = {finish: "aborted"};
+        else {
+            if (error.code === "CONTEXT_FULL") chatNote(`The context is full: ${error.message}`, true);
+            else chatNote(error.message, true);
+            // the failed turn leaves the history as it was before it
+            history.pop();
+            answer.parentElement.remove();
+            $("chat-log").lastElementChild?.remove();
+            $("chat-input").value = text;
+        }
+    } finally {
+        clearInterval(poll);
+        stopper = undefined;
+        $("chat-send").disabled = false;
+        $("chat-stop").disabled = true;
+    }
+    if (finished !== undefined) {
+        history.push({role: "assistant", text: answer.textContent});
+        answer.parentElement.dataset.finish = finished.finish;
+        status(finished.finish === "aborted" ? "stopped:" : "done:");
+        if (finished.finish === "context-full") chatNote("The context is full: the answer was cut where the context ends. Clear the history to go on.", true);
+        else if (finished.finish === "length" && settings.jsonSchema !== undefined) chatNote("The answer reached the max new tokens before its JSON closed: raise Max new tokens.", true);
+        else if (finished.finish === "length") chatNote("The answer reached the max new tokens.");
+    }
+}
+
+$("tab-reask").addEventListener("click", () => showMode("reask"));
+$("tab-chat").addEventListener("click", () => showMode("chat"));
+$("chat-form").addEventListener("submit", sendChat);
+$("chat-stop").addEventListener("click", () => stopper?.abort());
+$("chat-clear").addEventListener("click", () => {
+    stopper?.abort();
+    history.length = 0;
+    $("chat-log").replaceChildren();
+    chatNote("");
+    $("chat-status").textContent = "";
+});
