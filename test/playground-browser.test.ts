@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import {existsSync} from "node:fs";
 import {mkdir, readFile} from "node:fs/promises";
 import {join} from "node:path";
-import {after, describe, it} from "node:test";
+import {after, before, describe, it} from "node:test";
 import {chromium, type Browser} from "playwright-core";
 import {FAST_ENGINE_FLAGS, removeTempDir, repoRoot, runOrchard, sampleInput, tempDir, tinyModel} from "./support/orchard-cli.ts";
 import {OrchardProcess} from "./support/orchard-process.ts";
@@ -26,6 +26,15 @@ const ENGINE = [...FAST_ENGINE_FLAGS, "--contexts", "1"];
 describe("playground in headless Chromium", {skip: SKIP}, () => {
     let browser: Browser | undefined;
     let playground: OrchardProcess | undefined;
+    let url = "";
+    before(async () => {
+        playground = OrchardProcess.start(["playground", "--model", await tinyModel(), "--port", "0", ...ENGINE]);
+        [, url = ""] = await playground.waitFor(/Playground: (http:\/\/127\.0\.0\.1:\d+)\//);
+        browser = await chromium.launch({
+            executablePath: CHROMIUM,
+            args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+        });
+    });
     after(async () => {
         await browser?.close();
         await playground?.stop();
@@ -42,13 +51,7 @@ describe("playground in headless Chromium", {skip: SKIP}, () => {
             const expected = JSON.parse((await readFile(output, "utf8")).split("\n")[1] as string) as {id: string; attributes: number[]};
             assert.equal(expected.id, input.id);
 
-            playground = OrchardProcess.start(["playground", "--model", model, "--port", "0", ...ENGINE]);
-            const [, url] = await playground.waitFor(/Playground: (http:\/\/127\.0\.0\.1:\d+)\//);
-            browser = await chromium.launch({
-                executablePath: CHROMIUM,
-                args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-            });
-            const context = await browser.newContext({viewport: {width: 1100, height: 900}});
+            const context = await (browser as Browser).newContext({viewport: {width: 1100, height: 900}});
             // the page must work offline: no request may leave the machine (fonts, scripts, anything)
             const offMachine: string[] = [];
             context.on("request", (request) => {
@@ -95,5 +98,49 @@ describe("playground in headless Chromium", {skip: SKIP}, () => {
         } finally {
             await removeTempDir(dir);
         }
+    });
+
+    it("chat: a sent message's answer streams in, Stop ends it, and a JSON schema gives valid JSON", {timeout: 300_000}, async () => {
+        const context = await (browser as Browser).newContext({viewport: {width: 390, height: 844}});
+        const offMachine: string[] = [];
+        context.on("request", (request) => {
+            const {protocol, hostname} = new URL(request.url());
+            if ((protocol === "http:" || protocol === "https:" || protocol === "ws:" || protocol === "wss:") && !isLoopbackHost(hostname)) offMachine.push(request.url());
+        });
+        const page = await context.newPage();
+        const pageErrors: string[] = [];
+        page.on("pageerror", (error) => pageErrors.push(error.message));
+        await page.goto(`${url}/`);
+        await page.locator("#model-info", {hasText: "tiny-f32-seed1.gguf"}).waitFor();
+        await page.click("#tab-chat");
+        await page.locator("summary").click();
+        await page.fill("#max-tokens", "4096");
+        await page.fill("#chat-input", "Tell me a long story");
+        await page.locator("#chat-input").press("Control+Enter");
+        const answer = page.locator('.message[data-role="assistant"] .text').last();
+        // streamed: the answer grows while the turn is still running (Stop is enabled)
+        await page.waitForFunction(() => (globalThis as unknown as {document: {querySelector(s: string): {textContent: string} | null}}).document
+            .querySelector('.message[data-role="assistant"] .text')?.textContent.length ?? 0 > 0);
+        assert.equal(await page.locator("#chat-stop").isEnabled(), true, "the turn is still running while text arrives");
+        await page.click("#chat-stop");
+        await page.locator('.message[data-role="assistant"][data-finish="aborted"]').waitFor();
+        assert.ok((await answer.innerText()).length > 0);
+        assert.match(await page.locator("#chat-status").innerText(), /^stopped: \d+ tokens/);
+        await mkdir(ARTIFACTS, {recursive: true});
+        await page.screenshot({path: join(ARTIFACTS, "playground-chat.png"), fullPage: true});
+
+        await page.click("#chat-clear");
+        assert.equal(await page.locator(".message").count(), 0);
+        await page.fill("#max-tokens", "64");
+        await page.fill("#json-schema", JSON.stringify({type: "object", properties: {answer: {enum: ["yes", "no"]}}, required: ["answer"]}));
+        await page.fill("#chat-input", "Yes or no?");
+        await page.click("#chat-send");
+        await page.locator('.message[data-role="assistant"][data-finish="stop"]').waitFor({timeout: 120_000});
+        const json = JSON.parse(await answer.innerText()) as {answer: string};
+        assert.ok(["yes", "no"].includes(json.answer), JSON.stringify(json));
+        await page.screenshot({path: join(ARTIFACTS, "playground-chat-json.png"), fullPage: true});
+        assert.deepEqual(offMachine, [], "requests that left the machine");
+        assert.deepEqual(pageErrors, []);
+        await context.close();
     });
 });

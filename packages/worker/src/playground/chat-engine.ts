@@ -103,6 +103,7 @@ export class ChatEngine {
         const sequence = this.#sequence;
         await sequence.clearHistory();
         const outputBefore = sequence.tokenMeter.usedOutputTokens;
+        // stopOnAbortSignal covers a Stop once tokens flow; one before the first token makes node-llama-cpp throw
         const response = await this.#completion.generateCompletionWithMeta(prompt, {
             ...completionSampling({...sampling, maxTokens}, sampling.seed),
             customStopTriggers: stopGenerationTriggers,
@@ -111,6 +112,9 @@ export class ChatEngine {
             signal: hooks.signal,
             stopOnAbortSignal: true,
             ...(grammar === undefined ? {} : {grammar})
+        }).catch((error: unknown) => {
+            if (hooks.signal.aborted) return {response: "", metadata: {stopReason: "abort" as const}};
+            throw error;
         });
         const tokens = {prompt: prompt.length, completion: sequence.tokenMeter.usedOutputTokens - outputBefore};
         const stop = response.metadata.stopReason;
