@@ -177,6 +177,11 @@ describe("orchard playground: the re-ask API", () => {
         assert.equal(lastNotUser.status, 400);
         const full = await chat(open.url, {messages: [{role: "user", text: "0123456789".repeat(200)}]});
         assert.deepEqual([full.status, errorOf({status: 400, headers: {}, body: full.body}).code], [400, "CONTEXT_FULL"], full.body);
+        const toolsAndSchema = await chat(open.url, {messages: [{role: "user", text: "Hi"}], tools: true, jsonSchema: {type: "object"}});
+        assert.equal(toolsAndSchema.status, 400, toolsAndSchema.body);
+        // tools on: node-llama-cpp's function calling runs the turn (the tiny model's random text rarely calls a tool)
+        const withTools = await chat(open.url, {messages: [{role: "user", text: "What is 6 * 7?"}], tools: true, maxTokens: 8, seed: 2});
+        assert.equal(withTools.events.at(-1)?.type, "done", withTools.body);
         const badSchema = await chat(open.url, {messages: [{role: "user", text: "Hi"}], jsonSchema: "{\"type\": \"object\"}"});
         assert.equal(badSchema.status, 400, badSchema.body);
     });

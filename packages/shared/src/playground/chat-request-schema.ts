@@ -19,7 +19,9 @@ export const chatRequestSchema = z.strictObject({
     topK: z.number().int().min(0, {error: "\"topK\" must be a non-negative integer"}).optional(),
     repetitionPenalty: z.number().gt(0, {error: "\"repetitionPenalty\" must be positive (1 disables it)"}).optional(),
     seed: z.number().int().min(0).max(2 ** 32 - 1, {error: "\"seed\" must be an integer from 0 to 4294967295"}).optional(),
-    jsonSchema: z.record(z.string(), z.unknown(), {error: "\"jsonSchema\" must be a JSON schema object"}).optional()
-});
+    jsonSchema: z.record(z.string(), z.unknown(), {error: "\"jsonSchema\" must be a JSON schema object"}).optional(),
+    /** The calculator and final-answer tools (node-llama-cpp function calling); off by default, and not with a JSON schema. */
+    tools: z.boolean({error: "\"tools\" must be true or false"}).optional()
+}).refine((request) => !(request.tools === true && request.jsonSchema !== undefined), {error: "tools and a JSON schema exclude each other: choose one"});
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;

@@ -1,10 +1,11 @@
 import {availableParallelism} from "node:os";
 import {chatRequestSchema, OrchardError, type ChatRequest, type Logger} from "@orchard/shared";
 import {
-    getLlama, LlamaCompletion, LlamaLogLevel, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel
+    getLlama, LlamaChatSession, LlamaCompletion, LlamaLogLevel, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel
 } from "node-llama-cpp";
 import type {EngineGpu} from "../engine/extraction-engine-options.ts";
 import {completionSampling, resolveGenerationSampling} from "../generate/generation-settings.ts";
+import {chatTools, type ToolCall} from "./chat-tools.ts";
 import {PlaygroundHttpError} from "./playground-http-error.ts";
 
 export interface ChatEngineOptions {
@@ -82,8 +83,8 @@ export class ChatEngine {
         return parsed.data;
     }
 
-    /** One assistant turn, its text passed to `onText` as it is generated; `signal` stops it (finish "aborted"). */
-    public async reply(request: ChatRequest, hooks: {onText: (text: string) => void; signal: AbortSignal}): Promise<ChatTurn> {
+    /** One assistant turn, its text passed to `onText` as it is generated; `signal` stops it (finish "aborted"); tool calls go to `onTool`. */
+    public async reply(request: ChatRequest, hooks: {onText: (text: string) => void; onTool?: (call: ToolCall) => void; signal: AbortSignal}): Promise<ChatTurn> {
         const sampling = resolveGenerationSampling({
             maxTokens: request.maxTokens, temperature: request.temperature, topP: request.topP, topK: request.topK, repetitionPenalty: request.repetitionPenalty, seed: request.seed
         });
@@ -102,6 +103,7 @@ export class ChatEngine {
         const maxTokens = Math.min(sampling.maxTokens, room);
         const sequence = this.#sequence;
         await sequence.clearHistory();
+        if (request.tools === true) return this.#replyWithTools(request, history, {...sampling, maxTokens}, {asked: sampling.maxTokens, prompt: prompt.length}, hooks);
         const outputBefore = sequence.tokenMeter.usedOutputTokens;
         // stopOnAbortSignal covers a Stop once tokens flow; one before the first token makes node-llama-cpp throw
         const response = await this.#completion.generateCompletionWithMeta(prompt, {
@@ -121,6 +123,46 @@ export class ChatEngine {
         const finish: ChatFinish = stop === "abort" ? "aborted" : stop === "maxTokens" ? (maxTokens < sampling.maxTokens ? "context-full" : "length") : "stop";
         if (grammar === undefined || finish !== "stop") return {text: response.response, finish, tokens};
         return {text: response.response, finish, tokens, json: grammar.parse(response.response)};
+    }
+
+    /**
+     * A turn with the tools: node-llama-cpp's LlamaChatSession runs the function-calling loop (the
+     * chat wrapper describes the functions to the model, parses its calls, feeds back the results);
+     * `final_answer` ends the turn with its answer.
+     */
+    async #replyWithTools(
+        request: ChatRequest, history: ChatHistoryItem[], sampling: ReturnType<typeof resolveGenerationSampling>, counts: {asked: number; prompt: number},
+        hooks: {onText: (text: string) => void; onTool?: (call: ToolCall) => void; signal: AbortSignal}
+    ): Promise<ChatTurn> {
+        const session = new LlamaChatSession({contextSequence: this.#sequence, autoDisposeSequence: false, chatWrapper: this.#chatWrapper});
+        const finished = new AbortController();
+        const signal = AbortSignal.any([hooks.signal, finished.signal]);
+        let finalAnswer: string | undefined;
+        const outputBefore = this.#sequence.tokenMeter.usedOutputTokens;
+        try {
+            // the conversation before the last user message; the session adds that one and the answer
+            session.setChatHistory(history.slice(0, -2));
+            const last = request.messages.at(-1)?.text ?? "";
+            const functions = chatTools({onCall: (call) => hooks.onTool?.(call), finish: (answer) => {
+                finalAnswer = answer;
+                hooks.onText(answer);
+                finished.abort();
+            }});
+            const {repeatPenalty, ...rest} = completionSampling(sampling, sampling.seed);
+            const response = await session.promptWithMeta(last, {
+                ...rest, ...(repeatPenalty === false ? {} : {repeatPenalty}), functions, onTextChunk: hooks.onText, signal, stopOnAbortSignal: true
+            }).catch((error: unknown) => {
+                if (signal.aborted) return {responseText: "", stopReason: "abort" as const};
+                throw error;
+            });
+            const tokens = {prompt: counts.prompt, completion: this.#sequence.tokenMeter.usedOutputTokens - outputBefore};
+            if (finalAnswer !== undefined) return {text: finalAnswer, finish: "stop", tokens};
+            const finish: ChatFinish = response.stopReason === "abort" ? "aborted"
+                : response.stopReason === "maxTokens" ? (sampling.maxTokens < counts.asked ? "context-full" : "length") : "stop";
+            return {text: response.responseText, finish, tokens};
+        } finally {
+            session.dispose({disposeSequence: false});
+        }
     }
 
     async #grammar(schema: Record<string, unknown>) {

@@ -127,7 +127,9 @@ export class PlaygroundServer {
                         if (stop.signal.aborted) return;
                         const engine = await chatEngine();
                         const started = performance.now();
-                        const turn = await engine.reply(chatRequest, {onText: (text) => write({type: "text", text}), signal: stop.signal});
+                        const turn = await engine.reply(chatRequest, {
+                            onText: (text) => write({type: "text", text}), onTool: (call) => write({type: "tool", ...call}), signal: stop.signal
+                        });
                         const seconds = (performance.now() - started) / 1000;
                         log?.info({finish: turn.finish, tokens: turn.tokens, seconds}, "chat turn");
                         write({type: "done", finish: turn.finish, tokens: turn.tokens, seconds, ...(turn.json === undefined ? {} : {json: turn.json})});

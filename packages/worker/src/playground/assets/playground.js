@@ -153,6 +153,7 @@ function chatSettings() {
     const number = (id) => Number($(id).value);
     const settings = {maxTokens: number("max-tokens"), temperature: number("temperature"), topP: number("top-p"), topK: number("top-k"),
         repetitionPenalty: number("repetition-penalty"), seed: number("seed")};
+    if ($("tools").checked) settings.tools = true;
     const schema = $("json-schema").value.trim();
     if (schema !== "") {
         try {
@@ -178,7 +179,7 @@ async function sendChat(event) {
     }
     chatNote("");
     history.push({role: "user", text});
-    appendMessage("user", text);
+    const question = appendMessage("user", text);
     $("chat-input").value = "";
     const answer = appendMessage("assistant", "");
     const requestId = crypto.randomUUID();
@@ -223,6 +224,10 @@ async function sendChat(event) {
                     chunks++;
                     answer.textContent += event.text;
                     status("generating…");
+                } else if (event.type === "tool") {
+                    const call = appendMessage("tool", `${event.name}(${JSON.stringify(event.params)}) → ${event.result}`);
+                    call.parentElement.querySelector(".who").textContent = "Tool";
+                    $("chat-log").append(answer.parentElement);
                 } else if (event.type === "done") finished = event;
                 else if (event.type === "error") throw Object.assign(new Error(event.message), {code: event.code});
             }
@@ -234,8 +239,8 @@ async function sendChat(event) {
             else chatNote(error.message, true);
             // the failed turn leaves the history as it was before it
             history.pop();
-            answer.parentElement.remove();
-            $("chat-log").lastElementChild?.remove();
+            for (const element of [...$("chat-log").children]) if (element.compareDocumentPosition(question.parentElement) & Node.DOCUMENT_POSITION_PRECEDING) element.remove();
+            question.parentElement.remove();
             $("chat-input").value = text;
         }
     } finally {
