@@ -22,7 +22,7 @@ interface PlaygroundArgs extends GlobalCliOptions {
 
 export const playgroundCommand: CommandModule<GlobalCliOptions, PlaygroundArgs> = {
     command: "playground",
-    describe: "Serve a page for one document at a time: re-ask a document (answer, P(Yes), the 32 attributes, the Reexpress line) with a model loaded once",
+    describe: "Serve a page for one document at a time, with a model loaded once: re-ask a document (answer, P(Yes), the 32 attributes, the Reexpress line), or chat with it",
     builder: (yargs) => yargs
         .option("model", {alias: "model-path", type: "string", demandOption: true, describe: "Mixtral GGUF file"})
         .options(webServerFlags({service: "playground", defaultPort: DEFAULT_PLAYGROUND_PORT, defaultHost: DEFAULT_DASHBOARD_HOST, environmentName: "ORCHARD_PLAYGROUND_TOKEN"}))
