@@ -17,6 +17,6 @@ export {dashboardCommand} from "./cli/commands/dashboard-command.ts";
 export {StatusCollector, type StatusCollectorOptions} from "./monitor/status-collector.ts";
 export {DashboardServer} from "./monitor/dashboard/dashboard-server.ts";
 export {resolveDashboardOptions, type DashboardServerOptions, type ResolvedDashboardOptions} from "./monitor/dashboard/dashboard-options.ts";
-export type {TokenAttemptLimitOptions} from "./monitor/dashboard/token-attempt-limiter.ts";
+export type {TokenAttemptLimitOptions} from "@orchard/shared";
 export {renderFleetStatus, renderRunDetail, renderLiveView, renderRunLine} from "./monitor/terminal/status-text.ts";
 export {throughputSeries, type ThroughputSeries, type ThroughputSample} from "./monitor/status/throughput-series.ts";

@@ -63,3 +63,10 @@ export {
     assertLabelPromptTemplate, assertLabelTrailingInstruction, buildLabelPrompt, DEFAULT_LABEL_PROMPT, labelAnswerText, substituteLabel
 } from "./classify/classify-prompt.ts";
 export {classifyResultSchema, formatPredictionLine, parsePredictionLine, type ClassifyResult} from "./classify/prediction-line.ts";
+export {isLoopbackHost, hostOfHostHeader} from "./http/loopback-host.ts";
+export {TokenAttemptLimiter, type TokenAttemptLimitOptions} from "./http/token-attempt-limiter.ts";
+export {localWebAuth, ACTION_HEADER, type LocalWebAuthOptions, type LocalWebMiddleware} from "./http/local-web-auth.ts";
+export {resolveWebToken, type WebTokenSources} from "./http/web-token.ts";
+export {resolveWebListen, webServerFlags, type WebListenSettings} from "./http/web-listen.ts";
+export {reaskRequestSchema, DEFAULT_REASK_ID, DEFAULT_REASK_LABEL, type ReaskRequest, type ReaskResponse} from "./playground/reask-request-schema.ts";
+export {chatRequestSchema, MAX_CHAT_NEW_TOKENS, type ChatRequest} from "./playground/chat-request-schema.ts";

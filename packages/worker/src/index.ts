@@ -35,3 +35,6 @@ export {runClassify, type ClassifySummary} from "./classify/classify-job.ts";
 export {predictionsPathFor, type ClassifyJobOptions} from "./classify/classify-job-options.ts";
 export {classifyDocument, checkClassifyPrompts, labelChoicePrompt, reaskPrompt, type ClassifiedDocument, type ClassifyEngine, type ClassifyTokenizer, type LabelChoicePrompt} from "./classify/classify-document.ts";
 export {resolveClassifySettings, type ClassifySettings} from "./classify/classify-settings.ts";
+export {PlaygroundServer, type PlaygroundServerOptions} from "./playground/playground-server.ts";
+export {reask, yesProbability, type ReaskEngine} from "./playground/reask-service.ts";
+export {playgroundCommand} from "./cli/commands/playground-command.ts";

@@ -1,9 +1,8 @@
-import {createLogger, prettyLogsFor, readOrchardEnvironment, type GlobalCliOptions, type Logger} from "@orchard/shared";
+import {createLogger, prettyLogsFor, readOrchardEnvironment, resolveWebToken, type GlobalCliOptions, type Logger} from "@orchard/shared";
 import {resolveDashboardOptions} from "../monitor/dashboard/dashboard-options.ts";
 import {LiveTerminal} from "../monitor/terminal/live-terminal.ts";
 import {createRunMonitorView, type RunMonitorView} from "../monitor/terminal/run-monitor-view.ts";
 import type {RunDashboardFlagValues} from "./dashboard-flags.ts";
-import {resolveDashboardToken} from "./dashboard-token.ts";
 
 /**
  * The logger and the live view of a command that coordinates a run (run, resume, retry-failed):
@@ -17,7 +16,7 @@ export function createRunMonitorForCli(args: GlobalCliOptions & RunDashboardFlag
     });
     let dashboard: {host: string; port: number; token?: string} | undefined;
     if (args.dashboard === true) {
-        const token = resolveDashboardToken({
+        const token = resolveWebToken({
             flag: "--dashboard-token", value: args.dashboardToken, fileFlag: "--dashboard-token-file", file: args.dashboardTokenFile,
             environment: readOrchardEnvironment().dashboardToken
         }, logger);

@@ -7,11 +7,14 @@ export interface OrchardEnvironment {
     readonly redisUrl: string | undefined;
     /** ORCHARD_DASHBOARD_TOKEN: the dashboard's token when --token / --dashboard-token is not given. */
     readonly dashboardToken: string | undefined;
+    /** ORCHARD_PLAYGROUND_TOKEN: the playground's token when --token / --token-file is not given. */
+    readonly playgroundToken: string | undefined;
 }
 
 const environmentSchema = z.object({
     ORCHARD_REDIS_URL: z.string().trim().min(1).optional(),
-    ORCHARD_DASHBOARD_TOKEN: z.string().trim().min(1).optional()
+    ORCHARD_DASHBOARD_TOKEN: z.string().trim().min(1).optional(),
+    ORCHARD_PLAYGROUND_TOKEN: z.string().trim().min(1).optional()
 });
 
 export function readOrchardEnvironment(env: NodeJS.ProcessEnv = process.env): OrchardEnvironment {
@@ -21,6 +24,7 @@ export function readOrchardEnvironment(env: NodeJS.ProcessEnv = process.env): Or
     const value = parsed.data;
     return {
         redisUrl: value.ORCHARD_REDIS_URL,
-        dashboardToken: value.ORCHARD_DASHBOARD_TOKEN
+        dashboardToken: value.ORCHARD_DASHBOARD_TOKEN,
+        playgroundToken: value.ORCHARD_PLAYGROUND_TOKEN
     };
 }

@@ -32,6 +32,8 @@ export const RATE_MAX_WINDOW_MS = 15 * 60_000;
 export const DEFAULT_DASHBOARD_PORT = 8420;
 /** Loopback by default: any other address needs a token. */
 export const DEFAULT_DASHBOARD_HOST = "127.0.0.1";
+/** `orchard playground` listens here by default (next to the dashboard's port; same loopback default). */
+export const DEFAULT_PLAYGROUND_PORT = 8421;
 /** A dashboard token shorter than this is refused (guessable). */
 export const MIN_DASHBOARD_TOKEN_LENGTH = 16;
 /** Runs a fleet-wide status lists when no run is named (`orchard status --limit`). */

@@ -8,3 +8,4 @@ export {extractCommand} from "./commands/extract-command.ts";
 export {generateCommand} from "./commands/generate-command.ts";
 export {modelCommand} from "./commands/model-command.ts";
 export {workerCommand, createWorkerCommand, type WorkerCommandOptions} from "./commands/worker-command.ts";
+export {playgroundCommand} from "./commands/playground-command.ts";

@@ -99,11 +99,21 @@ export class ExtractionEngine {
 
     /** The 32 attributes of one tokenized prompt (BOS first). Concurrent calls share the context pool. */
     public async extract(tokens: readonly number[]): Promise<number[]> {
+        return (await this.evaluate(tokens)).attributes;
+    }
+
+    /**
+     * The 32 attributes of one tokenized prompt (BOS first) and the raw Yes/No logits at its last
+     * position, from the same forward pass: what the playground shows, with the attributes `extract`
+     * writes (the attributes hold the logits only scaled and clipped).
+     */
+    public async evaluate(tokens: readonly number[]): Promise<{attributes: number[]; yesLogit: number; noLogit: number}> {
         if (tokens.length > this.options.contextSize)
             throw new OrchardError("DOCUMENT_TOO_LONG", `prompt of ${tokens.length} tokens exceeds the context size of ${this.options.contextSize}`);
         const evaluator = await this.#acquire();
         try {
-            return computeAttributes(await evaluator.evaluate(tokens));
+            const inputs = await evaluator.evaluate(tokens);
+            return {attributes: computeAttributes(inputs), yesLogit: inputs.yesLogit, noLogit: inputs.noLogit};
         } catch (error) {
             if (error instanceof OrchardError) throw error;
             throw new OrchardError("ENGINE_FAILED", `evaluation failed: ${(error as Error).message}`, {cause: error, retryable: true});

@@ -3,7 +3,7 @@ import {
     LlamaCompletion, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type LlamaContextSequence, type LlamaJsonSchemaGrammar,
     type LlamaModel, type Token
 } from "node-llama-cpp";
-import {documentSeed, type ResolvedGenerationSampling} from "./generation-settings.ts";
+import {completionSampling, documentSeed, type ResolvedGenerationSampling} from "./generation-settings.ts";
 
 /** Why a completion ended: "stop" (end of turn, or the JSON schema's value closed) or "length" (--max-tokens). */
 export type GenerationFinish = "stop" | "length";
@@ -97,15 +97,7 @@ export class DocumentGenerator {
         // LlamaCompletion of the chat wrapper's formatted prompt, not LlamaChat: the same tokens and
         // stop triggers as a chat turn, without LlamaChat's per-token chat bookkeeping (bench:generate)
         const response = await this.#completion.generateCompletionWithMeta(prompt, {
-            maxTokens: sampling.maxTokens,
-            temperature: sampling.temperature,
-            topP: sampling.topP,
-            topK: sampling.topK,
-            minP: sampling.minP,
-            seed: documentSeed(sampling.seed, request.id),
-            repeatPenalty: sampling.repetitionPenalty === 1 && sampling.frequencyPenalty === 0 && sampling.presencePenalty === 0
-                ? false
-                : {penalty: sampling.repetitionPenalty, frequencyPenalty: sampling.frequencyPenalty, presencePenalty: sampling.presencePenalty},
+            ...completionSampling(sampling, documentSeed(sampling.seed, request.id)),
             customStopTriggers: stopGenerationTriggers,
             // the whole context is this one document's (prompt + --max-tokens are checked to fit): never shift it
             disableContextShift: true,

@@ -58,3 +58,21 @@ export function resolveGenerationSampling(options: GenerationSamplingOptions): R
 export function documentSeed(runSeed: number, id: string): number {
     return createHash("sha256").update(`${runSeed}\n${id}`).digest().readUInt32BE(0);
 }
+
+/**
+ * node-llama-cpp's sampling options for one completion with these settings and this seed: one
+ * mapping for `orchard generate` and the playground's chat, so both sample the same way.
+ */
+export function completionSampling(sampling: ResolvedGenerationSampling, seed: number) {
+    return {
+        maxTokens: sampling.maxTokens,
+        temperature: sampling.temperature,
+        topP: sampling.topP,
+        topK: sampling.topK,
+        minP: sampling.minP,
+        seed,
+        repeatPenalty: sampling.repetitionPenalty === 1 && sampling.frequencyPenalty === 0 && sampling.presencePenalty === 0
+            ? false as const
+            : {penalty: sampling.repetitionPenalty, frequencyPenalty: sampling.frequencyPenalty, presencePenalty: sampling.presencePenalty}
+    };
+}

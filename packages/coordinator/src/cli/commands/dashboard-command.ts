@@ -1,10 +1,9 @@
 import {
     createLogger, DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, embeddedRedisUrl, FLEET_CONNECTION_FLAGS, OrchardError, prettyLogsFor,
-    readLiveEmbeddedRedisEndpoint, readOrchardEnvironment, type FleetConnectionFlagValues, type GlobalCliOptions
+    readLiveEmbeddedRedisEndpoint, readOrchardEnvironment, resolveWebToken, webServerFlags, type FleetConnectionFlagValues, type GlobalCliOptions
 } from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {resolveDashboardOptions} from "../../monitor/dashboard/dashboard-options.ts";
-import {resolveDashboardToken} from "../dashboard-token.ts";
 
 interface DashboardArgs extends FleetConnectionFlagValues, GlobalCliOptions {
     port: number;
@@ -18,10 +17,7 @@ export const dashboardCommand: CommandModule<GlobalCliOptions, DashboardArgs> = 
     command: "dashboard",
     describe: "Serve the web dashboard: every run's progress, throughput, workers and failed shards (retry, cancel), live; /metrics for Prometheus; /queues for BullMQ",
     builder: (yargs) => yargs
-        .option("port", {type: "number", default: DEFAULT_DASHBOARD_PORT, describe: "Port to listen on (0: any free port)"})
-        .option("host", {type: "string", default: DEFAULT_DASHBOARD_HOST, describe: "Address to listen on; any but loopback (e.g. 0.0.0.0 for a phone on the LAN) needs --token"})
-        .option("token", {type: "string", describe: "Token required on every request, stream and action (at least 16 characters); visible to other users in ps: prefer ORCHARD_DASHBOARD_TOKEN or --token-file"})
-        .option("token-file", {type: "string", describe: "File holding the token (instead of --token)"})
+        .options(webServerFlags({service: "dashboard", defaultPort: DEFAULT_DASHBOARD_PORT, defaultHost: DEFAULT_DASHBOARD_HOST, environmentName: "ORCHARD_DASHBOARD_TOKEN"}))
         .option("refresh-ms", {type: "number", default: 1000, describe: "Milliseconds between live updates of an open page"})
         .options(FLEET_CONNECTION_FLAGS)
         .example("$0 dashboard", "http://127.0.0.1:8420 for the embedded Redis of a run in this folder")
@@ -30,7 +26,7 @@ export const dashboardCommand: CommandModule<GlobalCliOptions, DashboardArgs> = 
     handler: async (args) => {
         const environment = readOrchardEnvironment();
         const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-dashboard"});
-        const token = resolveDashboardToken({flag: "--token", value: args.token, fileFlag: "--token-file", file: args.tokenFile, environment: environment.dashboardToken}, logger);
+        const token = resolveWebToken({flag: "--token", value: args.token, fileFlag: "--token-file", file: args.tokenFile, environment: environment.dashboardToken}, logger);
         // refuse a public address without a token before anything else
         resolveDashboardOptions({redisUrl: "redis://127.0.0.1", host: args.host, port: args.port, ...(token === undefined ? {} : {token}), refreshMs: args.refreshMs});
         const redisUrl = args.redis ?? environment.redisUrl ?? await embeddedUrl(args.stateDir);

@@ -1,9 +1,7 @@
 import {resolve} from "node:path";
 import {
-    DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, DEFAULT_KEY_PREFIX, DEFAULT_STATE_DIR, MIN_DASHBOARD_TOKEN_LENGTH, OrchardError, type Logger
+    DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, DEFAULT_KEY_PREFIX, DEFAULT_STATE_DIR, OrchardError, resolveWebListen, type Logger, type TokenAttemptLimitOptions
 } from "@orchard/shared";
-import {isLoopbackHost} from "./dashboard-auth.ts";
-import type {TokenAttemptLimitOptions} from "./token-attempt-limiter.ts";
 
 export interface DashboardServerOptions {
     /** The fleet's Redis. */
@@ -50,15 +48,10 @@ export interface ResolvedDashboardOptions {
 }
 
 export function resolveDashboardOptions(options: DashboardServerOptions): ResolvedDashboardOptions {
-    const host = (options.host ?? DEFAULT_DASHBOARD_HOST).trim();
-    const port = options.port ?? DEFAULT_DASHBOARD_PORT;
-    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new OrchardError("INVALID_ARGUMENT", `--port must be a port number (got ${port})`);
-    const token = options.token === undefined || options.token === "" ? undefined : options.token;
-    if (token === undefined && !isLoopbackHost(host))
-        throw new OrchardError("INVALID_ARGUMENT",
-            `the dashboard listens on ${host}, beyond this machine: give it a --token (or ORCHARD_DASHBOARD_TOKEN), e.g. $(openssl rand -hex 16)`);
-    if (token !== undefined && token.length < MIN_DASHBOARD_TOKEN_LENGTH)
-        throw new OrchardError("INVALID_ARGUMENT", `the dashboard token must be at least ${MIN_DASHBOARD_TOKEN_LENGTH} characters (e.g. $(openssl rand -hex 16))`);
+    const {host, port, token} = resolveWebListen({
+        service: "dashboard", host: options.host ?? DEFAULT_DASHBOARD_HOST, port: options.port ?? DEFAULT_DASHBOARD_PORT, token: options.token,
+        tokenHint: "--token (or ORCHARD_DASHBOARD_TOKEN)"
+    });
     const refreshMs = options.refreshMs ?? 1000;
     if (!(refreshMs >= 100)) throw new OrchardError("INVALID_ARGUMENT", `the refresh interval must be at least 100 ms (got ${refreshMs})`);
     return {

@@ -1,4 +1,4 @@
-/** How the dashboard slows down guessing of its token. */
+/** How a web server of ours (dashboard, playground) slows down guessing of its token. */
 export interface TokenAttemptLimitOptions {
     /** Wrong tokens from one address, within `windowMs`, that lock it out. Default 10. */
     readonly maxFailures?: number;
@@ -23,7 +23,7 @@ interface Attempts {
 }
 
 /**
- * Counts wrong dashboard tokens per client address and locks an address out for a while once it
+ * Counts wrong tokens per client address and locks an address out for a while once it
  * has sent too many: a token of 16 characters or more is out of reach of guessing anyway, but the
  * lockout keeps a scanner from hammering the server and its Redis. Memory stays bounded: at
  * most `maxAddresses` entries, the least recently seen forgotten first (a Map keeps insertion order).

@@ -4,8 +4,9 @@ import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {Writable} from "node:stream";
 import {describe, it} from "node:test";
-import {createLogger, OrchardError} from "@orchard/shared";
-import {resolveDashboardToken} from "./dashboard-token.ts";
+import {createLogger} from "../logging/create-logger.ts";
+import {OrchardError} from "../errors/orchard-error.ts";
+import {resolveWebToken} from "./web-token.ts";
 
 const TOKEN = "0123456789abcdef0123";
 
@@ -23,14 +24,14 @@ function recordingLogger() {
 
 const sources = {flag: "--token", value: undefined, fileFlag: "--token-file", file: undefined, environment: undefined};
 
-describe("resolveDashboardToken", () => {
+describe("resolveWebToken", () => {
     it("a token on the command line works, with a warning that names the flag; the environment gives none", () => {
         const {logger, records} = recordingLogger();
-        assert.equal(resolveDashboardToken({...sources, value: TOKEN, environment: "from-the-environment-0000"}, logger), TOKEN);
+        assert.equal(resolveWebToken({...sources, value: TOKEN, environment: "from-the-environment-0000"}, logger), TOKEN);
         assert.deepEqual(records.map((record) => record["secretOnCommandLine"]), ["--token"]);
         const quiet = recordingLogger();
-        assert.equal(resolveDashboardToken({...sources, environment: TOKEN}, quiet.logger), TOKEN);
-        assert.equal(resolveDashboardToken(sources, quiet.logger), undefined);
+        assert.equal(resolveWebToken({...sources, environment: TOKEN}, quiet.logger), TOKEN);
+        assert.equal(resolveWebToken(sources, quiet.logger), undefined);
         assert.deepEqual(quiet.records, []);
     });
 
@@ -40,16 +41,16 @@ describe("resolveDashboardToken", () => {
         const {logger, records} = recordingLogger();
         const file = join(dir, "token");
         await writeFile(file, `${TOKEN}\n`, {mode: 0o600});
-        assert.equal(resolveDashboardToken({...sources, file, environment: "from-the-environment-0000"}, logger), TOKEN);
+        assert.equal(resolveWebToken({...sources, file, environment: "from-the-environment-0000"}, logger), TOKEN);
         assert.deepEqual(records, []);
         const refused = (path: string, fact: RegExp) => (error: unknown) =>
             error instanceof OrchardError && error.code === "INVALID_ARGUMENT" && error.message.startsWith(`--token-file ${path}: `) && fact.test(error.message);
-        assert.throws(() => resolveDashboardToken({...sources, file: join(dir, "absent")}, logger), refused(join(dir, "absent"), /no such file/));
+        assert.throws(() => resolveWebToken({...sources, file: join(dir, "absent")}, logger), refused(join(dir, "absent"), /no such file/));
         await writeFile(join(dir, "empty"), "\n");
-        assert.throws(() => resolveDashboardToken({...sources, file: join(dir, "empty")}, logger), refused(join(dir, "empty"), /empty/));
+        assert.throws(() => resolveWebToken({...sources, file: join(dir, "empty")}, logger), refused(join(dir, "empty"), /empty/));
         await writeFile(join(dir, "two"), `${TOKEN}\nsecond\n`);
-        assert.throws(() => resolveDashboardToken({...sources, file: join(dir, "two")}, logger), refused(join(dir, "two"), /several lines/));
-        assert.throws(() => resolveDashboardToken({...sources, file, value: TOKEN}, logger), (error: unknown) =>
+        assert.throws(() => resolveWebToken({...sources, file: join(dir, "two")}, logger), refused(join(dir, "two"), /several lines/));
+        assert.throws(() => resolveWebToken({...sources, file, value: TOKEN}, logger), (error: unknown) =>
             error instanceof OrchardError && error.code === "INVALID_ARGUMENT" && /--token or --token-file, not both/.test(error.message));
     });
 });
