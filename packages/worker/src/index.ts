@@ -17,6 +17,11 @@ export {SimulatedShardEngine, simulatedAttributes, type SimulatedShardEngineOpti
 export {processShard, type ShardOutcome} from "./fleet/shard-processor.ts";
 export type {ShardEngine} from "./fleet/shard-engine.ts";
 export {workerCommand} from "./cli/commands/worker-command.ts";
+export {renderLaunchAgent} from "./service/render-launch-agent.ts";
+export {renderLaunchdExample} from "./service/launchd-example.ts";
+export {renderSystemdUnit} from "./service/render-systemd-unit.ts";
+export {nodeFlagsFromShebang, workerServiceProgram} from "./service/worker-service-program.ts";
+export type {ServicePlatform, WorkerServiceSpec, ServiceCommandRunner} from "./service/types.ts";
 export {runClassify, type ClassifySummary} from "./classify/classify-job.ts";
 export {predictionsPathFor, type ClassifyJobOptions} from "./classify/classify-job-options.ts";
 export {classifyDocument, checkClassifyPrompts, labelChoicePrompt, reaskPrompt, type ClassifiedDocument, type ClassifyEngine, type ClassifyTokenizer, type LabelChoicePrompt} from "./classify/classify-document.ts";
