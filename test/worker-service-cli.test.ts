@@ -16,13 +16,15 @@ describe("orchard worker install-service --dry-run: the plist / unit for the fla
         t.after(() => removeTempDir(dir));
         const model = join(dir, "model.gguf");
         await writeFile(model, "");
-        const result = await runOrchard(["worker", "install-service", "--dry-run", "--platform", "macos", "--model", model, "--contexts", "3", "--shutdown-timeout-ms", "90000"],
+        const result = await runOrchard(["worker", "install-service", "--dry-run", "--platform", "macos", "--model", model, "--contexts", "3", "--shutdown-timeout-ms", "90000",
+            "--schedule", "mon-fri 19:00-08:00", "--when-idle", "10m", "--require-ac", "--unload-when-paused"],
             {env: {ORCHARD_REDIS_URL: URL_WITH_PASSWORD, HOME: dir}});
         assert.equal(result.code, 0, result.stderr);
         const plist = parse(result.stdout) as Record<string, unknown>;
         const urlFile = join(dir, "Library", "Application Support", "Orchard", "com.orchard.worker.redis-url");
         assert.deepEqual(plist["ProgramArguments"], [
             process.execPath, ...ORCHARD_NODE_FLAGS, orchardBin, "worker", "--model", model, "--contexts", "3", "--shutdown-timeout-ms", "90000",
+            "--schedule", "mon-fri 19:00-08:00", "--when-idle", "10m", "--require-ac", "--unload-when-paused",
             "--redis-url-file", urlFile, "--log-format", "json"
         ]);
         // SIGTERM grace beyond the worker's own shutdown timeout
@@ -47,6 +49,10 @@ describe("orchard worker install-service --dry-run: the plist / unit for the fla
         const noRedis = await runOrchard(["worker", "install-service", "--dry-run", "--platform", "linux", "--model", model], {env: {ORCHARD_REDIS_URL: ""}});
         assert.equal(noRedis.code, 1);
         assert.match(noRedis.stderr, /ORCHARD_REDIS_URL.*\[INVALID_ARGUMENT\]\n$/);
+        // a policy the worker would refuse is refused now, not in a service that restarts every 30 s
+        const badPolicy = await runOrchard(["worker", "install-service", "--dry-run", "--platform", "linux", "--model", model, "--redis", URL_WITH_PASSWORD, "--when-idle", "soon"]);
+        assert.equal(badPolicy.code, 1);
+        assert.match(badPolicy.stderr, /--when-idle soon: expected a duration/);
         const badUrl = await runOrchard(["worker", "install-service", "--dry-run", "--platform", "linux", "--model", model, "--redis", "http://host:6379"]);
         assert.equal(badUrl.code, 1);
         assert.match(badUrl.stderr, /--redis: a http:\/\/ URL/);

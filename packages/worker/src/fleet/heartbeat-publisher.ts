@@ -51,6 +51,7 @@ export class HeartbeatPublisher {
     #samples: WorkSample[] = [];
     #totals = {shards: 0, documents: 0, tokens: 0, failures: 0};
     #state: WorkerHeartbeat["state"] = "idle";
+    #paused: WorkerHeartbeat["paused"];
     /** Redis clock minus this machine's, in ms, from the last TIME. */
     #clockOffsetMs = 0;
     #timer: NodeJS.Timeout | undefined;
@@ -96,6 +97,13 @@ export class HeartbeatPublisher {
             this.#write(this.#options.redis.hincrby(this.#keys.runWorkers(event.runId), runWorkerField("failures", this.#options.name), 1));
         }
         if (this.#state !== "stopping") this.#state = this.#current.size > 0 ? "busy" : "idle";
+        this.beat();
+    }
+
+    /** The worker takes no shards (spare-machine policy) for this reason, or works again (undefined). */
+    public setPaused(reason: string | undefined): void {
+        if (this.#closed) return;
+        this.#paused = reason === undefined ? undefined : {reason, sinceMs: Date.now() + this.#clockOffsetMs};
         this.beat();
     }
 
@@ -164,7 +172,8 @@ export class HeartbeatPublisher {
             current: [...this.#current.values()],
             totals: {...this.#totals},
             throughput: {tokensPerSecond: rate.tokensPerSecond, documentsPerSecond: rate.documentsPerSecond, windowSeconds: rate.windowSeconds},
-            engineTokensPerSecond: busyTokensPerSecond(this.#samples.slice(-ENGINE_RATE_SHARDS)) ?? null
+            engineTokensPerSecond: busyTokensPerSecond(this.#samples.slice(-ENGINE_RATE_SHARDS)) ?? null,
+            ...(this.#paused === undefined || this.#state === "stopped" ? {} : {paused: this.#paused})
         };
     }
 

@@ -4,6 +4,7 @@ import {dirname, resolve} from "node:path";
 import {checkRedisUrl, DEFAULT_WORKER_SHUTDOWN_MS, OrchardError, readOrchardEnvironment, readRedisUrlFile, redactRedisUrl} from "@orchard/shared";
 import type {InstallServiceArgs} from "../cli/commands/worker-service-commands.ts";
 import {workerFlagWords, WORKER_FLAGS, withoutModel} from "../cli/commands/worker-flags.ts";
+import {resolveSparePolicy} from "../policy/spare-policy.ts";
 import type {ServicePlatform, WorkerServiceSpec} from "./types.ts";
 import {nodeFlagsFromShebang} from "./worker-service-program.ts";
 import {
@@ -20,6 +21,8 @@ const STOP_MARGIN_S = 60;
 export async function installServiceFromArgs(args: InstallServiceArgs): Promise<void> {
     const platform = platformFor(args.platform, args.dryRun);
     const redisUrl = redisUrlFor(args);
+    // a policy the worker would refuse fails here, not in a service that restarts every 30 s
+    resolveSparePolicy(args);
     const modelPath = resolve(args.model);
     if (!isFile(modelPath)) throw new OrchardError("MODEL_NOT_FOUND", `--model ${args.model}: no such file`);
     const cliPath = realpathSync(process.argv[1] ?? "");

@@ -1,6 +1,6 @@
 import {
     createLogger, embeddedRedisUrl, FLEET_CONNECTION_FLAGS, OrchardError, prettyLogsFor, readLiveEmbeddedRedisEndpoint, readOrchardEnvironment,
-    readRedisUrlFile, redactRedisUrl, type FleetConnectionFlagValues, type GlobalCliOptions
+    readRedisUrlFile, redactRedisUrl, type FleetConnectionFlagValues, type GlobalCliOptions, type Logger
 } from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {engineOptionsFromArgs} from "./extract-command.ts";
@@ -23,6 +23,12 @@ interface WorkerArgs extends GlobalCliOptions, FleetConnectionFlagValues {
     simulateTokensPerSecond?: number;
     exitWithParent: boolean;
     redisUrlFile?: string;
+    schedule?: string;
+    whenIdle?: string;
+    requireAc?: boolean;
+    maxThermal?: number;
+    minFreeMemory?: string;
+    unloadWhenPaused?: boolean;
 }
 
 /** How often a worker started with --exit-with-parent checks that its parent is still there. */
@@ -57,6 +63,7 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
         const testHooks = {poisonIds: environment.testPoisonIds, documentDelayMs: environment.testDocumentDelayMs};
         if (testHooks.poisonIds.size > 0 || testHooks.documentDelayMs > 0)
             logger.warn({poisonIds: [...testHooks.poisonIds], documentDelayMs: testHooks.documentDelayMs}, "test hooks are active (ORCHARD_TEST_*): never in production");
+        const policy = await startSparePolicy(args, logger);
         const worker = await startFleetWorker({
             modelPath: args.model,
             redisUrl,
@@ -69,14 +76,21 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
             ...(args.stalledIntervalMs === undefined ? {} : {stalledIntervalMs: args.stalledIntervalMs}),
             ...(args.shutdownTimeoutMs === undefined ? {} : {shutdownTimeoutMs: args.shutdownTimeoutMs}),
             testHooks,
+            pausedReason: policy?.decision.allowed === false ? policy.decision.reason : undefined,
+            unloadWhenPaused: args.unloadWhenPaused,
             logger
+        }).catch((error: unknown) => {
+            policy?.close();
+            throw error;
         });
+        policy?.onChange((decision) => decision.allowed ? worker.resume() : worker.pause(decision.reason));
         logger.info({redis: redactRedisUrl(redisUrl), queue: worker.queueName}, `worker ${worker.name} joined the fleet`);
         await new Promise<void>((resolve) => {
             let signals = 0;
             const stop = (why: string) => {
                 signals++;
                 if (signals === 1) {
+                    policy?.close();
                     logger.info({why}, "stopping: finishing the current shard (again to give it back now)");
                     void worker.close().then(resolve, (error: unknown) => {
                         logger.error({err: error}, "error while stopping");
@@ -103,6 +117,18 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
         process.stdout.write(`Worker ${worker.name}: ${worker.stats.shards} shards, ${worker.stats.documents} documents, ${worker.stats.tokens} tokens\n`);
     }
 };
+
+/** The spare-machine policy's controller when a policy flag is given (its first check done), else undefined. */
+async function startSparePolicy(args: WorkerArgs, logger: Logger) {
+    const [{resolveSparePolicy, hasSparePolicy}, {SparePolicyController}, {systemProbes}] = await Promise.all([
+        import("../../policy/spare-policy.ts"), import("../../policy/spare-policy-controller.ts"), import("../../policy/machine-probes.ts")
+    ]);
+    const policy = resolveSparePolicy(args);
+    if (!hasSparePolicy(policy)) return undefined;
+    const controller = await SparePolicyController.start({policy, probes: systemProbes(), logger});
+    logger.info({decision: controller.decision}, controller.decision.allowed ? "spare-machine policy: work allowed now" : "spare-machine policy: paused for now");
+    return controller;
+}
 
 async function embeddedUrl(stateDir: string): Promise<string> {
     const live = await readLiveEmbeddedRedisEndpoint(stateDir);

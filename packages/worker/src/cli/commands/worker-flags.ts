@@ -1,6 +1,16 @@
 import {FLEET_CONNECTION_FLAGS} from "@orchard/shared";
 import {ENGINE_FLAGS} from "./extract-command.ts";
 
+/** When a spare machine works: `orchard worker` pauses (and resumes by itself) when these stop allowing it. */
+export const SPARE_POLICY_FLAGS = {
+    "schedule": {type: "string", describe: "Work only in these local-time windows: \"22:00-07:00\", \"mon-fri 19:00-08:00, sat+sun 00:00-24:00\""},
+    "when-idle": {type: "string", describe: "Work only when nobody has touched the keyboard or mouse for this long (macOS): 10m, 1h"},
+    "require-ac": {type: "boolean", describe: "Work only on mains power, not on battery (macOS laptops)"},
+    "max-thermal": {type: "number", describe: "Pause above this thermal warning level of pmset -g therm (macOS); 0: at any thermal pressure"},
+    "min-free-memory": {type: "string", describe: "Pause when less memory than this is available: 8GB, 16GiB"},
+    "unload-when-paused": {type: "boolean", describe: "Free the model's memory while paused (reloaded on resume)"}
+} as const;
+
 /**
  * The flags of `orchard worker` that say how it works (not how it finds Redis): the service
  * commands take the same ones and pass them on to the worker they install.
@@ -13,7 +23,8 @@ export const WORKER_FLAGS = {
     ...ENGINE_FLAGS,
     "lock-duration-ms": {type: "number", describe: "BullMQ lock of a shard, renewed every half (default 60000)"},
     "stalled-interval-ms": {type: "number", describe: "How often to look for shards of dead workers (default 30000)"},
-    "shutdown-timeout-ms": {type: "number", describe: "On stop, finish the current shard within this long, else give it back (default 15000)"}
+    "shutdown-timeout-ms": {type: "number", describe: "On stop or pause, finish the current shard within this long, else give it back (default 15000)"},
+    ...SPARE_POLICY_FLAGS
 } as const;
 
 /** The flags but --model (the worker command demands it; the service commands too, differently). */

@@ -12,6 +12,11 @@ export interface InstallServiceArgs extends ServiceArgs {
     redis?: string;
     redisUrlFile?: string;
     shutdownTimeoutMs?: number;
+    schedule?: string;
+    whenIdle?: string;
+    requireAc?: boolean;
+    maxThermal?: number;
+    minFreeMemory?: string;
     [flag: string]: unknown;
 }
 
