@@ -82,6 +82,10 @@ describe("spare-machine policy in the fleet worker: pause, finish the shard in h
             const lines = (await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8")).trim().split("\n");
             assert.equal(lines.length, 40);
             assert.equal((await collector.fleet()).workers.find((row) => row.name === "spare-mac")?.paused, null);
+
+            // a reason quoting a long --schedule is cut to what the heartbeat schema holds, not a heartbeat nobody can read
+            await worker.pause(`outside ${"mon-fri 19:00-08:00, ".repeat(20)}`);
+            await waitFor("the long reason, cut", async () => (await collector.fleet()).workers.find((row) => row.name === "spare-mac" && row.paused?.length === 200));
         } finally {
             await worker.close();
         }

@@ -28,6 +28,8 @@ export interface HeartbeatPublisherOptions {
     readonly logger?: Logger;
 }
 
+/** A pause reason longer than this is cut (the heartbeat schema's bound). */
+const MAX_PAUSED_REASON_CHARS = 200;
 /** Busy-time speed is averaged over this many of the latest shards. */
 const ENGINE_RATE_SHARDS = 10;
 /** The last heartbeat at close gets this long; a worker never waits on monitoring to exit. */
@@ -103,7 +105,8 @@ export class HeartbeatPublisher {
     /** The worker takes no shards (spare-machine policy) for this reason, or works again (undefined). */
     public setPaused(reason: string | undefined): void {
         if (this.#closed) return;
-        this.#paused = reason === undefined ? undefined : {reason, sinceMs: Date.now() + this.#clockOffsetMs};
+        // the schema bounds a reason to 200 characters (a long --schedule is quoted in it)
+        this.#paused = reason === undefined ? undefined : {reason: reason.slice(0, MAX_PAUSED_REASON_CHARS), sinceMs: Date.now() + this.#clockOffsetMs};
         this.beat();
     }
 
