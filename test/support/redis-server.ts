@@ -5,6 +5,8 @@ import {createServer, connect} from "node:net";
 import {tmpdir} from "node:os";
 import {connect as tlsConnect} from "node:tls";
 import {join} from "node:path";
+import type {StartedTestContainer} from "testcontainers";
+import {chooseRedisBackend, systemRedisBackendProbes, TEST_REDIS_ENV, TEST_REDIS_IMAGE, type TestRedisBackend} from "./redis-backend.ts";
 
 export interface TestRedisOptions {
     /** AOF with appendfsync everysec (production settings). Default false: faster, nothing on disk. */
@@ -15,32 +17,60 @@ export interface TestRedisOptions {
     readonly tls?: {readonly certFile: string; readonly keyFile: string};
 }
 
+/** The backend of this test process, chosen once (ORCHARD_TEST_REDIS; see redis-backend.ts). */
+let backend: Promise<TestRedisBackend> | undefined;
+
 /**
- * A real redis-server for a test file: a free loopback port, its own temporary folder, killed
- * and restarted on demand (same port, same data folder, so AOF recovery is exercised), removed by
- * `stop()`. Tests never mock Redis.
+ * A real Redis for a test file. By default a redis-server on a free loopback port, with its own
+ * temporary folder, killed and restarted on demand (same port, same data folder, so AOF recovery is
+ * exercised), removed by `stop()`. With ORCHARD_TEST_REDIS=container (or no redis-server but a
+ * container engine), a Redis 7 container instead: TLS, kill/restart and redis-cli need the spawned
+ * server, and a test that uses them says so. Tests never mock Redis.
  */
 export class TestRedisServer {
     public readonly port: number;
     public readonly dir: string;
     readonly #options: TestRedisOptions;
+    readonly #host: string;
     #child: ChildProcess | undefined;
+    #container: StartedTestContainer | undefined;
 
-    private constructor(port: number, dir: string, options: TestRedisOptions) {
+    private constructor(port: number, dir: string, options: TestRedisOptions, host = "127.0.0.1") {
         this.port = port;
         this.dir = dir;
         this.#options = options;
+        this.#host = host;
     }
 
     public static async start(options: TestRedisOptions = {}): Promise<TestRedisServer> {
+        backend ??= chooseRedisBackend(process.env[TEST_REDIS_ENV], systemRedisBackendProbes);
+        const kind = await backend;
         const dir = await mkdtemp(join(tmpdir(), "orchard-redis-"));
+        if (kind === "container") return TestRedisServer.#startContainer(dir, options).catch(async (error: unknown) => {
+            await rm(dir, {recursive: true, force: true});
+            throw error;
+        });
         const server = new TestRedisServer(await freePort(), dir, options);
         await server.#spawn();
         return server;
     }
 
+    static async #startContainer(dir: string, options: TestRedisOptions): Promise<TestRedisServer> {
+        if (options.tls !== undefined) throw new Error(`a TLS test Redis needs redis-server (${TEST_REDIS_ENV}=spawn)`);
+        // loaded only here: a machine with redis-server never loads testcontainers
+        const {GenericContainer, Wait} = await import("testcontainers");
+        const container = await new GenericContainer(TEST_REDIS_IMAGE)
+            .withExposedPorts(6379)
+            .withCommand(["redis-server", ...redisSettings(options), ...(options.password === undefined ? [] : ["--requirepass", options.password])])
+            .withWaitStrategy(Wait.forLogMessage("Ready to accept connections"))
+            .start();
+        const server = new TestRedisServer(container.getMappedPort(6379), dir, options, container.getHost());
+        server.#container = container;
+        return server;
+    }
+
     public get url(): string {
-        return `${this.#options.tls === undefined ? "redis" : "rediss"}://${this.#options.password === undefined ? "" : `:${encodeURIComponent(this.#options.password)}@`}127.0.0.1:${this.port}`;
+        return `${this.#options.tls === undefined ? "redis" : "rediss"}://${this.#options.password === undefined ? "" : `:${encodeURIComponent(this.#options.password)}@`}${this.#host}:${this.port}`;
     }
 
     public get pid(): number | undefined {
@@ -49,6 +79,7 @@ export class TestRedisServer {
 
     /** Runs one Redis command through redis-cli (installed with redis-server) and returns its raw answer. */
     public command(...args: string[]): Promise<string> {
+        this.#needsSpawned("redis-cli");
         const auth = [
             ...(this.#options.password === undefined ? [] : ["-a", this.#options.password, "--no-auth-warning"]),
             ...(this.#options.tls === undefined ? [] : ["--tls", "--cacert", this.#options.tls.certFile])
@@ -60,6 +91,7 @@ export class TestRedisServer {
 
     /** Kills the server (SIGKILL by default: no AOF flush beyond what everysec already wrote). */
     public async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+        if (this.#container !== undefined && signal === "SIGKILL") this.#needsSpawned("kill()");
         const child = this.#child;
         this.#child = undefined;
         if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -70,12 +102,16 @@ export class TestRedisServer {
 
     /** Starts the server again on the same port and folder. */
     public async restart(): Promise<void> {
+        this.#needsSpawned("restart()");
         await this.kill();
         await this.#spawn();
     }
 
     /** Stops the server and removes its folder. Idempotent. */
     public async stop(): Promise<void> {
+        const container = this.#container;
+        this.#container = undefined;
+        await container?.stop();
         await this.kill("SIGTERM");
         await rm(this.dir, {recursive: true, force: true});
     }
@@ -84,15 +120,18 @@ export class TestRedisServer {
         await this.stop();
     }
 
+    #needsSpawned(what: string): void {
+        if (this.#container !== undefined) throw new Error(`${what} needs a spawned redis-server (${TEST_REDIS_ENV}=spawn): the test Redis is a container`);
+    }
+
     async #spawn(): Promise<void> {
         const args = [
             ...(this.#options.tls === undefined ? ["--port", String(this.port)] : [
                 "--port", "0", "--tls-port", String(this.port), "--tls-cert-file", this.#options.tls.certFile, "--tls-key-file", this.#options.tls.keyFile,
                 "--tls-ca-cert-file", this.#options.tls.certFile, "--tls-auth-clients", "no"
             ]),
-            "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--daemonize", "no",
-            "--maxmemory-policy", "noeviction", "--logfile", "redis.log",
-            "--appendonly", this.#options.appendOnly === true ? "yes" : "no", "--appendfsync", "everysec",
+            "--bind", "127.0.0.1", "--dir", this.dir, "--daemonize", "no", "--logfile", "redis.log",
+            ...redisSettings(this.#options),
             ...(this.#options.password === undefined ? [] : ["--requirepass", this.#options.password])
         ];
         const child = spawn("redis-server", args, {stdio: "ignore"});
@@ -105,6 +144,11 @@ export class TestRedisServer {
         }
         throw new Error("redis-server did not start within 20 s");
     }
+}
+
+/** The settings every test Redis runs with, spawned or in a container: production's eviction and AOF, no RDB snapshots. */
+function redisSettings(options: TestRedisOptions): string[] {
+    return ["--save", "", "--maxmemory-policy", "noeviction", "--appendonly", options.appendOnly === true ? "yes" : "no", "--appendfsync", "everysec"];
 }
 
 function freePort(): Promise<number> {

@@ -35,6 +35,7 @@ export {PROMPT_FLAGS, promptOptionsFromArgs, type PromptFlagValues} from "./cli/
 export {INPUT_FLAGS, type InputFlagValues} from "./cli/input-flags.ts";
 export {modelFingerprint, simulatedEngineFingerprint, type ModelFingerprint} from "./gguf/model-fingerprint.ts";
 export {readOrchardEnvironment, type OrchardEnvironment} from "./config/orchard-environment.ts";
+export {readRedisUrlFile, checkRedisUrl} from "./config/redis-url-file.ts";
 export * from "./fleet/fleet-defaults.ts";
 export {
     DEFAULT_KEY_PREFIX, FleetKeys, shardQueueName, shardJobId, embeddedRedisEndpointPath, sha256Json, redactRedisUrl

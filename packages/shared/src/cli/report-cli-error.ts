@@ -24,6 +24,7 @@ const EXIT_CODES: Readonly<Record<OrchardErrorCode, number>> = {
     ENGINE_UNSUPPORTED: 2,
     REDIS_UNAVAILABLE: 2,
     RECORD_INVALID: 2,
+    SERVICE_MANAGER_FAILED: 2,
     INTERNAL: 3
 };
 

@@ -22,6 +22,8 @@ export type OrchardErrorCode =
     | "RUN_RECORD_MISMATCH"
     /** A record read back from Redis or a state file fails its schema (written by another version, or by a hostile machine). */
     | "RECORD_INVALID"
+    /** launchctl or systemctl refused to load, unload or describe a worker service. */
+    | "SERVICE_MANAGER_FAILED"
     | "INTERNAL";
 
 export interface OrchardErrorOptions {

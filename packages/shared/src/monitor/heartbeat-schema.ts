@@ -57,6 +57,12 @@ export const workerHeartbeatSchema = z.object({
     /** Over the last minute (longer when shards are slow), idle time included. */
     throughput: z.object({tokensPerSecond: z.number().nonnegative(), documentsPerSecond: z.number().nonnegative(), windowSeconds: z.number().nonnegative()}),
     /** Tokens per second of busy time over the last shards: the engine's speed; null before the first shard. */
-    engineTokensPerSecond: z.number().nonnegative().nullable()
+    engineTokensPerSecond: z.number().nonnegative().nullable(),
+    /**
+     * Present while the worker takes no shards because its spare-machine policy says so ("user
+     * active", "outside 22:00-07:00", "on battery"). Optional: heartbeats of older workers lack it,
+     * and older readers ignore it (zod drops unknown keys).
+     */
+    paused: z.object({reason: z.string().min(1).max(200), sinceMs: timeMsSchema}).optional()
 });
 export type WorkerHeartbeat = z.infer<typeof workerHeartbeatSchema>;

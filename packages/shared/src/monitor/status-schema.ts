@@ -43,7 +43,9 @@ export const workerStatusSchema = z.object({
     /** Busy-time speed over its last shards; null before its first. */
     engineTokensPerSecond: rate.nullable(),
     totals: z.object({shards: count, documents: count, tokens: count, failures: count}),
-    current: z.array(currentShardSchema)
+    current: z.array(currentShardSchema),
+    /** Why the worker takes no shards now (its spare-machine policy: "user active", "outside 22:00-07:00", "on battery"); null when it works. */
+    paused: z.string().nullable()
 });
 export type WorkerStatus = z.infer<typeof workerStatusSchema>;
 

@@ -43,6 +43,10 @@ export interface FleetWorkerOptions {
     readonly shutdownTimeoutMs?: number;
     /** Builds the engine from these options. Default createShardEngine (the model, or the simulated engine); tests wrap it. */
     readonly createEngine?: ShardEngineFactory;
+    /** Start paused (the spare-machine policy does not allow work now), with this reason; resume() starts taking shards. */
+    readonly pausedReason?: string;
+    /** Close the engine (free the model's memory) while paused, and load it again on resume. Default false. */
+    readonly unloadWhenPaused?: boolean;
     readonly logger?: Logger;
     readonly onShard?: (event: ShardEvent) => void;
 }
@@ -60,6 +64,8 @@ export interface ResolvedFleetWorkerOptions {
     readonly maxStalledCount: number;
     readonly shutdownTimeoutMs: number;
     readonly createEngine: ShardEngineFactory;
+    readonly pausedReason: string | undefined;
+    readonly unloadWhenPaused: boolean;
     readonly logger: Logger | undefined;
     readonly onShard: (event: ShardEvent) => void;
 }
@@ -81,6 +87,8 @@ export function resolveFleetWorkerOptions(options: FleetWorkerOptions): Resolved
         maxStalledCount: positive("maxStalledCount", options.maxStalledCount ?? DEFAULT_MAX_STALLED_COUNT),
         shutdownTimeoutMs: positive("--shutdown-timeout-ms", options.shutdownTimeoutMs ?? DEFAULT_WORKER_SHUTDOWN_MS),
         createEngine: options.createEngine ?? createShardEngine,
+        pausedReason: options.pausedReason,
+        unloadWhenPaused: options.unloadWhenPaused ?? false,
         logger: options.logger,
         onShard: options.onShard ?? (() => undefined)
     };

@@ -31,7 +31,13 @@ export class FleetWorker {
     public readonly fingerprint: string;
     public readonly queueName: string;
     readonly #options: ResolvedFleetWorkerOptions;
-    readonly #engine: ShardEngine;
+    /** Undefined while paused with unloadWhenPaused (the model's memory given back). */
+    #engine: ShardEngine | undefined;
+    readonly #loadEngine: () => Promise<ShardEngine>;
+    /** The reason this worker takes no shards now (spare-machine policy), or undefined. */
+    #pausedReason: string | undefined;
+    /** pause() and resume() one after the other, in the order called. */
+    #pausing: Promise<void> = Promise.resolve();
     readonly #redis: Redis;
     readonly #keys: FleetKeys;
     readonly #log: Logger | undefined;
@@ -42,15 +48,18 @@ export class FleetWorker {
     /** The documents of every shard held, in the order the shards arrived, onto the engine's contexts. */
     readonly #scheduler: PQueue;
 
-    private constructor(init: {options: ResolvedFleetWorkerOptions; engine: ShardEngine; redis: Redis; fingerprint: string}) {
+    private constructor(init: {options: ResolvedFleetWorkerOptions; engine: ShardEngine; loadEngine: () => Promise<ShardEngine>; redis: Redis; fingerprint: string}) {
         this.#options = init.options;
         this.#engine = init.engine;
+        this.#loadEngine = init.loadEngine;
+        this.#pausedReason = init.options.pausedReason;
         this.#redis = init.redis;
         this.name = init.options.name;
         this.fingerprint = init.fingerprint;
         this.queueName = shardQueueName(init.fingerprint);
         this.#keys = new FleetKeys(init.options.keyPrefix);
         this.#log = init.options.logger?.child({component: "fleet-worker", worker: this.name});
+        // the same contexts after an unload and reload: the engine is made from the same options
         this.#scheduler = new PQueue({concurrency: init.engine.contexts});
     }
 
@@ -59,7 +68,9 @@ export class FleetWorker {
         const resolved = resolveFleetWorkerOptions(options);
         const real = await modelFingerprint(resolved.modelPath);
         const fingerprint = resolved.simulatedEngine === undefined ? real.fingerprint : simulatedEngineFingerprint(real).fingerprint;
-        const engine = await resolved.createEngine({modelPath: resolved.modelPath, engine: resolved.engine, simulatedEngine: resolved.simulatedEngine, logger: resolved.logger});
+        const loadEngine = (): Promise<ShardEngine> =>
+            resolved.createEngine({modelPath: resolved.modelPath, engine: resolved.engine, simulatedEngine: resolved.simulatedEngine, logger: resolved.logger});
+        const engine = await loadEngine();
         let redis: Redis;
         try {
             redis = await connectRedis(resolved.redisUrl, {name: `orchard-worker-${resolved.name}`, maxReconnectDelayMs: 2000, ...(resolved.logger === undefined ? {} : {logger: resolved.logger})});
@@ -74,9 +85,11 @@ export class FleetWorker {
             ...(resolved.logger === undefined ? {} : {logger: resolved.logger})
         });
         const onShard = resolved.onShard;
-        const worker = new FleetWorker({options: {...resolved, onShard: (event) => (heartbeat.onShard(event), onShard(event))}, engine, redis, fingerprint});
+        const worker = new FleetWorker({options: {...resolved, onShard: (event) => (heartbeat.onShard(event), onShard(event))}, engine, loadEngine, redis, fingerprint});
         worker.#heartbeat = heartbeat;
+        heartbeat.setPaused(resolved.pausedReason);
         worker.#run();
+        if (resolved.pausedReason !== undefined && resolved.unloadWhenPaused) await worker.#unloadEngine();
         return worker;
     }
 
@@ -91,6 +104,68 @@ export class FleetWorker {
     public close(): Promise<void> {
         this.#closing ??= this.#close();
         return this.#closing;
+    }
+
+    /** Why this worker takes no shards now (spare-machine policy), or undefined when it works. */
+    public get pausedReason(): string | undefined {
+        return this.#pausedReason;
+    }
+
+    /**
+     * Stops taking shards (the spare-machine policy no longer allows work): the shards in hand are
+     * finished, or given back to the queue past `shutdownTimeoutMs`, as on close; then the engine is
+     * closed if `unloadWhenPaused`. Called again while paused, only the reason changes.
+     */
+    public pause(reason: string): Promise<void> {
+        return this.#serially(async () => {
+            const wasPaused = this.#pausedReason !== undefined;
+            this.#pausedReason = reason;
+            this.#heartbeat?.setPaused(reason);
+            if (wasPaused || this.#closing !== undefined) return;
+            this.#log?.info({reason}, "pausing: finishing the shards in hand, taking no more");
+            const worker = this.#worker;
+            if (worker !== undefined) {
+                const returnTimer = setTimeout(() => {
+                    this.#log?.info("pause deadline reached: giving the current shards back to the queue");
+                    worker.cancelAllJobs("worker pausing");
+                }, this.#options.shutdownTimeoutMs);
+                try {
+                    await worker.pause();
+                } finally {
+                    clearTimeout(returnTimer);
+                }
+            }
+            if (this.#options.unloadWhenPaused) await this.#unloadEngine();
+            this.#log?.info({reason}, "paused");
+        });
+    }
+
+    /** Takes shards again (loading the engine first if it was unloaded). */
+    public resume(): Promise<void> {
+        return this.#serially(async () => {
+            if (this.#pausedReason === undefined || this.#closing !== undefined) return;
+            this.#engine ??= await this.#loadEngine();
+            if (this.#closing !== undefined) return;
+            this.#pausedReason = undefined;
+            this.#heartbeat?.setPaused(undefined);
+            // BullMQ's resume() also starts a worker that started paused and never ran
+            await this.#worker?.resume();
+            this.#log?.info("resumed: taking shards");
+        });
+    }
+
+    #serially(step: () => Promise<void>): Promise<void> {
+        const next = this.#pausing.then(step);
+        // a failed step (the model no longer loads) is the caller's to report; the next one still runs
+        this.#pausing = next.catch(() => undefined);
+        return next;
+    }
+
+    async #unloadEngine(): Promise<void> {
+        const engine = this.#engine;
+        this.#engine = undefined;
+        await engine?.close();
+        this.#log?.info("model unloaded while paused");
     }
 
     /** Gives the current shards back to the queue now instead of finishing them (a second Ctrl-C). */
@@ -114,10 +189,18 @@ export class FleetWorker {
             lockDuration: options.lockDurationMs,
             stalledInterval: options.stalledIntervalMs,
             maxStalledCount: options.maxStalledCount,
-            autorun: true
+            // a worker that starts paused must not fetch a first shard before it pauses
+            autorun: false
         });
         this.#worker.on("error", (error) => this.#log?.warn({err: error.message}, "BullMQ worker error"));
-        this.#log?.info({queue: this.queueName, engine: this.#engine.kind, concurrency: options.concurrency, lockDurationMs: options.lockDurationMs}, "worker ready: waiting for shards");
+        if (this.#pausedReason === undefined) this.#startTaking();
+        else this.#log?.info({reason: this.#pausedReason}, "starting paused");
+        this.#log?.info({queue: this.queueName, engine: this.#engine?.kind, concurrency: options.concurrency, lockDurationMs: options.lockDurationMs}, "worker ready: waiting for shards");
+    }
+
+    #startTaking(): void {
+        const worker = this.#worker;
+        worker?.run().catch((error: unknown) => worker.emit("error", error as Error));
     }
 
     async #process(job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<{documents: number; tokens: number} | {skipped: string}> {
@@ -130,11 +213,18 @@ export class FleetWorker {
             log?.info("skipping a shard of a run that is not running (cancelled, finished or unknown)");
             return {skipped: "run cancelled"};
         }
+        const engine = this.#engine;
+        if (this.#pausedReason !== undefined || engine === undefined) {
+            // fetched as the worker paused: back to the wait list untouched, for a worker that may work now
+            await job.moveToWait(token);
+            log?.info({reason: this.#pausedReason}, "shard handed back: this worker is paused");
+            throw new WaitingError();
+        }
         log?.info({documents: shard.documents.length, attempt: job.attemptsMade + 1}, "shard started");
         this.#options.onShard({type: "started", jobId, runId: shard.runId, shard: shard.shard, documents: shard.documents.length});
         let outcome;
         try {
-            outcome = await processShard(shard, this.#engine, {worker: this.name, scheduler: this.#scheduler, ...(signal === undefined ? {} : {signal})});
+            outcome = await processShard(shard, engine, {worker: this.name, scheduler: this.#scheduler, ...(signal === undefined ? {} : {signal})});
         } catch (error) {
             const orchard = error instanceof OrchardError ? error : new OrchardError("ENGINE_FAILED", (error as Error).message ?? String(error), {cause: error, retryable: true});
             log?.warn({code: orchard.code, err: orchard.message}, "shard failed");
@@ -194,8 +284,10 @@ export class FleetWorker {
                 clearTimeout(forceTimer);
             }
         }
+        // a pause or resume in progress ends first: it may be loading or unloading the engine
+        await this.#pausing;
         await this.#heartbeat?.close();
-        await this.#engine.close();
+        await this.#engine?.close();
         if (this.#redis.status === "ready") await this.#redis.quit().catch(() => this.#redis.disconnect());
         else this.#redis.disconnect();
         this.#log?.info(this.#stats, "worker stopped");

@@ -28,6 +28,8 @@ export interface HeartbeatPublisherOptions {
     readonly logger?: Logger;
 }
 
+/** A pause reason longer than this is cut (the heartbeat schema's bound). */
+const MAX_PAUSED_REASON_CHARS = 200;
 /** Busy-time speed is averaged over this many of the latest shards. */
 const ENGINE_RATE_SHARDS = 10;
 /** The last heartbeat at close gets this long; a worker never waits on monitoring to exit. */
@@ -51,6 +53,7 @@ export class HeartbeatPublisher {
     #samples: WorkSample[] = [];
     #totals = {shards: 0, documents: 0, tokens: 0, failures: 0};
     #state: WorkerHeartbeat["state"] = "idle";
+    #paused: WorkerHeartbeat["paused"];
     /** Redis clock minus this machine's, in ms, from the last TIME. */
     #clockOffsetMs = 0;
     #timer: NodeJS.Timeout | undefined;
@@ -96,6 +99,14 @@ export class HeartbeatPublisher {
             this.#write(this.#options.redis.hincrby(this.#keys.runWorkers(event.runId), runWorkerField("failures", this.#options.name), 1));
         }
         if (this.#state !== "stopping") this.#state = this.#current.size > 0 ? "busy" : "idle";
+        this.beat();
+    }
+
+    /** The worker takes no shards (spare-machine policy) for this reason, or works again (undefined). */
+    public setPaused(reason: string | undefined): void {
+        if (this.#closed) return;
+        // the schema bounds a reason to 200 characters (a long --schedule is quoted in it)
+        this.#paused = reason === undefined ? undefined : {reason: reason.slice(0, MAX_PAUSED_REASON_CHARS), sinceMs: Date.now() + this.#clockOffsetMs};
         this.beat();
     }
 
@@ -164,7 +175,8 @@ export class HeartbeatPublisher {
             current: [...this.#current.values()],
             totals: {...this.#totals},
             throughput: {tokensPerSecond: rate.tokensPerSecond, documentsPerSecond: rate.documentsPerSecond, windowSeconds: rate.windowSeconds},
-            engineTokensPerSecond: busyTokensPerSecond(this.#samples.slice(-ENGINE_RATE_SHARDS)) ?? null
+            engineTokensPerSecond: busyTokensPerSecond(this.#samples.slice(-ENGINE_RATE_SHARDS)) ?? null,
+            ...(this.#paused === undefined || this.#state === "stopped" ? {} : {paused: this.#paused})
         };
     }
 

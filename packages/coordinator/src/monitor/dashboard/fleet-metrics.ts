@@ -29,6 +29,7 @@ export class FleetMetrics {
     readonly #workerEngineRate: Gauge;
     readonly #workerHeartbeatAge: Gauge;
     readonly #workerShards: Gauge;
+    readonly #workerPaused: Gauge;
     readonly #workerMemory: Gauge;
     #last: Promise<unknown> = Promise.resolve();
 
@@ -53,6 +54,7 @@ export class FleetMetrics {
         this.#workerEngineRate = gauge("orchard_worker_engine_tokens_per_second", "A worker's tokens per second of busy time over its last shards", ["worker", "host"]);
         this.#workerHeartbeatAge = gauge("orchard_worker_heartbeat_age_seconds", "Seconds since a worker's last heartbeat", ["worker"]);
         this.#workerShards = gauge("orchard_worker_current_shards", "Shards a worker is processing", ["worker"]);
+        this.#workerPaused = gauge("orchard_worker_paused", "1 while a worker takes no shards because its spare-machine policy says so (reason: user active, outside HH:MM-HH:MM, on battery...)", ["worker", "reason"]);
         this.#workerMemory = gauge("orchard_worker_memory_bytes", "A worker machine's memory: total, free, and the worker process' resident size (rss)", ["worker", "kind"]);
     }
 
@@ -96,6 +98,7 @@ export class FleetMetrics {
             if (worker.engineTokensPerSecond !== null) this.#workerEngineRate.set({worker: worker.name, host: worker.host}, worker.engineTokensPerSecond);
             this.#workerHeartbeatAge.set({worker: worker.name}, worker.heartbeatAgeSeconds);
             this.#workerShards.set({worker: worker.name}, worker.current.length);
+            if (worker.paused !== null) this.#workerPaused.set({worker: worker.name, reason: worker.paused}, 1);
             this.#workerMemory.set({worker: worker.name, kind: "total"}, worker.memory.totalBytes);
             this.#workerMemory.set({worker: worker.name, kind: "free"}, worker.memory.freeBytes);
             this.#workerMemory.set({worker: worker.name, kind: "rss"}, worker.memory.processRssBytes);

@@ -81,7 +81,9 @@ export function workerStatusOf(heartbeat: WorkerHeartbeat, nowMs: number, lostAf
         documentsPerSecond: working ? heartbeat.throughput.documentsPerSecond : 0,
         engineTokensPerSecond: heartbeat.engineTokensPerSecond,
         totals: heartbeat.totals,
-        current: heartbeat.current.map((shard) => ({runId: shard.runId, shard: shard.shard, jobId: shard.jobId, documents: shard.documents, startedAt: iso(shard.startedAtMs)}))
+        current: heartbeat.current.map((shard) => ({runId: shard.runId, shard: shard.shard, jobId: shard.jobId, documents: shard.documents, startedAt: iso(shard.startedAtMs)})),
+        // a worker that stopped or went silent is not paused any more, whatever it last said
+        paused: working ? heartbeat.paused?.reason ?? null : null
     };
 }
 

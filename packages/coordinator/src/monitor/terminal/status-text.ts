@@ -144,7 +144,8 @@ function renderWorkers(workers: readonly WorkerStatus[], p: Paint): string[] {
         ...table([
             ["NAME", "HOST", "CHIP / BACKEND", "MEMORY", "STATE", "TOK/S", "ENGINE TOK/S", "DOCS", "HEARTBEAT", "SHARD"].map((title) => p.dim(title)),
             ...workers.map((worker) => [
-                worker.name, worker.host, truncate(`${worker.chip} / ${worker.backend}`, 34), formatBytes(worker.memory.totalBytes), stateWord(worker.state, p),
+                worker.name, worker.host, truncate(`${worker.chip} / ${worker.backend}`, 34), formatBytes(worker.memory.totalBytes),
+                worker.paused === null ? stateWord(worker.state, p) : p.yellow(`paused: ${truncate(worker.paused, 30)}`),
                 formatTokensRate(worker.tokensPerSecond), worker.engineTokensPerSecond === null ? "-" : formatTokensRate(worker.engineTokensPerSecond),
                 formatCount(worker.totals.documents), heartbeatText(worker.heartbeatAgeSeconds),
                 worker.current.length === 0 ? "-" : worker.current.map((shard) => `${shard.runId}#${shard.shard}`).join(",")

@@ -37,12 +37,40 @@ const synthesizeCommand: CommandModule<GlobalCliOptions, SynthesizeArgs> = {
     }
 };
 
+interface PullArgs extends GlobalCliOptions {
+    uri: string;
+    dir: string;
+    fileName?: string;
+}
+
+const pullCommand: CommandModule<GlobalCliOptions, PullArgs> = {
+    command: "pull <uri>",
+    describe: "Download a GGUF with node-llama-cpp's downloader and print its fingerprint",
+    builder: (yargs) => yargs
+        .positional("uri", {type: "string", demandOption: true, describe: "http(s) URL of a GGUF, or hf:<user>/<repo>:<quant> / hf:<user>/<repo>/<file>"})
+        .option("dir", {type: "string", default: "models", describe: "Folder to download into"})
+        .option("file-name", {type: "string", describe: "File name in --dir (default: the server's)"})
+        .example("$0 model pull hf:TheBloke/Mixtral-8x7B-Instruct-v0.1-GGUF:Q4_K_M", "the first Mac of a fleet") as never,
+    handler: async (args) => {
+        // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
+        const {pullModel} = await import("../../pull/pull-model.ts");
+        const showProgress = process.stderr.isTTY === true;
+        const {path, fingerprint} = await pullModel({
+            uri: args.uri, dir: args.dir, fileName: args.fileName,
+            ...(showProgress ? {onProgress: ({downloadedBytes, totalBytes}) => process.stderr.write(`\r${formatBytes(downloadedBytes)} / ${formatBytes(totalBytes)}`)} : {})
+        });
+        if (showProgress) process.stderr.write("\n");
+        process.stdout.write(`${path} (${formatBytes(fingerprint.sizeBytes)}, ${fingerprint.sizeBytes} bytes)\nfingerprint: ${fingerprint.fingerprint}\n`);
+    }
+};
+
 /** `orchard model <command>`: model files. */
 export const modelCommand: CommandModule<GlobalCliOptions, GlobalCliOptions> = {
     command: "model <command>",
-    describe: "Model files: synthesize test and benchmark models",
+    describe: "Model files: synthesize test and benchmark models, download a model",
     builder: (yargs: Argv<GlobalCliOptions>) => yargs
         .command(synthesizeCommand)
+        .command(pullCommand)
         .demandCommand(1) as never,
     handler: () => {
         // yargs runs the subcommand; demandCommand rejects a missing one

@@ -1,10 +1,12 @@
 import {
     createLogger, embeddedRedisUrl, FLEET_CONNECTION_FLAGS, OrchardError, prettyLogsFor, readLiveEmbeddedRedisEndpoint, readOrchardEnvironment,
-    redactRedisUrl, type FleetConnectionFlagValues, type GlobalCliOptions
+    readRedisUrlFile, redactRedisUrl, type FleetConnectionFlagValues, type GlobalCliOptions, type Logger
 } from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import type {ShardEngineFactory} from "../../fleet/shard-engine-factory.ts";
-import {ENGINE_FLAGS, engineOptionsFromArgs} from "./extract-command.ts";
+import {engineOptionsFromArgs} from "./extract-command.ts";
+import {localFlags, WORKER_FLAGS, withoutModel} from "./worker-flags.ts";
+import {installServiceCommand, serviceStatusCommand, uninstallServiceCommand} from "./worker-service-commands.ts";
 
 interface WorkerArgs extends GlobalCliOptions, FleetConnectionFlagValues {
     model: string;
@@ -21,6 +23,13 @@ interface WorkerArgs extends GlobalCliOptions, FleetConnectionFlagValues {
     shutdownTimeoutMs?: number;
     simulateTokensPerSecond?: number;
     exitWithParent: boolean;
+    redisUrlFile?: string;
+    schedule?: string;
+    whenIdle?: string;
+    requireAc?: boolean;
+    maxThermal?: number;
+    minFreeMemory?: string;
+    unloadWhenPaused?: boolean;
 }
 
 /** How often a worker started with --exit-with-parent checks that its parent is still there. */
@@ -40,18 +49,20 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
     command: "worker",
     describe: "Join the fleet: take shards of runs made for this model from Redis until stopped (Ctrl-C finishes or returns the current shard)",
     builder: (yargs) => yargs
-        .option("model", {alias: "model-path", type: "string", demandOption: true, describe: "Mixtral GGUF file (its fingerprint picks the runs this worker serves)"})
-        .options(FLEET_CONNECTION_FLAGS)
-        .option("name", {type: "string", describe: "Name in logs and in BullMQ (default: <host>-<pid>)"})
-        .option("concurrency", {type: "number", describe: "Shards held at once; their documents share --contexts, oldest shard first, so the next shard is at hand when one ends (default 2)"})
-        .options(ENGINE_FLAGS)
-        .option("lock-duration-ms", {type: "number", describe: "BullMQ lock of a shard, renewed every half (default 60000)"})
-        .option("stalled-interval-ms", {type: "number", describe: "How often to look for shards of dead workers (default 30000)"})
-        .option("shutdown-timeout-ms", {type: "number", describe: "On stop, finish the current shard within this long, else give it back (default 15000)"})
-        .option("simulate-tokens-per-second", {type: "number", hidden: true, describe: "Tests/benchmarks: fake inference at this speed (serves only simulated runs)"})
-        .option("exit-with-parent", {type: "boolean", default: false, hidden: true, describe: "Stop when the parent process exits (local workers of a coordinator)"})
+        .command(installServiceCommand as never)
+        .command(uninstallServiceCommand as never)
+        .command(serviceStatusCommand as never)
+        .options(localFlags({
+            "model": {...WORKER_FLAGS.model, demandOption: true},
+            ...FLEET_CONNECTION_FLAGS,
+            "redis-url-file": {type: "string", describe: "File holding the Redis URL (instead of --redis; mode 600: it holds the password): what a worker service reads"},
+            ...withoutModel(WORKER_FLAGS),
+            "simulate-tokens-per-second": {type: "number", hidden: true, describe: "Tests/benchmarks: fake inference at this speed (serves only simulated runs)"},
+            "exit-with-parent": {type: "boolean", default: false, hidden: true, describe: "Stop when the parent process exits (local workers of a coordinator)"}
+        } as const))
         .example("ORCHARD_REDIS_URL=redis://:secret@fleet-host:6379 $0 worker --model models/mixtral.gguf", "the URL in the environment: a command line is visible to every user in ps")
-        .example("$0 worker --model models/mixtral.gguf", "joins the embedded Redis of `orchard run` in this folder") as never,
+        .example("$0 worker --model models/mixtral.gguf", "joins the embedded Redis of `orchard run` in this folder")
+        .example("$0 worker install-service --model ~/models/mixtral.gguf", "run this worker as a LaunchAgent (macOS) or systemd user service (Linux); the URL from ORCHARD_REDIS_URL") as never,
     handler: (args) => runWorker(args, {})
 };
 
@@ -60,7 +71,10 @@ async function runWorker(args: WorkerArgs, options: WorkerCommandOptions): Promi
     const {startFleetWorker} = await import("../../fleet/fleet-worker.ts");
     const environment = readOrchardEnvironment();
     const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-worker"});
-    const redisUrl = args.redis ?? environment.redisUrl ?? await embeddedUrl(args.stateDir);
+    if (args.redis !== undefined && args.redisUrlFile !== undefined)
+        throw new OrchardError("INVALID_ARGUMENT", "give the Redis URL with --redis or --redis-url-file, not both");
+    const redisUrl = args.redis ?? (args.redisUrlFile === undefined ? undefined : readRedisUrlFile(args.redisUrlFile)) ?? environment.redisUrl ?? await embeddedUrl(args.stateDir);
+    const policy = await startSparePolicy(args, logger);
     const worker = await startFleetWorker({
         modelPath: args.model,
         redisUrl,
@@ -73,14 +87,21 @@ async function runWorker(args: WorkerArgs, options: WorkerCommandOptions): Promi
         ...(args.stalledIntervalMs === undefined ? {} : {stalledIntervalMs: args.stalledIntervalMs}),
         ...(args.shutdownTimeoutMs === undefined ? {} : {shutdownTimeoutMs: args.shutdownTimeoutMs}),
         ...(options.createEngine === undefined ? {} : {createEngine: options.createEngine}),
+        pausedReason: policy?.decision.allowed === false ? policy.decision.reason : undefined,
+        unloadWhenPaused: args.unloadWhenPaused,
         logger
+    }).catch((error: unknown) => {
+        policy?.close();
+        throw error;
     });
+    policy?.onChange((decision) => decision.allowed ? worker.resume() : worker.pause(decision.reason));
     logger.info({redis: redactRedisUrl(redisUrl), queue: worker.queueName}, `worker ${worker.name} joined the fleet`);
     await new Promise<void>((resolve) => {
         let signals = 0;
         const stop = (why: string) => {
             signals++;
             if (signals === 1) {
+                policy?.close();
                 logger.info({why}, "stopping: finishing the current shard (again to give it back now)");
                 void worker.close().then(resolve, (error: unknown) => {
                     logger.error({err: error}, "error while stopping");
@@ -105,6 +126,18 @@ async function runWorker(args: WorkerArgs, options: WorkerCommandOptions): Promi
         }
     });
     process.stdout.write(`Worker ${worker.name}: ${worker.stats.shards} shards, ${worker.stats.documents} documents, ${worker.stats.tokens} tokens\n`);
+}
+
+/** The spare-machine policy's controller when a policy flag is given (its first check done), else undefined. */
+async function startSparePolicy(args: WorkerArgs, logger: Logger) {
+    const [{resolveSparePolicy, hasSparePolicy}, {SparePolicyController}, {systemProbes}] = await Promise.all([
+        import("../../policy/spare-policy.ts"), import("../../policy/spare-policy-controller.ts"), import("../../policy/machine-probes.ts")
+    ]);
+    const policy = resolveSparePolicy(args);
+    if (!hasSparePolicy(policy)) return undefined;
+    const controller = await SparePolicyController.start({policy, probes: systemProbes(), logger});
+    logger.info({decision: controller.decision}, controller.decision.allowed ? "spare-machine policy: work allowed now" : "spare-machine policy: paused for now");
+    return controller;
 }
 
 async function embeddedUrl(stateDir: string): Promise<string> {

@@ -140,7 +140,7 @@ function renderFleet(fleet) {
         (run.shards.failed > 0 ? ` · <span class="code">${run.shards.failed} failed</span>` : "") + `<br>${esc(run.runId)} · ${esc(clock(run.createdAt))}</div></a>`).join(""));
     setHtml(document.getElementById("fleet-workers"), fleet.workers.length === 0 ? `<p class="muted">No worker heard from in the last hour.</p>` :
         `<table><thead><tr><th>Name</th><th>Host</th><th>Chip / backend</th><th>Memory</th><th>State</th><th class="num">Tok/s</th><th class="num">Engine tok/s</th><th class="num">Docs</th><th>Heartbeat</th><th>Shard</th></tr></thead><tbody>` +
-        fleet.workers.map((w) => `<tr><td>${esc(w.name)}</td><td>${esc(w.host)}</td><td>${esc(w.chip)} / ${esc(w.backend)}</td><td>${bytes(w.memory.totalBytes)}</td><td>${stateCell(w.state)}</td>` +
+        fleet.workers.map((w) => `<tr><td>${esc(w.name)}</td><td>${esc(w.host)}</td><td>${esc(w.chip)} / ${esc(w.backend)}</td><td>${bytes(w.memory.totalBytes)}</td><td>${w.paused ? `<span class="state state-paused" title="${esc(w.paused)}">paused: ${esc(w.paused)}</span>` : stateCell(w.state)}</td>` +
             `<td class="num">${tokRate(w.tokensPerSecond)}</td><td class="num">${w.engineTokensPerSecond === null ? "–" : tokRate(w.engineTokensPerSecond)}</td><td class="num">${count(w.totals.documents)}</td>` +
             `<td>${ago(w.heartbeatAgeSeconds)}</td><td>${w.current.map((s) => `<a href="/runs/${encodeURIComponent(s.runId)}">${esc(s.runId)}#${s.shard}</a>`).join(", ") || "–"}</td></tr>`).join("") +
         `</tbody></table>`);
