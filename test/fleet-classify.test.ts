@@ -49,8 +49,8 @@ async function fleetClassify(options: {workers: number; shardSize: number; shard
 }
 
 async function assertSameAsExtract(outputDir: string): Promise<void> {
-    assert.equal(await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8"), referenceAttributes);
-    assert.equal(await readFile(join(outputDir, "sentiment.predictions.jsonl"), "utf8"), referencePredictions);
+    assert.equal(await readFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "utf8"), referenceAttributes);
+    assert.equal(await readFile(join(outputDir, "sentiment.jsonl.predictions.jsonl"), "utf8"), referencePredictions);
 }
 
 describe("orchard run --task classify: the fleet writes exactly what orchard extract --task classify writes", () => {
@@ -100,8 +100,8 @@ describe("orchard run --task classify: the fleet writes exactly what orchard ext
         assert.ok(first.summary.mergedDocuments > 0 && first.summary.mergedDocuments < 40, String(first.summary.mergedDocuments));
         // what a coordinator killed between writing a step's lines and recording its cursor leaves: a whole
         // line after the cursor in the predictions file, a torn one in the attributes file
-        await appendFile(join(outputDir, "sentiment.predictions.jsonl"), "{\"id\":\"written-after-the-cursor\",\"predicted_label\":0}\n");
-        await appendFile(join(outputDir, "sentiment.attributes.jsonl"), "{\"id\":\"torn");
+        await appendFile(join(outputDir, "sentiment.jsonl.predictions.jsonl"), "{\"id\":\"written-after-the-cursor\",\"predicted_label\":0}\n");
+        await appendFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "{\"id\":\"torn");
         const second = await fleetClassify({workers: 1, shardSize: 2, shardTaper: false, keyPrefix, outputDir});
         assert.equal(second.summary.status, "completed");
         assert.equal(second.summary.resumed, true);
@@ -129,7 +129,7 @@ describe("orchard run --task classify: the fleet writes exactly what orchard ext
         } finally {
             await worker.close();
         }
-        const predictions = linesOf(await readFile(join(outputDir, "small.predictions.jsonl"), "utf8")).map((line) => JSON.parse(line) as {id: string; predicted_label: number});
+        const predictions = linesOf(await readFile(join(outputDir, "small.jsonl.predictions.jsonl"), "utf8")).map((line) => JSON.parse(line) as {id: string; predicted_label: number});
         assert.deepEqual(predictions.map((prediction) => prediction.id), ["s1", "s2"]);
         assert.ok(predictions.every((prediction) => LABELS.some((entry) => entry.label === prediction.predicted_label)));
         assert.equal(worker.stats.shards, 1, "the refused shard ran on the real worker");

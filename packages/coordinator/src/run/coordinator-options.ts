@@ -44,7 +44,7 @@ export interface RunOptions extends FleetSessionOptions, PromptOptions {
     /** The GGUF model the workers hold: its fingerprint picks the queue. */
     readonly modelPath: string;
     readonly inputPaths: readonly string[];
-    /** Outputs are `<outputDir>/<input name without .jsonl>.attributes.jsonl`. */
+    /** Outputs are `<outputDir>/<input file name>.attributes.jsonl` (and the task kind's companions). */
     readonly outputDir: string;
     /** Cut documents whose prompt exceeds `contextSize` instead of reporting them missing. Default false. */
     readonly truncate?: boolean;

@@ -2,7 +2,7 @@ import {randomBytes} from "node:crypto";
 import {stat} from "node:fs/promises";
 import {resolve} from "node:path";
 import {
-    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, sha256Json, shardQueueName, simulatedEngineFingerprint, taskKind, type ModelFingerprint, type RunSpec
+    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, sha256Json, shardQueueName, simulatedEngineFingerprint, taskKind, CURRENT_OUTPUT_NAMING, outputNamingOf, type ModelFingerprint, type OutputNaming, type RunSpec
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import {FleetRedis} from "../redis/fleet-redis.ts";
@@ -61,8 +61,12 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
         const existingId = await store.findRunBySpec(specKey);
         const existing = existingId === undefined ? undefined : await store.loadRun(existingId);
         if (existing !== undefined && !resolved.overwrite) {
+            // a run made before the output naming was recorded keeps its names (the spec key has no naming, so this command finds it)
+            const naming = outputNamingOf(existing.spec);
+            const existingOutputs = naming === CURRENT_OUTPUT_NAMING ? outputs : outputPaths(resolved.inputPaths, resolved.outputDir, kind, naming);
+            if (existingOutputs !== outputs) await assertOutputsAreNotInputs(scanned, [...existingOutputs, ...companionOutputPaths(resolved.inputPaths, resolved.outputDir, kind, naming).flat()]);
             // the record comes from Redis, which any worker can write: go on with it only if it is this very command's run
-            const derived = buildSpec(resolved, scanned, model, outputs, specKey, existing.spec.runId, existing.spec.createdAt);
+            const derived = buildSpec(resolved, scanned, model, existingOutputs, specKey, existing.spec.runId, existing.spec.createdAt, naming);
             const expected: RunSpec = {
                 ...derived,
                 // not part of what makes two commands the same run: the run keeps its own
@@ -91,7 +95,7 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
             if (!resolved.overwrite && await nonEmptyFile(output))
                 throw new OrchardError("OUTPUT_MISMATCH", `${output} exists and is not the output of an unfinished run of this command; pass --overwrite to replace it, or choose another --output-dir`);
         await ensureOutputDirectory(resolved.outputDir, "--output-dir");
-        const spec = buildSpec(resolved, scanned, model, outputs, specKey, newRunId(resolved.name), new Date().toISOString());
+        const spec = buildSpec(resolved, scanned, model, outputs, specKey, newRunId(resolved.name), new Date().toISOString(), CURRENT_OUTPUT_NAMING);
         // recorded here first: a run in Redis that this machine has no record of is never coordinated here
         await records.save(spec);
         await store.createRun(spec);
@@ -101,7 +105,7 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
 }
 
 /** The spec of a run of this command: everything derived here (outputs from `outputPaths`), nothing read back. */
-function buildSpec(resolved: ResolvedRunOptions, scanned: readonly ScannedInput[], model: ModelFingerprint, outputs: readonly string[], specKey: string, runId: string, createdAt: string): RunSpec {
+function buildSpec(resolved: ResolvedRunOptions, scanned: readonly ScannedInput[], model: ModelFingerprint, outputs: readonly string[], specKey: string, runId: string, createdAt: string, naming: OutputNaming): RunSpec {
     return {
         v: 1, runId, specKey, ...(resolved.name === undefined ? {} : {name: resolved.name}), createdAt,
         model: {path: resolve(resolved.modelPath), fingerprint: model.fingerprint, sizeBytes: model.sizeBytes, ...(model.name === undefined ? {} : {name: model.name})},
@@ -111,7 +115,10 @@ function buildSpec(resolved: ResolvedRunOptions, scanned: readonly ScannedInput[
             path: input.path, displayPath: input.displayPath, sha256: input.sha256, sizeBytes: input.sizeBytes, documents: input.documents,
             shards: input.shardStarts.length, output: outputs[i] as string
         })),
-        outputDir: resolved.outputDir, prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize,
+        outputDir: resolved.outputDir,
+        // absent for "stem": the spec of a run made before the naming was recorded, as it was
+        ...(naming === "stem" ? {} : {outputNaming: naming}),
+        prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize,
         shardSize: resolved.shardSize, ...(resolved.shardTaper === undefined ? {} : {shardTaper: resolved.shardTaper}), shardAttempts: resolved.shardAttempts, retryDelayMs: resolved.retryDelayMs, maxPendingShards: resolved.maxPendingShards,
         maxLineBytes: resolved.maxLineBytes,
         // absent for the re-ask, as in every run before task kinds

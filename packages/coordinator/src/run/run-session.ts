@@ -14,7 +14,7 @@ import {listMissingDocuments} from "./missing-documents.ts";
 import {OrderedMerger} from "./ordered-merger.ts";
 import {MergeRate} from "./merge-rate.ts";
 import {patchOutput} from "./output-patcher.ts";
-import {companionOutputPaths} from "./run-outputs.ts";
+import {specCompanionOutputPaths} from "./run-outputs.ts";
 import {RejectedResults} from "./rejected-results.ts";
 import {ResultWakeup} from "./result-wakeup.ts";
 import {RunLayout} from "./run-layout.ts";
@@ -121,7 +121,7 @@ export class RunSession {
                 queueName: spec.queueName, totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, localWorkers: workers?.pids.length ?? 0,
                 localWorkerNames: workers?.names ?? []
             });
-            const companions = companionOutputPaths(spec.inputs.map((input) => input.path), spec.outputDir, this.#kind);
+            const companions = specCompanionOutputPaths(spec);
             await using merger = await OrderedMerger.open(this.#layout.plan, spec.inputs.map((input) => input.output), {shard: this.#cursor, bytes: state.cursorBytes}, companions)
                 .catch((error: unknown) => {
                     throw outputPathError(error, (error as NodeJS.ErrnoException).path ?? spec.outputDir, "--output-dir");
@@ -259,7 +259,7 @@ export class RunSession {
         const patched = shards.filter((shard) => !failedAgain.has(shard));
         const skipped: SkippedDocument[] = [];
         let merged = this.#merged;
-        const companions = companionOutputPaths(this.#spec.inputs.map((input) => input.path), this.#spec.outputDir, this.#kind);
+        const companions = specCompanionOutputPaths(this.#spec);
         for (const [input, spec] of this.#spec.inputs.entries()) {
             const patchShards = new Set(patched.filter((shard) => this.#layout.shard(shard).input === input));
             if (patchShards.size === 0) continue;

@@ -4,7 +4,7 @@ import {attributeValueSchema} from "../attributes/attribute-value-schema.ts";
 import {labelLineSchema, type LabelSet} from "../classify/label-set.ts";
 import {classifyResultSchema, formatPredictionLine, type ClassifyResult} from "../classify/prediction-line.ts";
 import {formatOutputLine} from "../dataset/output-line.ts";
-import {REASK_TASK} from "./reask-task.ts";
+import {namedOutputFile} from "./output-naming.ts";
 import type {TaskKind} from "./task-kind.ts";
 
 /**
@@ -35,17 +35,17 @@ export function labelSetOf(settings: ClassifyTaskSettings): LabelSet {
 /**
  * Multi-class re-ask: stage 1 picks one of the labels, stage 2 is the re-ask about that label. Two
  * outputs per input, exactly what `orchard extract --task classify` writes: the main one is the
- * attributes file (named as the re-ask's), the companion the predictions file (`id`,
+ * attributes file (`<input file name>.attributes.jsonl`), the companion the predictions file (`<input file name>.predictions.jsonl`: `id`,
  * `predicted_label`, `predicted_name`, `probabilities`).
  */
 export const CLASSIFY_TASK: TaskKind<ClassifyTaskSettings, ClassifyResult> = {
     name: "classify",
     settingsSchema: classifySettingsSchema,
     resultSchema: classifyTaskResultSchema,
-    outputFileName: (inputFileName) => REASK_TASK.outputFileName(inputFileName),
+    outputFileName: (inputFileName, naming) => namedOutputFile(inputFileName, ".attributes.jsonl", naming),
     formatOutputLine: (document, result, prompt) => formatOutputLine(document, result.attributes, prompt),
     companionOutputs: [{
-        fileName: (inputFileName) => predictionsFileName(REASK_TASK.outputFileName(inputFileName)),
+        fileName: (inputFileName, naming) => namedOutputFile(inputFileName, ".predictions.jsonl", naming),
         formatLine: (document, result, _prompt, settings) => formatPredictionLine(document.doc.id, result, labelSetOf(settings)),
         // the id (at most the input line), a probability per label (under 32 bytes each with its key), the name once
         maxLineBytes: (maxLineBytes, settings) => maxLineBytes + Buffer.byteLength(JSON.stringify(settings.labels)) + 48 * settings.labels.length + 4096
@@ -58,9 +58,3 @@ export const CLASSIFY_TASK: TaskKind<ClassifyTaskSettings, ClassifyResult> = {
         return undefined;
     }
 };
-
-/** The predictions file beside an attributes file name: `x.attributes.jsonl` -> `x.predictions.jsonl` (as `orchard extract --task classify` names it). */
-function predictionsFileName(attributesFileName: string): string {
-    const suffix = ".attributes.jsonl";
-    return attributesFileName.endsWith(suffix) ? attributesFileName.slice(0, -suffix.length) + ".predictions.jsonl" : attributesFileName + ".predictions.jsonl";
-}

@@ -1,6 +1,7 @@
 import type {z} from "zod";
 import type {PreparedDocument} from "../dataset/prepared-document.ts";
 import type {PromptSettings} from "../prompt/reask-prompt.ts";
+import type {OutputNaming} from "./output-naming.ts";
 
 /** The task kinds a run can have. A run record without a task is a "reask" run (runs made before task kinds). */
 export const TASK_KIND_NAMES = ["reask", "classify"] as const;
@@ -21,8 +22,8 @@ export interface TaskKind<Settings = unknown, Result extends Record<string, unkn
     readonly settingsSchema: z.ZodType<Settings>;
     /** One document's result, without its id: its fields sit beside `id` in the shard result. */
     readonly resultSchema: z.ZodObject;
-    /** The output file name of an input file name (its base name). */
-    outputFileName(inputFileName: string): string;
+    /** The output file name of an input file name (its base name), named by the run's naming (default: new runs'). */
+    outputFileName(inputFileName: string, naming?: OutputNaming): string;
     /** A document's output line (no newline) from its input line as the run read it and the worker's result. */
     formatOutputLine(document: PreparedDocument, result: Result, prompt: PromptSettings, settings: Settings): string;
     /**
@@ -41,8 +42,8 @@ export interface TaskKind<Settings = unknown, Result extends Record<string, unkn
 
 /** One further output file per input of a task kind (see TaskKind.companionOutputs). */
 export interface CompanionOutput<Settings = unknown, Result extends Record<string, unknown> = Record<string, unknown>> {
-    /** The output file name of an input file name (its base name). */
-    fileName(inputFileName: string): string;
+    /** The output file name of an input file name (its base name), named by the run's naming (default: new runs'). */
+    fileName(inputFileName: string, naming?: OutputNaming): string;
     /** A document's line in this output (no newline). */
     formatLine(document: PreparedDocument, result: Result, prompt: PromptSettings, settings: Settings): string;
     /** Longest line this output can hold for inputs read with `maxLineBytes`, in bytes (resume and retry read it back). */

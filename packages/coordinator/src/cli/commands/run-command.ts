@@ -26,7 +26,7 @@ const CLASSIFY_RUN_FLAGS = {
     "task": {
         type: "string", choices: ["extract", "classify"], default: "extract",
         describe: "extract: the re-ask's 32 attributes; classify: the model first picks one of --labels, then the re-ask asks about that label " +
-            "(--trailing-instruction with {label_name} and/or {label}); outputs <input name>.attributes.jsonl and <input name>.predictions.jsonl"
+            "(--trailing-instruction with {label_name} and/or {label}); outputs <input file name>.attributes.jsonl and <input file name>.predictions.jsonl"
     },
     "labels": {type: "string", describe: "classify: label display names JSONL, {\"label\": 0, \"name\": \"...\"} per line (2 or more labels), checked before anything runs"},
     "label-prompt": {
@@ -44,7 +44,7 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
         .middleware(lastValueWins(["input"]), true)
         .option("model", {alias: "model-path", type: "string", demandOption: true, describe: "Mixtral GGUF file the workers hold (its fingerprint picks the queue)"})
         .option("input", {type: "string", array: true, demandOption: true, describe: "Input JSONL (repeat for several: they are one run)"})
-        .option("output-dir", {type: "string", demandOption: true, describe: "Folder of the outputs: <input name>.attributes.jsonl each"})
+        .option("output-dir", {type: "string", demandOption: true, describe: "Folder of the outputs: <input file name>.attributes.jsonl each (eval_set.jsonl -> eval_set.jsonl.attributes.jsonl)"})
         .options(PROMPT_FLAGS)
         .options(CLASSIFY_RUN_FLAGS)
         .options(INPUT_FLAGS)
