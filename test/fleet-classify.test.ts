@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import {access, appendFile, readFile} from "node:fs/promises";
 import {join} from "node:path";
 import {after, before, describe, it} from "node:test";
-import {classifyRunTask, runCoordinator, type RunSummary} from "@orchard/coordinator";
+import {classifyRunTask, retryFailedRun, runCoordinator, type RunSummary} from "@orchard/coordinator";
 import {ATTRIBUTE_COUNT, FleetKeys, type RunTask, type ShardTaper} from "@orchard/shared";
 import {runClassify, startFleetWorker} from "@orchard/worker";
 import {FAST_ENGINE_FLAGS, runOrchard, sampleInput, tempDir, tinyModel, writeJsonl} from "./support/orchard-cli.ts";
+import {faultEngineFactory} from "./support/fault-engine.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
 
 // `orchard run --task classify` on the tiny synthetic model: each document's stage 1 and stage 2 in
@@ -105,6 +106,35 @@ describe("orchard run --task classify: the fleet writes exactly what orchard ext
         const second = await fleetClassify({workers: 1, shardSize: 2, shardTaper: false, keyPrefix, outputDir});
         assert.equal(second.summary.status, "completed");
         assert.equal(second.summary.resumed, true);
+        await assertSameAsExtract(outputDir);
+    });
+
+    it("a shard failed for good leaves its documents out of both files; retry-failed patches them into both, in order", async () => {
+        const keyPrefix = `fleet-classify-${prefixes++}`;
+        const outputDir = await tempDir("orchard-fleet-classify-out-");
+        const session = {redisUrl: redis.url, keyPrefix, stateDir: join(outputDir, ".orchard"), localWorkers: 0, pollIntervalMs: 50};
+        const poisoned = await startFleetWorker({modelPath: model, redisUrl: redis.url, keyPrefix, engine: ENGINE, createEngine: faultEngineFactory({poisonIds: ["review-003"]})});
+        let first: RunSummary;
+        try {
+            first = await runCoordinator({
+                ...session, modelPath: model, inputPaths: [sampleInput], outputDir, shardSize: 4, shardTaper: false, contextSize: ENGINE.contextSize,
+                shardAttempts: 1, retryDelayMs: 0, trailingInstruction: TRAILING, task
+            });
+        } finally {
+            await poisoned.close();
+        }
+        assert.equal(first.status, "incomplete");
+        assert.equal(first.mergedDocuments, 36);
+        const ids = async (file: string) => linesOf(await readFile(join(outputDir, file), "utf8")).map((line) => (JSON.parse(line) as {id: string}).id);
+        assert.deepEqual(await ids("sentiment.jsonl.predictions.jsonl"), await ids("sentiment.jsonl.attributes.jsonl"));
+        assert.ok(!(await ids("sentiment.jsonl.predictions.jsonl")).includes("review-003"));
+        const healthy = await startFleetWorker({modelPath: model, redisUrl: redis.url, keyPrefix, engine: ENGINE});
+        try {
+            const retried = await retryFailedRun({...session, runId: first.runId});
+            assert.equal(retried.status, "completed");
+        } finally {
+            await healthy.close();
+        }
         await assertSameAsExtract(outputDir);
     });
 
