@@ -324,7 +324,7 @@ async function scalePart() {
         const redisPeak = field("used_memory_peak");
         const redisRssPeak = (await procStatus(redis.pid))?.["VmHWM"] ?? NaN;
         let lines = 0;
-        for await (const chunk of createReadStream(join(outputDir, "scale.attributes.jsonl")))
+        for await (const chunk of createReadStream(join(outputDir, "scale.jsonl.attributes.jsonl")))
             for (const byte of chunk as Buffer) if (byte === 10) lines++;
         if (result.status !== "completed" || lines !== documents) throw new Error(`scale: run ${result.status}, ${lines} of ${documents} lines in the output`);
         const runRate = documents / result.runSeconds;

@@ -1,7 +1,7 @@
 // `npm run demo`: the bundled labelled sentiment sample through a whole fleet on this machine, set-up
 // included (see scripts/demo/run-demo.ts): `orchard run` with its embedded Redis (redis-server from
 // PATH, installed with Homebrew or apt-get if missing, data under .orchard/) and two local workers,
-// merging into out/sentiment.attributes.jsonl: byte for byte what `orchard extract` writes, which is
+// merging into out/sentiment.jsonl.attributes.jsonl: byte for byte what `orchard extract` writes, which is
 // what runs instead where Redis cannot be installed. Extra arguments go to `orchard run`. No download.
 import {fileURLToPath} from "node:url";
 import {runDemo} from "./demo/run-demo.ts";

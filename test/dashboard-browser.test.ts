@@ -140,7 +140,7 @@ describe("dashboard in headless Chromium", {skip: SKIP}, () => {
         // queued while the coordinator was in its first pass: it reran the shard and exits 0
         const result = await run.exited;
         assert.equal(result.code, /queued/.test(toastText) ? 0 : 4, result.stderr.slice(-3000));
-        const ids = (await readFile(join(dir, "out", "reviews.attributes.jsonl"), "utf8")).trim().split("\n").map((line) => (JSON.parse(line) as {id: string}).id);
+        const ids = (await readFile(join(dir, "out", "reviews.jsonl.attributes.jsonl"), "utf8")).trim().split("\n").map((line) => (JSON.parse(line) as {id: string}).id);
         assert.deepEqual(ids, Array.from({length: DOCUMENTS}, (_, i) => `d-${String(i + 1).padStart(3, "0")}`));
     });
 });

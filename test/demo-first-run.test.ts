@@ -85,10 +85,10 @@ describe("npm run demo on a machine without redis-server", {skip: !platformSuppo
             assert.ok(result.stderr.includes(`installing Redis: ${command.join(" ")}\n`), `the demo shows \`${command.join(" ")}\` before running it\n${result.stderr}`);
         // the fleet ran: its embedded Redis kept its data in the demo's state dir
         assert.ok(await exists(join(dir, ".orchard", "redis")), "the embedded Redis ran");
-        fleetOutput = await readFile(join(dir, "out", "sentiment.attributes.jsonl"));
+        fleetOutput = await readFile(join(dir, "out", "sentiment.jsonl.attributes.jsonl"));
         assert.equal(fleetOutput.toString().trim().split("\n").length, 40);
         // what it leaves behind: where the output is, its first line abbreviated, the next steps
-        assert.match(result.stdout, /Output: out\/sentiment\.attributes\.jsonl: 40 lines/);
+        assert.match(result.stdout, /Output: out\/sentiment\.jsonl\.attributes\.jsonl: 40 lines/);
         assert.match(result.stdout, /\{"id":"review-001","label":1,.*"attributes":\[[-\d.e]+,[-\d.e]+,[-\d.e]+,[-\d.e]+, … 28 more\]/);
         assert.match(result.stdout, /ORCHARD_REDIS_URL=.* npx orchard worker --model .*tiny-f32-seed1\.gguf\n/);
         assert.match(result.stdout, /npx orchard run --model models\/<mixtral>\.gguf/);
@@ -104,8 +104,8 @@ describe("npm run demo on a machine without redis-server", {skip: !platformSuppo
             // it tried the first install step and stopped there, or had nothing to try
             assert.deepEqual(await calls(), packageManager === "absent" ? [] : expectedInstall.slice(0, isRoot || process.platform === "darwin" ? 1 : 2));
             assert.ok(!await exists(join(dir, ".orchard")), "no Redis ran");
-            assert.ok((await readFile(join(dir, "out", "sentiment.attributes.jsonl"))).equals(fleetOutput), "extract writes the fleet's bytes");
-            assert.match(result.stdout, /Output: out\/sentiment\.attributes\.jsonl: 40 lines/);
+            assert.ok((await readFile(join(dir, "out", "sentiment.jsonl.attributes.jsonl"))).equals(fleetOutput), "extract writes the fleet's bytes");
+            assert.match(result.stdout, /Output: out\/sentiment\.jsonl\.attributes\.jsonl: 40 lines/);
             assert.match(result.stdout, /The fleet .* needs Redis: /);
         });
 });

@@ -38,7 +38,7 @@ function stateDirOf(outputDir: string): string {
 }
 
 async function outputOf(outputDir: string): Promise<string> {
-    return readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8").catch(() => "");
+    return readFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "utf8").catch(() => "");
 }
 
 async function waitForLines(path: string, lines: number, timeoutMs = 120_000): Promise<void> {
@@ -134,7 +134,7 @@ describe("fleet fault tolerance: every fault ends with the identical merged file
         const cwd = await tempDir();
         const args = ["run", "--model", model, "--input", sampleInput, "--output-dir", "out", "--shard-size", "4", "--local-workers", "2", ...ENGINE_FLAGS, ...LOCK_FLAGS];
         const first = OrchardProcess.start(args, {cwd, faults: SLOW});
-        await waitForLines(join(cwd, "out", "sentiment.attributes.jsonl"), 8);
+        await waitForLines(join(cwd, "out", "sentiment.jsonl.attributes.jsonl"), 8);
         first.kill("SIGKILL");
         await first.exited;
         const partial = (await outputOf(join(cwd, "out"))).split("\n").length - 1;
@@ -151,7 +151,7 @@ describe("fleet fault tolerance: every fault ends with the identical merged file
         const cwd = await tempDir();
         const run = OrchardProcess.start(["run", "--model", model, "--input", sampleInput, "--output-dir", "out", "--shard-size", "4", "--local-workers", "2",
             ...ENGINE_FLAGS, ...LOCK_FLAGS], {cwd, faults: SLOW});
-        await waitForLines(join(cwd, "out", "sentiment.attributes.jsonl"), 8);
+        await waitForLines(join(cwd, "out", "sentiment.jsonl.attributes.jsonl"), 8);
         assert.ok((await outputOf(join(cwd, "out"))).split("\n").length - 1 < 40, "Redis must die mid-run");
         const endpoint = JSON.parse(await readFile(join(cwd, ".orchard", "redis", "endpoint.json"), "utf8")) as {pid: number};
         process.kill(endpoint.pid, "SIGKILL");

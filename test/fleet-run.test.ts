@@ -70,7 +70,7 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
         const {summary, workers, others, outputDir} = await fleetRun({workers: 1, shardSize: 7, inputs: [sampleInput], otherModelWorkers: [otherModel]});
         assert.equal(summary.status, "completed");
         assert.equal(summary.mergedDocuments, 40);
-        assert.equal(await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8"), reference);
+        assert.equal(await readFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "utf8"), reference);
         assert.equal(workers[0]?.stats.shards, 20);
         assert.notEqual(others[0]?.queueName, workers[0]?.queueName);
         assert.deepEqual(others[0]?.stats, {shards: 0, documents: 0, tokens: 0}, "a worker with other weights must never process the run's shards");
@@ -79,14 +79,14 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
     it("2 workers, shard size 3, all shards whole (no taper)", async () => {
         const {summary, workers, outputDir} = await fleetRun({workers: 2, shardSize: 3, shardTaper: false, inputs: [sampleInput]});
         assert.equal(summary.status, "completed");
-        assert.equal(await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8"), reference);
+        assert.equal(await readFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "utf8"), reference);
         assert.equal(workers.reduce((sum, worker) => sum + worker.stats.shards, 0), 14, "each shard processed once");
     });
 
     it("3 workers, shard size 7 with a short taper: whole shards, then shrinking ones (7, 7, 7, 5, 4, 3, 2, 2, 3)", async () => {
         const {summary, workers, outputDir} = await fleetRun({workers: 3, shardSize: 7, shardTaper: {divisor: 4, minimum: 2}, inputs: [sampleInput]});
         assert.equal(summary.status, "completed");
-        assert.equal(await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8"), reference);
+        assert.equal(await readFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "utf8"), reference);
         assert.equal(workers.reduce((sum, worker) => sum + worker.stats.shards, 0), 9, "each shard processed once");
     });
 
@@ -96,9 +96,9 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
         const {summary, workers, outputDir} = await fleetRun({workers: 4, shardSize: 1, inputs: [sampleInput, empty, small]});
         assert.equal(summary.status, "completed");
         assert.equal(summary.totalDocuments, 43);
-        assert.equal(await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8"), reference);
-        assert.equal(await readFile(join(outputDir, "small.attributes.jsonl"), "utf8"), smallReference);
-        assert.equal(await readFile(join(outputDir, "empty.attributes.jsonl"), "utf8"), "");
+        assert.equal(await readFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "utf8"), reference);
+        assert.equal(await readFile(join(outputDir, "small.jsonl.attributes.jsonl"), "utf8"), smallReference);
+        assert.equal(await readFile(join(outputDir, "empty.jsonl.attributes.jsonl"), "utf8"), "");
         assert.equal(workers.reduce((sum, worker) => sum + worker.stats.shards, 0), 43);
     });
 
@@ -126,7 +126,7 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
         assert.notEqual(simulated.queueName, real.queueName);
         assert.equal(real.stats.shards, 0, "a real worker never takes a simulated run's shards");
         assert.equal(simulated.stats.shards, 2);
-        const lines = (await readFile(join(outputDir, "with-long.attributes.jsonl"), "utf8")).trim().split("\n").map((line) => JSON.parse(line) as {id: string});
+        const lines = (await readFile(join(outputDir, "with-long.jsonl.attributes.jsonl"), "utf8")).trim().split("\n").map((line) => JSON.parse(line) as {id: string});
         assert.deepEqual(lines.map((line) => line.id), ["a", "b", "c"]);
     });
 
@@ -149,7 +149,7 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
         } finally {
             await worker.close();
         }
-        const lines = (await readFile(join(outputDir, "small.attributes.jsonl"), "utf8")).trim().split("\n").map((line) => JSON.parse(line) as {id: string; attributes: number[]});
+        const lines = (await readFile(join(outputDir, "small.jsonl.attributes.jsonl"), "utf8")).trim().split("\n").map((line) => JSON.parse(line) as {id: string; attributes: number[]});
         assert.deepEqual(lines.map((line) => line.id), ["s1", "s2", "s3"]);
         assert.ok(lines.every((line) => line.attributes.some((value) => value !== 0)), "only the worker's real answers are merged");
         assert.equal(worker.stats.shards, 2);
@@ -182,12 +182,12 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
         assert.match(first.stdout, /Run (\S+) \(new\): 0\/43 documents merged/);
         // the embedded Redis has a password on loopback too; the terminal shows it hidden
         assert.match(first.stdout, /Redis: redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ \(embedded\)/);
-        assert.match(first.stdout, /Documents: 43 merged of 43 -> out\/sentiment\.attributes\.jsonl, out\/small\.attributes\.jsonl/);
+        assert.match(first.stdout, /Documents: 43 merged of 43 -> out\/sentiment\.jsonl\.attributes\.jsonl, out\/small\.jsonl\.attributes\.jsonl/);
         // the first status line comes while the local workers still load the model: starting, not "no worker is serving" (issue 14)
         const statusLines = first.stderr.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as {health?: string}).filter((line) => line.health !== undefined);
         assert.ok(["starting", "ok"].includes(statusLines[0]?.health ?? "none"), `first status line: ${JSON.stringify(statusLines[0])}`);
-        assert.equal(await readFile(join(cwd, "out", "sentiment.attributes.jsonl"), "utf8"), reference);
-        assert.equal(await readFile(join(cwd, "out", "small.attributes.jsonl"), "utf8"), smallReference);
+        assert.equal(await readFile(join(cwd, "out", "sentiment.jsonl.attributes.jsonl"), "utf8"), reference);
+        assert.equal(await readFile(join(cwd, "out", "small.jsonl.attributes.jsonl"), "utf8"), smallReference);
 
         const again = await OrchardProcess.start(args, {cwd}).exited;
         assert.equal(again.code, 0, again.stderr);
@@ -201,6 +201,6 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
         assert.equal(result.code, 1, result.stderr);
         assert.match(result.stderr, /bad\.jsonl:2: duplicate id "a" \(first seen on line 1\)/);
         assert.doesNotMatch(result.stderr, /\n\s+at .+:\d+:\d+/);
-        await assert.rejects(readFile(join(outputDir, "bad.attributes.jsonl")));
+        await assert.rejects(readFile(join(outputDir, "bad.jsonl.attributes.jsonl")));
     });
 });

@@ -73,7 +73,7 @@ describe("orchard run with its embedded Redis: secrets off command lines, a priv
     let runId: string;
     let endpoint: {pid: number; port: number; password?: string};
     let run: OrchardProcess | undefined;
-    const output = () => join(cwd, "out", "sentiment.attributes.jsonl");
+    const output = () => join(cwd, "out", "sentiment.jsonl.attributes.jsonl");
 
     before(async () => {
         model = await tinyModel();
@@ -171,7 +171,7 @@ describe("orchard run on a terminal that closes", {skip: SCRIPT === undefined ? 
             .map((part) => `'${part}'`).join(" ");
         const terminal = spawn(SCRIPT as string, ["-qfec", command, "/dev/null"], {cwd, env: {...process.env, ...faultEnv({documentDelayMs: 200})}, stdio: ["pipe", "ignore", "ignore"]});
         t.after(() => terminal.kill("SIGKILL"));
-        await waitForLines(join(cwd, "out", "sentiment.attributes.jsonl"), 4);
+        await waitForLines(join(cwd, "out", "sentiment.jsonl.attributes.jsonl"), 4);
         const endpoint = JSON.parse(await readFile(join(cwd, ".orchard", "redis", "endpoint.json"), "utf8")) as {pid: number; ownerPid: number};
         // a coordinator that failed to stop it would leave its redis-server behind
         t.after(() => void (alive(endpoint.pid) && process.kill(endpoint.pid, "SIGTERM")));

@@ -39,7 +39,7 @@ describe("orchard run over TLS (rediss://)", () => {
         const result = await runOrchard(runArgs(outputDir), {env: {NODE_EXTRA_CA_CERTS: certFile}});
         assert.equal(result.code, 0, result.stderr);
         assert.match(result.stdout, /Documents: 40 merged of 40/);
-        const lines = (await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8")).trim().split("\n");
+        const lines = (await readFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "utf8")).trim().split("\n");
         assert.equal(lines.length, 40);
         // the run's records went through the TLS server
         assert.match(await redis.command("KEYS", "tls:run:*"), /tls:run:/);

@@ -210,7 +210,7 @@ describe("records written by any machine with the Redis URL", () => {
             assert.equal(summary.missingDocuments, 40);
             assert.deepEqual(new Set(summary.missing.map((doc) => doc.code)), new Set(["INVALID_RESULT"]));
             assert.ok(written >= 10, `each of the 5 shards was answered twice (${written} results)`);
-            assert.equal(await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8"), "");
+            assert.equal(await readFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "utf8"), "");
             const failures = await client.hgetall(keys.failed(summary.runId));
             // at least the run's 2 attempts each (a result read ahead of the merge cursor may be rejected once more)
             assert.equal(Object.keys(failures).length, 5);
@@ -224,7 +224,7 @@ describe("records written by any machine with the Redis URL", () => {
             } finally {
                 await worker.close();
             }
-            const ids = (await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8")).trim().split("\n").map((line) => (JSON.parse(line) as {id: string}).id);
+            const ids = (await readFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "utf8")).trim().split("\n").map((line) => (JSON.parse(line) as {id: string}).id);
             assert.equal(ids.length, 40);
         } finally {
             stop = true;

@@ -125,8 +125,8 @@ describe("bounded, well-formed input lines and writable outputs", () => {
             assertUserError(await run([input], join(file, "below")), /--output-dir .*out-file.*: .*\[OUTPUT_NOT_WRITABLE\]/);
             assert.equal(await readFile(file, "utf8"), "keep me");
             const outputDir = join(dir, "out-with-folder");
-            await mkdir(join(outputDir, "run-ok.attributes.jsonl"), {recursive: true});
-            assertUserError(await run([input], outputDir), /--output-dir .*run-ok\.attributes\.jsonl: is a folder, not a file.*\[OUTPUT_NOT_WRITABLE\]/);
+            await mkdir(join(outputDir, "run-ok.jsonl.attributes.jsonl"), {recursive: true});
+            assertUserError(await run([input], outputDir), /--output-dir .*run-ok\.jsonl\.attributes\.jsonl: is a folder, not a file.*\[OUTPUT_NOT_WRITABLE\]/);
             // the embedded Redis's --state-dir, a file too
             const embedded = ["run", "--model", model, "--input", input, "--output-dir", join(dir, "never-state"), "--state-dir", file, "--log-format", "json"];
             assertUserError(await runOrchard(embedded), /--state-dir .*out-file: exists and is not a folder.*\[OUTPUT_NOT_WRITABLE\]/);
@@ -166,7 +166,7 @@ describe("bounded, well-formed input lines and writable outputs", () => {
             } finally {
                 await worker.close();
             }
-            const ids = (await readFile(join(outputDir, "run-huge.attributes.jsonl"), "utf8")).trim().split("\n").map((text) => (JSON.parse(text) as {id: string}).id);
+            const ids = (await readFile(join(outputDir, "run-huge.jsonl.attributes.jsonl"), "utf8")).trim().split("\n").map((text) => (JSON.parse(text) as {id: string}).id);
             assert.deepEqual(ids, ["a", "huge", "c"]);
         });
     });

@@ -178,7 +178,7 @@ describe("monitoring: heartbeats, status, dashboard, metrics", () => {
             } finally {
                 await healthy.close();
             }
-            const ids = (await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8")).trim().split("\n").map((line) => (JSON.parse(line) as {id: string}).id);
+            const ids = (await readFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "utf8")).trim().split("\n").map((line) => (JSON.parse(line) as {id: string}).id);
             assert.deepEqual(ids, Array.from({length: 40}, (_, i) => `review-${String(i + 1).padStart(3, "0")}`));
 
             const metrics = await fetch(`${dashboard.url}/metrics`, {headers: bearer});

@@ -66,7 +66,7 @@ describe("a run's record in Redis is not trusted with file paths; outputs are ne
         // files a tampered record points at: any file, a file in another folder, another input of the same name
         const victims = new Map<string, string>();
         const victim = join(dir, "victim.txt");
-        for (const path of [victim, ...["failed", "paused"].flatMap((name) => [join(dir, "elsewhere", `${name}.attributes.jsonl`), join(dir, "other", `${name}.jsonl`)])]) {
+        for (const path of [victim, ...["failed", "paused"].flatMap((name) => [join(dir, "elsewhere", `${name}.jsonl.attributes.jsonl`), join(dir, "other", `${name}.jsonl`)])]) {
             const text = path.endsWith(".jsonl") && path.includes("other") ? JSON.stringify({id: "x", label: 1, document: "someone else's document"}) + "\n" : PRECIOUS;
             await writeFile(path, text);
             victims.set(path, text);
@@ -90,7 +90,7 @@ describe("a run's record in Redis is not trusted with file paths; outputs are ne
         paused.kill("SIGINT");
         assert.equal((await paused.exited).code, 130);
         const outputs = new Map<string, string>();
-        for (const name of ["failed", "paused"]) outputs.set(name, await readFile(join(outputDir, `${name}.attributes.jsonl`), "utf8").catch(() => ""));
+        for (const name of ["failed", "paused"]) outputs.set(name, await readFile(join(outputDir, `${name}.jsonl.attributes.jsonl`), "utf8").catch(() => ""));
         assert.equal(outputs.get("failed")?.split("\n").length, 3, "run A: shard 0 merged, shard 1 failed");
 
         const keys = new FleetKeys(keyPrefix);
@@ -126,7 +126,7 @@ describe("a run's record in Redis is not trusted with file paths; outputs are ne
                 assert.equal(((await response.json()) as {error: {code: string}}).error.code, "RUN_RECORD_MISMATCH");
                 for (const [path, text] of victims) assert.equal(await readFile(path, "utf8"), text, `${label}: ${path} is intact`);
                 for (const [name, text] of outputs)
-                    assert.equal(await readFile(join(outputDir, `${name}.attributes.jsonl`), "utf8").catch(() => ""), text, `${label}: the run's own output is unchanged`);
+                    assert.equal(await readFile(join(outputDir, `${name}.jsonl.attributes.jsonl`), "utf8").catch(() => ""), text, `${label}: the run's own output is unchanged`);
                 assert.deepEqual(await client.hkeys(keys.failed(failedRun)), ["1"], `${label}: the failed shard is still failed, not queued for a retry`);
             }
             await client.hset(keys.run(pausedRun), "spec", JSON.stringify({...JSON.parse(originals.get(pausedRun) as string) as RunSpec, inputs: [{output: 1}]}));
@@ -151,7 +151,7 @@ describe("a run's record in Redis is not trusted with file paths; outputs are ne
             await healthy.close();
         }
         for (const [name, ids] of [["failed", ["a", "b", "c", "d"]], ["paused", ["e", "f", "g", "h"]]] as const)
-            assert.deepEqual((await readFile(join(outputDir, `${name}.attributes.jsonl`), "utf8")).trim().split("\n").map((line) => (JSON.parse(line) as {id: string}).id), ids);
+            assert.deepEqual((await readFile(join(outputDir, `${name}.jsonl.attributes.jsonl`), "utf8")).trim().split("\n").map((line) => (JSON.parse(line) as {id: string}).id), ids);
     });
 
     it("orchard run refuses an output folder where an output is a symbolic or hard link to an input, with or without --overwrite, and leaves the input intact", async () => {
@@ -162,15 +162,15 @@ describe("a run's record in Redis is not trusted with file paths; outputs are ne
         const original = await readFile(input, "utf8");
         await mkdir(join(dir, "soft"));
         await mkdir(join(dir, "hard"));
-        await symlink(input, join(dir, "soft", "data.attributes.jsonl"));
-        await link(input, join(dir, "hard", "data.attributes.jsonl"));
+        await symlink(input, join(dir, "soft", "data.jsonl.attributes.jsonl"));
+        await link(input, join(dir, "hard", "data.jsonl.attributes.jsonl"));
         // a worker, so that a run that was not refused would go on (and end) instead of waiting
         const worker = await startWorker(keyPrefix);
         try {
             for (const folder of ["soft", "hard"])
                 for (const extra of [["--overwrite"], []]) {
                     const result = await runOrchard(runArgs(input, join(dir, folder), keyPrefix, join(dir, "state"), ...extra));
-                    assertRefused(result, /data\.attributes\.jsonl is the input .*data\.jsonl \(or a link to it\).*\[INVALID_ARGUMENT\]/, `${folder} ${extra.join(" ")}`);
+                    assertRefused(result, /data\.jsonl\.attributes\.jsonl is the input .*data\.jsonl \(or a link to it\).*\[INVALID_ARGUMENT\]/, `${folder} ${extra.join(" ")}`);
                     assert.equal(await readFile(input, "utf8"), original, `${folder} ${extra.join(" ")}: the input is intact`);
                 }
         } finally {

@@ -26,7 +26,7 @@ export function demoReport(options: DemoReportOptions): string {
     const first = lines[0] === undefined ? "(empty)" : abbreviateOutputLine(lines[0]);
     const own = options.mode === "fleet"
         ? "npx orchard run --model models/<mixtral>.gguf --input your-data.jsonl --output-dir out"
-        : "npx orchard extract --model models/<mixtral>.gguf --input your-data.jsonl --output out/your-data.attributes.jsonl";
+        : "npx orchard extract --model models/<mixtral>.gguf --input your-data.jsonl --output out/your-data.jsonl.attributes.jsonl";
     return [
         "",
         `Output: ${options.output}: ${lines.length} lines, one per document of ${options.input}, in input order; the first:`,

@@ -40,7 +40,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const shown = (path: string) => pathForDisplay(path, options.cwd);
     const model = await ensureSyntheticModel({preset: "tiny", type: "f32", seed: 1, dir: join(options.repoRoot, "models")});
     const input = join(options.repoRoot, "scripts", "sample-data", "sentiment.jsonl");
-    const output = join("out", "sentiment.attributes.jsonl");
+    const output = join("out", "sentiment.jsonl.attributes.jsonl");
     const path = options.env["PATH"] ?? "";
 
     let redisInstall: string | undefined;

@@ -55,6 +55,15 @@ class FaultEngine implements ShardEngine {
         return this.#inner.extract(tokens, documentId);
     }
 
+    public get eosToken(): number {
+        return this.#inner.eosToken;
+    }
+
+    public async scoreContinuations(prefix: readonly number[], continuations: readonly (readonly number[])[], documentId: string): Promise<number[]> {
+        if (this.#delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#delayMs));
+        return this.#inner.scoreContinuations(prefix, continuations, documentId);
+    }
+
     public async close(): Promise<void> {
         await this.#inner.close();
     }

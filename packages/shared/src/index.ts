@@ -41,8 +41,10 @@ export {
     DEFAULT_KEY_PREFIX, FleetKeys, shardQueueName, shardJobId, embeddedRedisEndpointPath, sha256Json, redactRedisUrl
 } from "./fleet/fleet-keys.ts";
 export * from "./fleet/fleet-schemas.ts";
-export {TASK_KIND_NAMES, type TaskKind, type TaskKindName} from "./task/task-kind.ts";
+export {TASK_KIND_NAMES, type CompanionOutput, type TaskKind, type TaskKindName} from "./task/task-kind.ts";
 export {REASK_TASK, reaskResultSchema, reaskSettingsSchema, type ReaskResult, type ReaskSettings} from "./task/reask-task.ts";
+export {CURRENT_OUTPUT_NAMING, namedOutputFile, outputNamingOf, type OutputNaming} from "./task/output-naming.ts";
+export {CLASSIFY_TASK, classifySettingsSchema, classifyTaskResultSchema, labelSetOf, type ClassifyTaskSettings} from "./task/classify-task.ts";
 export {taskKind, runTaskSchema, runTaskOf, DEFAULT_RUN_TASK, type RunTask} from "./task/task-kinds.ts";
 export {FAILURE_CODES, UNKNOWN_FAILURE_CODE, failureCodeSchema, isFailureCode, toFailureCode, type FailureCode} from "./fleet/failure-codes.ts";
 export {encodeShardJobFailure, readShardJobFailure, shardJobFailureSchema, type ShardJobFailure} from "./fleet/shard-job-failure.ts";

@@ -21,7 +21,7 @@ export const FLEET_SESSION_FLAGS = {
 
 /** `--output-dir` of resume and retry-failed. */
 export const TAKE_OVER_FLAG_DESCRIPTION = "Take over a run this machine has no record of (started elsewhere, with another --state-dir, or by an older Orchard): " +
-    "the folder of its outputs; they must be exactly <folder>/<input name>.attributes.jsonl of the run's inputs. " +
+    "the folder of its outputs; they must be exactly the outputs derived from it and the run's inputs (<folder>/<input file name>.attributes.jsonl, or <input name without .jsonl>.attributes.jsonl for a run made before that naming). " +
     "Without it, the run in Redis must match this machine's record (<state dir>/runs/RUN.json)";
 
 export interface FleetSessionFlagValues extends FleetConnectionFlagValues, GlobalCliOptions {

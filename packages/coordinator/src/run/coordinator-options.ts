@@ -1,8 +1,9 @@
 import {resolve} from "node:path";
 import {
     DEFAULT_KEY_PREFIX, DEFAULT_MAX_PENDING_SHARDS, DEFAULT_RETRY_DELAY_MS, DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_ATTEMPTS,
-    DEFAULT_SHARD_SIZE, DEFAULT_SHARD_TAPER, DEFAULT_STATE_DIR, OrchardError, resolveMaxLineBytes, resolvePromptSettings, type Logger, type PromptOptions, type PromptSettings, type ShardTaper
+    DEFAULT_SHARD_SIZE, DEFAULT_SHARD_TAPER, DEFAULT_STATE_DIR, OrchardError, resolveMaxLineBytes, resolvePromptSettings, runTaskSchema, DEFAULT_RUN_TASK, type Logger, type PromptOptions, type PromptSettings, type RunTask, type ShardTaper
 } from "@orchard/shared";
+import {assertRunTaskPrompt} from "./classify-run-task.ts";
 import type {CoordinatorEvent} from "./coordinator-events.ts";
 
 /** How a coordinator reaches the fleet and runs local workers: shared by run, resume and retry-failed. */
@@ -43,7 +44,7 @@ export interface RunOptions extends FleetSessionOptions, PromptOptions {
     /** The GGUF model the workers hold: its fingerprint picks the queue. */
     readonly modelPath: string;
     readonly inputPaths: readonly string[];
-    /** Outputs are `<outputDir>/<input name without .jsonl>.attributes.jsonl`. */
+    /** Outputs are `<outputDir>/<input file name>.attributes.jsonl` (and the task kind's companions). */
     readonly outputDir: string;
     /** Cut documents whose prompt exceeds `contextSize` instead of reporting them missing. Default false. */
     readonly truncate?: boolean;
@@ -67,6 +68,8 @@ export interface RunOptions extends FleetSessionOptions, PromptOptions {
     readonly maxLineBytes?: number;
     /** Tests and benchmarks only: the run is for workers with the simulated engine (its own fingerprint). */
     readonly simulatedEngine?: {readonly tokensPerSecond: number};
+    /** What the run computes per document (e.g. from classifyRunTask). Default the re-ask. */
+    readonly task?: RunTask;
 }
 
 export interface ResolvedFleetSessionOptions {
@@ -101,6 +104,7 @@ export interface ResolvedRunOptions extends ResolvedFleetSessionOptions {
     readonly overwrite: boolean;
     readonly maxLineBytes: number;
     readonly simulatedEngine: {readonly tokensPerSecond: number} | undefined;
+    readonly task: RunTask;
 }
 
 export function resolveFleetSessionOptions(options: FleetSessionOptions): ResolvedFleetSessionOptions {
@@ -128,6 +132,7 @@ export function resolveFleetSessionOptions(options: FleetSessionOptions): Resolv
 export function resolveRunOptions(options: RunOptions): ResolvedRunOptions {
     if (options.inputPaths.length === 0) throw new OrchardError("INVALID_ARGUMENT", "give at least one --input");
     const tokensPerSecond = options.simulatedEngine?.tokensPerSecond;
+    const prompt = resolvePromptSettings(options);
     if (tokensPerSecond !== undefined && !(tokensPerSecond > 0))
         throw new OrchardError("INVALID_ARGUMENT", `the simulated engine's tokens/s must be positive (got ${tokensPerSecond})`);
     return {
@@ -135,7 +140,7 @@ export function resolveRunOptions(options: RunOptions): ResolvedRunOptions {
         modelPath: options.modelPath,
         inputPaths: options.inputPaths,
         outputDir: resolve(options.outputDir),
-        prompt: resolvePromptSettings(options),
+        prompt,
         truncate: options.truncate ?? false,
         contextSize: positive("--context-size", options.contextSize ?? DEFAULT_RUN_CONTEXT_SIZE),
         shardSize: positive("--shard-size", options.shardSize ?? DEFAULT_SHARD_SIZE),
@@ -146,6 +151,7 @@ export function resolveRunOptions(options: RunOptions): ResolvedRunOptions {
         name: options.name,
         overwrite: options.overwrite ?? false,
         maxLineBytes: resolveMaxLineBytes(options.maxLineBytes),
+        task: resolveRunTask(options.task, prompt),
         simulatedEngine: options.simulatedEngine
     };
 }
@@ -158,4 +164,13 @@ function positive(name: string, value: number): number {
 function nonNegative(name: string, value: number): number {
     if (!Number.isInteger(value) || value < 0) throw new OrchardError("INVALID_ARGUMENT", `${name} must be a non-negative integer (got ${value})`);
     return value;
+}
+
+/** The run's task, checked as a shard job will carry it (a library caller's task is input too) and against the prompt settings. */
+function resolveRunTask(task: RunTask | undefined, prompt: PromptSettings): RunTask {
+    if (task === undefined) return DEFAULT_RUN_TASK;
+    const parsed = runTaskSchema.safeParse(task);
+    if (!parsed.success) throw new OrchardError("INVALID_ARGUMENT", `the run's task is not valid: ${parsed.error.issues.map((issue) => issue.message).join("; ")}`);
+    assertRunTaskPrompt(parsed.data, prompt);
+    return parsed.data;
 }

@@ -1,6 +1,6 @@
 import {chmod, mkdir, open, readFile, rename, rm} from "node:fs/promises";
 import {join, resolve} from "node:path";
-import {localRunRecordSchema, OrchardError, type LocalRunRecord, type RunSpec} from "@orchard/shared";
+import {localRunRecordSchema, OrchardError, outputNamingOf, runTaskOf, taskKind, type LocalRunRecord, type RunSpec} from "@orchard/shared";
 import {firstDifference} from "./first-difference.ts";
 import {assertDerivedOutputs, outputPaths} from "./run-outputs.ts";
 
@@ -80,7 +80,7 @@ export class LocalRunRecords {
             const wanted = resolve(outputDir);
             if (spec.outputDir !== wanted)
                 throw mismatch(spec, "outputDir", `names ${JSON.stringify(spec.outputDir)}, not --output-dir ${JSON.stringify(wanted)}`);
-            const derived = outputPaths(spec.inputs.map((input) => input.path), wanted);
+            const derived = outputPaths(spec.inputs.map((input) => input.path), wanted, taskKind(runTaskOf(spec).kind), outputNamingOf(spec));
             for (const [i, input] of spec.inputs.entries())
                 if (input.output !== derived[i]) throw mismatch(spec, `inputs[${i}].output`, `names ${JSON.stringify(input.output)}, not ${JSON.stringify(derived[i])}`);
             return spec;

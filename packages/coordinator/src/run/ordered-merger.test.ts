@@ -83,4 +83,34 @@ describe("OrderedMerger", () => {
             await rm(dirname(outputs[0] as string), {recursive: true, force: true});
         }
     });
+
+    it("merges companion outputs in lockstep and, on open, cuts each back to the lines the main output's cursor holds", async () => {
+        const outputs = await outputsIn(3);
+        const companions = outputs.map((output) => [output.replace(/\.jsonl$/, ".extra.jsonl")]);
+        const companion = (companions[0] as string[])[0] as string;
+        {
+            await using merger = await OrderedMerger.open(plan, outputs, {shard: 0, bytes: 0}, companions);
+            await merger.append(plan.shard(0), ["a", "b"], [["A", "B"]]);
+            assert.deepEqual(await merger.flush(), {shard: 1, bytes: 4});
+        }
+        // a crash after shard 1's lines reached the companion (and half the main output) but before the cursor moved
+        await writeFile(companion, "A\nB\nC\n");
+        await writeFile(outputs[0] as string, "a\nb\n{\"to");
+        {
+            await using merger = await OrderedMerger.open(plan, outputs, {shard: 1, bytes: 4}, companions);
+            assert.equal(await read(companion), "A\nB\n");
+            assert.equal(await read(outputs[0] as string), "a\nb\n");
+            await merger.append(plan.shard(1), ["c"], [["C"]]);
+            await merger.append(plan.shard(2), ["d"], [["D"]]);
+            assert.deepEqual(await merger.flush(), {shard: 3, bytes: 0});
+        }
+        assert.equal(await read(outputs[0] as string), "a\nb\nc\n");
+        assert.equal(await read(companion), "A\nB\nC\n");
+        assert.equal(await read((companions[1] as string[])[0] as string), "", "an input without documents gets empty outputs, companions included");
+        assert.equal(await read((companions[2] as string[])[0] as string), "D\n");
+        // a companion with fewer lines than the cursor holds was changed since: refused, nothing cut
+        await writeFile(companion, "A\n");
+        await assert.rejects(OrderedMerger.open(plan, outputs, {shard: 1, bytes: 4}, companions), (error: unknown) => error instanceof OrchardError && error.code === "OUTPUT_MISMATCH");
+        assert.equal(await read(outputs[0] as string), "a\nb\nc\n");
+    });
 });

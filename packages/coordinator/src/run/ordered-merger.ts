@@ -13,37 +13,50 @@ export interface MergeCursor {
  * Writes the run's output files strictly in shard order. Lines are written at explicit offsets
  * and fsynced by `flush()`, which returns the cursor to record in Redis only after the data is on
  * disk; opening at a recorded cursor cuts whatever was written after it (a crash between the write
- * and the record), so a line is never lost nor duplicated. Holds one open file at a time.
+ * and the record), so a line is never lost nor duplicated. Holds one input's files open at a time.
+ *
+ * A task kind with several outputs per input (classify: attributes and predictions) has
+ * companion outputs: each shard appends one line per document to every file of its input, in
+ * lockstep, and `flush()` fsyncs all of them before it returns the cursor. The cursor records the
+ * main output's length only: a companion's durable length is derived from it on open (as many
+ * lines as the main output has up to the cursor), so the Redis record stays one offset per run and
+ * a crash between two files' writes cuts each back to the same documents.
  */
 export class OrderedMerger {
     readonly #plan: ShardPlan;
-    readonly #outputs: readonly string[];
+    /** Per input: the main output, then its companions. */
+    readonly #files: readonly (readonly string[])[];
     /** Next shard expected. */
     #next: number;
     #input = -1;
-    #handle: FileHandle | undefined;
-    #position = 0;
+    /** The open files of `#input`, in `#files` order, and the length written to each. */
+    #handles: FileHandle[] = [];
+    #positions: number[] = [];
     #closed = false;
 
-    private constructor(plan: ShardPlan, outputs: readonly string[], next: number) {
+    private constructor(plan: ShardPlan, files: readonly (readonly string[])[], next: number) {
         this.#plan = plan;
-        this.#outputs = outputs;
+        this.#files = files;
         this.#next = next;
     }
 
     /**
-     * Opens the output at `cursor`, cutting it back to the recorded length. Outputs of inputs with
-     * no documents are (re)created empty, since no shard will ever write them.
+     * Opens the outputs at `cursor`, cutting them back to the recorded length. Outputs of inputs with
+     * no documents are (re)created empty, since no shard will ever write them. `companions[input]`
+     * are that input's further outputs (the same number for every input; none by default).
      */
-    public static async open(plan: ShardPlan, outputs: readonly string[], cursor: MergeCursor): Promise<OrderedMerger> {
+    public static async open(plan: ShardPlan, outputs: readonly string[], cursor: MergeCursor, companions?: readonly (readonly string[])[]): Promise<OrderedMerger> {
         if (outputs.length !== plan.inputCount) throw new RangeError("one output per input");
+        if (companions !== undefined && (companions.length !== plan.inputCount || companions.some((files) => files.length !== (companions[0] as readonly string[]).length)))
+            throw new RangeError("the same number of companion outputs for every input");
         // the cursor is read back from Redis: one that no merge could have recorded must not cut an output
         if (!Number.isSafeInteger(cursor.shard) || cursor.shard < 0 || cursor.shard > plan.total || !Number.isSafeInteger(cursor.bytes) || cursor.bytes < 0 ||
             (cursor.shard === plan.total || plan.shard(cursor.shard).local === 0) && cursor.bytes !== 0)
             throw new OrchardError("OUTPUT_MISMATCH", `the run's recorded merge cursor (shard ${cursor.shard}, ${cursor.bytes} bytes) is not one a merge records; start the run again with --overwrite`);
-        for (const [input, output] of outputs.entries())
-            if (plan.shardsOfInput(input) === 0) await (await openCreating(output, "w")).close();
-        const merger = new OrderedMerger(plan, outputs, cursor.shard);
+        const files = outputs.map((output, input) => [output, ...(companions?.[input] ?? [])]);
+        for (const [input, paths] of files.entries())
+            if (plan.shardsOfInput(input) === 0) for (const path of paths) await (await openCreating(path, "w")).close();
+        const merger = new OrderedMerger(plan, files, cursor.shard);
         if (cursor.shard < plan.total) await merger.#openAt(plan.shard(cursor.shard).input, cursor.bytes);
         return merger;
     }
@@ -53,18 +66,26 @@ export class OrderedMerger {
         return this.#next;
     }
 
-    /** Appends the lines (without newlines) of shard `shard`, which must be the next one. */
-    public async append(shard: PlannedShard, lines: readonly string[]): Promise<void> {
+    /**
+     * Appends the lines (without newlines) of shard `shard`, which must be the next one: `lines` to
+     * the main output, `companionLines[k]` (as many lines as `lines`) to companion `k`.
+     */
+    public async append(shard: PlannedShard, lines: readonly string[], companionLines: readonly (readonly string[])[] = []): Promise<void> {
         await this.#advanceTo(shard);
-        if (lines.length > 0) {
-            const buffer = Buffer.from(lines.map((line) => line + "\n").join(""), "utf8");
-            const handle = this.#handle as FileHandle;
-            for (let done = 0; done < buffer.length;) {
-                const {bytesWritten} = await handle.write(buffer, done, buffer.length - done, this.#position + done);
-                done += bytesWritten;
+        const all = [lines, ...companionLines];
+        if (all.length !== this.#handles.length || all.some((fileLines) => fileLines.length !== lines.length))
+            throw new OrchardError("INTERNAL", `merge of shard ${shard.global}: ${all.length} sets of lines for ${this.#handles.length} outputs, or sets of different lengths`);
+        if (lines.length > 0)
+            for (const [k, fileLines] of all.entries()) {
+                const buffer = Buffer.from(fileLines.map((line) => line + "\n").join(""), "utf8");
+                const handle = this.#handles[k] as FileHandle;
+                const position = this.#positions[k] as number;
+                for (let done = 0; done < buffer.length;) {
+                    const {bytesWritten} = await handle.write(buffer, done, buffer.length - done, position + done);
+                    done += bytesWritten;
+                }
+                this.#positions[k] = position + buffer.length;
             }
-            this.#position += buffer.length;
-        }
         this.#next++;
     }
 
@@ -74,20 +95,20 @@ export class OrderedMerger {
         this.#next++;
     }
 
-    /** Makes everything appended durable and returns the cursor to record. */
+    /** Makes everything appended durable (every file of the input) and returns the cursor to record. */
     public async flush(): Promise<MergeCursor> {
-        await this.#handle?.datasync();
+        await this.#syncAll();
         if (this.#next >= this.#plan.total) {
             await this.#closeCurrent();
             return {shard: this.#next, bytes: 0};
         }
         const nextInput = this.#plan.shard(this.#next).input;
         if (nextInput !== this.#input) {
-            // the current input is complete: the next shard starts the next input's output at 0
+            // the current input is complete: the next shard starts the next input's outputs at 0
             await this.#closeCurrent();
             await this.#openAt(nextInput, 0);
         }
-        return {shard: this.#next, bytes: this.#position};
+        return {shard: this.#next, bytes: this.#positions[0] as number};
     }
 
     public async close(): Promise<void> {
@@ -104,38 +125,92 @@ export class OrderedMerger {
         if (this.#closed) throw new OrchardError("INTERNAL", "the merger is closed");
         if (shard.global !== this.#next) throw new OrchardError("INTERNAL", `merge out of order: shard ${shard.global} where ${this.#next} is next`);
         if (shard.input !== this.#input) {
-            await this.#handle?.datasync();
+            await this.#syncAll();
             await this.#closeCurrent();
             await this.#openAt(shard.input, 0);
         }
     }
 
+    async #syncAll(): Promise<void> {
+        for (const handle of this.#handles) await handle.datasync();
+    }
+
+    /** Opens the input's files: the main output at `bytes`, each companion at the end of as many lines as the main output has there. */
     async #openAt(input: number, bytes: number): Promise<void> {
-        const path = this.#outputs[input] as string;
-        const handle = await openCreating(path, "r+");
-        const {size} = await handle.stat();
-        // a recorded length ends a line: cutting anywhere else would tear a merged line
-        if (size < bytes || bytes > 0 && !(await endsLine(handle, bytes))) {
-            await handle.close();
-            throw new OrchardError("OUTPUT_MISMATCH",
-                `${path} has ${size} bytes but the run recorded ${bytes} merged bytes${size < bytes ? "" : ", which is not the end of a line"}: the file was changed or replaced since; ` +
-                "start the run again with --overwrite");
+        const paths = this.#files[input] as readonly string[];
+        const handles: FileHandle[] = [];
+        const positions: number[] = [];
+        try {
+            const main = paths[0] as string;
+            const handle = await openCreating(main, "r+");
+            handles.push(handle);
+            const {size} = await handle.stat();
+            // a recorded length ends a line: cutting anywhere else would tear a merged line
+            if (size < bytes || bytes > 0 && !(await endsLine(handle, bytes)))
+                throw new OrchardError("OUTPUT_MISMATCH",
+                    `${main} has ${size} bytes but the run recorded ${bytes} merged bytes${size < bytes ? "" : ", which is not the end of a line"}: the file was changed or replaced since; ` +
+                    "start the run again with --overwrite");
+            positions.push(bytes);
+            const lines = paths.length > 1 && bytes > 0 ? await countNewlines(handle, bytes) : 0;
+            for (const companion of paths.slice(1)) {
+                const companionHandle = await openCreating(companion, "r+");
+                handles.push(companionHandle);
+                const end = await endOfLines(companionHandle, lines);
+                if (end === undefined)
+                    throw new OrchardError("OUTPUT_MISMATCH",
+                        `${companion} has fewer than the ${lines} lines merged into ${main}: the file was changed or replaced since; start the run again with --overwrite`);
+                positions.push(end);
+            }
+            // cut what a crash left after the recorded cursor: those lines are written again, once
+            for (const [k, file] of handles.entries()) {
+                if ((await file.stat()).size > (positions[k] as number)) {
+                    await file.truncate(positions[k] as number);
+                    await file.datasync();
+                }
+            }
+        } catch (error) {
+            for (const handle of handles) await handle.close();
+            throw error;
         }
-        // cut what a crash left after the recorded cursor: those lines are written again, once
-        if (size > bytes) {
-            await handle.truncate(bytes);
-            await handle.datasync();
-        }
-        this.#handle = handle;
+        this.#handles = handles;
+        this.#positions = positions;
         this.#input = input;
-        this.#position = bytes;
     }
 
     async #closeCurrent(): Promise<void> {
-        const handle = this.#handle;
-        this.#handle = undefined;
+        const handles = this.#handles;
+        this.#handles = [];
+        this.#positions = [];
         this.#input = -1;
-        await handle?.close();
+        for (const handle of handles) await handle.close();
+    }
+}
+
+const SCAN_CHUNK_BYTES = 1 << 20;
+
+/** Newlines in the first `bytes` bytes of a file. */
+async function countNewlines(handle: FileHandle, bytes: number): Promise<number> {
+    const chunk = Buffer.alloc(SCAN_CHUNK_BYTES);
+    let count = 0;
+    for (let offset = 0; offset < bytes;) {
+        const {bytesRead} = await handle.read(chunk, 0, Math.min(chunk.length, bytes - offset), offset);
+        if (bytesRead === 0) break;
+        for (let i = 0; i < bytesRead; i++) if (chunk[i] === 0x0a) count++;
+        offset += bytesRead;
+    }
+    return count;
+}
+
+/** The offset just after the `lines`-th newline of a file (0 for none), or undefined when it has fewer. */
+async function endOfLines(handle: FileHandle, lines: number): Promise<number | undefined> {
+    if (lines === 0) return 0;
+    const chunk = Buffer.alloc(SCAN_CHUNK_BYTES);
+    let seen = 0;
+    for (let offset = 0; ;) {
+        const {bytesRead} = await handle.read(chunk, 0, chunk.length, offset);
+        if (bytesRead === 0) return undefined;
+        for (let i = 0; i < bytesRead; i++) if (chunk[i] === 0x0a && ++seen === lines) return offset + i + 1;
+        offset += bytesRead;
     }
 }
 

@@ -1,7 +1,7 @@
 import {open, rename, rm} from "node:fs/promises";
 import {dirname} from "node:path";
 import {
-    DEFAULT_RUN_TASK, maxOutputLineBytes, readDataset, readJsonlLines, taskKind, type PromptSettings, type RunTask, type ShardResult, type SkippedDocument
+    DEFAULT_RUN_TASK, maxOutputLineBytes, readDataset, readJsonlLines, taskKind, type CompanionOutput, type PromptSettings, type RunTask, type ShardResult, type SkippedDocument
 } from "@orchard/shared";
 import {syncDirectory} from "./ordered-merger.ts";
 import type {ShardPlan} from "./shard-plan.ts";
@@ -15,6 +15,8 @@ export interface PatchOutputOptions {
     readonly settings: PromptSettings;
     /** The run's task: how a result becomes an output line. Default the re-ask. */
     readonly task?: RunTask;
+    /** `outputPath` is this companion output of the task kind (its lines, its line limit); default the main output. */
+    readonly companion?: CompanionOutput;
     /** Longest input line, in bytes, as the run validated its inputs. */
     readonly maxLineBytes: number;
     /** Retried shards whose results arrived: their documents go into the output. */
@@ -39,14 +41,17 @@ export interface PatchOutcome {
 export async function patchOutput(options: PatchOutputOptions): Promise<PatchOutcome> {
     const {plan, input, settings} = options;
     const temporary = `${options.outputPath}.patch-${process.pid}.tmp`;
-    const oldLines = readJsonlLines(options.outputPath, {maxLineBytes: maxOutputLineBytes(options.maxLineBytes, settings)})[Symbol.asyncIterator]();
+    const task = options.task ?? DEFAULT_RUN_TASK;
+    const kind = taskKind(task.kind);
+    const {companion} = options;
+    const maxOldLineBytes = companion === undefined ? maxOutputLineBytes(options.maxLineBytes, settings) : companion.maxLineBytes(options.maxLineBytes, task.settings);
+    const format = companion === undefined ? kind.formatOutputLine : companion.formatLine;
+    const oldLines = readJsonlLines(options.outputPath, {maxLineBytes: maxOldLineBytes})[Symbol.asyncIterator]();
     let oldLine = await nextOldLine(oldLines);
     const handle = await open(temporary, "w");
     const skipped: SkippedDocument[] = [];
     let lines = 0;
     let cachedShard = -1;
-    const task = options.task ?? DEFAULT_RUN_TASK;
-    const kind = taskKind(task.kind);
     let cachedResult: ShardResult | undefined;
     try {
         let pending = "";
@@ -72,7 +77,7 @@ export async function patchOutput(options: PatchOutputOptions): Promise<PatchOut
             }
             const outcome = cachedResult?.documents[prepared.index - plan.shard(shard).firstDocument];
             if (outcome === undefined || outcome.id !== prepared.doc.id) continue;
-            if (outcome.error === undefined) await write(kind.formatOutputLine(prepared, outcome, settings, task.settings));
+            if (outcome.error === undefined) await write(format(prepared, outcome, settings, task.settings));
             else skipped.push({id: prepared.doc.id, input, index: prepared.index, line: prepared.lineNumber, code: outcome.error.code, message: outcome.error.message});
         }
         await handle.write(pending);

@@ -2,7 +2,7 @@ import {randomBytes} from "node:crypto";
 import {stat} from "node:fs/promises";
 import {resolve} from "node:path";
 import {
-    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, sha256Json, shardQueueName, simulatedEngineFingerprint, type ModelFingerprint, type RunSpec
+    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, sha256Json, shardQueueName, simulatedEngineFingerprint, taskKind, CURRENT_OUTPUT_NAMING, outputNamingOf, type ModelFingerprint, type OutputNaming, type RunSpec
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import {FleetRedis} from "../redis/fleet-redis.ts";
@@ -12,7 +12,8 @@ import {failedShardsToRetry, requeueFailedShards} from "./failed-shard-retry.ts"
 import {firstDifference} from "./first-difference.ts";
 import {runMaxLineBytes, scanInput, type ScannedInput} from "./input-scanner.ts";
 import {LocalRunRecords} from "./local-run-records.ts";
-import {assertOutputsAreNotInputs, outputPaths} from "./run-outputs.ts";
+import {runTaskIdentity} from "./classify-run-task.ts";
+import {allOutputPaths, assertOutputsAreNotInputs, companionOutputPaths, outputPaths} from "./run-outputs.ts";
 import {RunLayout} from "./run-layout.ts";
 import {RunSession} from "./run-session.ts";
 import {RunStore, type StoredRun} from "./run-store.ts";
@@ -36,10 +37,13 @@ export interface ResumeOptions extends FleetSessionOptions {
 export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
     const resolved = resolveRunOptions(options);
     const log = resolved.logger?.child({component: "coordinator"});
-    const outputs = outputPaths(resolved.inputPaths, resolved.outputDir);
+    const kind = taskKind(resolved.task.kind);
+    const outputs = outputPaths(resolved.inputPaths, resolved.outputDir, kind);
+    // every file the run writes: the main outputs and the kind's companions (classify's predictions)
+    const allOutputs = [...outputs, ...companionOutputPaths(resolved.inputPaths, resolved.outputDir, kind).flat()];
     // before the inputs are read (minutes for large ones): an output folder that is a file, or an output that is a folder
     await assertOutputPath(resolved.outputDir, "folder", "--output-dir");
-    for (const output of outputs) await assertOutputPath(output, "file", "--output-dir");
+    for (const output of allOutputs) await assertOutputPath(output, "file", "--output-dir");
     const scanned: ScannedInput[] = [];
     for (const path of resolved.inputPaths) scanned.push(await scanInput(path, resolved.prompt, resolved.shardSize, resolved.shardTaper, resolved.maxLineBytes));
     const real = await modelFingerprint(resolved.modelPath);
@@ -47,21 +51,30 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
     // without maxLineBytes: the limit changes no output, and inputs with the same hash passed whichever limit the run holds
     const specKey = sha256Json({
         fingerprint: model.fingerprint, inputs: scanned.map((input) => [input.path, input.sha256]), outputDir: resolved.outputDir,
-        prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize, shardSize: resolved.shardSize, shardTaper: resolved.shardTaper ?? null, name: resolved.name ?? null
+        prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize, shardSize: resolved.shardSize, shardTaper: resolved.shardTaper ?? null, name: resolved.name ?? null,
+        // only for other kinds than the re-ask: a re-ask run's key stays what it was before task kinds
+        ...(resolved.task.kind === "reask" ? {} : {task: runTaskIdentity(resolved.task)})
     });
-    await assertOutputsAreNotInputs(scanned, outputs);
+    await assertOutputsAreNotInputs(scanned, allOutputs);
     const records = new LocalRunRecords(resolved.stateDir);
     return withFleet(resolved, async (fleet, store, stop) => {
         const existingId = await store.findRunBySpec(specKey);
         const existing = existingId === undefined ? undefined : await store.loadRun(existingId);
         if (existing !== undefined && !resolved.overwrite) {
+            // a run made before the output naming was recorded keeps its names (the spec key has no naming, so this command finds it)
+            const naming = outputNamingOf(existing.spec);
+            const existingOutputs = naming === CURRENT_OUTPUT_NAMING ? outputs : outputPaths(resolved.inputPaths, resolved.outputDir, kind, naming);
+            if (existingOutputs !== outputs) await assertOutputsAreNotInputs(scanned, [...existingOutputs, ...companionOutputPaths(resolved.inputPaths, resolved.outputDir, kind, naming).flat()]);
             // the record comes from Redis, which any worker can write: go on with it only if it is this very command's run
-            const derived = buildSpec(resolved, scanned, model, outputs, specKey, existing.spec.runId, existing.spec.createdAt);
+            const derived = buildSpec(resolved, scanned, model, existingOutputs, specKey, existing.spec.runId, existing.spec.createdAt, naming);
             const expected: RunSpec = {
                 ...derived,
                 // not part of what makes two commands the same run: the run keeps its own
                 inputs: derived.inputs.map((input, i) => ({...input, displayPath: existing.spec.inputs[i]?.displayPath ?? input.displayPath})),
                 model: {...existing.spec.model, fingerprint: model.fingerprint},
+                // the labels file's name is not part of the run (runTaskIdentity): the run keeps its own
+                ...(derived.task?.kind === "classify" && existing.spec.task?.kind === "classify"
+                    ? {task: {...derived.task, settings: {...derived.task.settings, labelsFile: existing.spec.task.settings.labelsFile}}} : {}),
                 shardAttempts: existing.spec.shardAttempts, retryDelayMs: existing.spec.retryDelayMs, maxPendingShards: existing.spec.maxPendingShards,
                 // the run reads its inputs with the limit it was created with (schema-bounded), whatever this command says
                 maxLineBytes: existing.spec.maxLineBytes
@@ -78,11 +91,11 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
             if (existing.state.status === "completed" && await outputsIntact(store, existing))
                 return alreadyComplete(existing);
         }
-        for (const output of outputs)
+        for (const output of allOutputs)
             if (!resolved.overwrite && await nonEmptyFile(output))
                 throw new OrchardError("OUTPUT_MISMATCH", `${output} exists and is not the output of an unfinished run of this command; pass --overwrite to replace it, or choose another --output-dir`);
         await ensureOutputDirectory(resolved.outputDir, "--output-dir");
-        const spec = buildSpec(resolved, scanned, model, outputs, specKey, newRunId(resolved.name), new Date().toISOString());
+        const spec = buildSpec(resolved, scanned, model, outputs, specKey, newRunId(resolved.name), new Date().toISOString(), CURRENT_OUTPUT_NAMING);
         // recorded here first: a run in Redis that this machine has no record of is never coordinated here
         await records.save(spec);
         await store.createRun(spec);
@@ -92,7 +105,7 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
 }
 
 /** The spec of a run of this command: everything derived here (outputs from `outputPaths`), nothing read back. */
-function buildSpec(resolved: ResolvedRunOptions, scanned: readonly ScannedInput[], model: ModelFingerprint, outputs: readonly string[], specKey: string, runId: string, createdAt: string): RunSpec {
+function buildSpec(resolved: ResolvedRunOptions, scanned: readonly ScannedInput[], model: ModelFingerprint, outputs: readonly string[], specKey: string, runId: string, createdAt: string, naming: OutputNaming): RunSpec {
     return {
         v: 1, runId, specKey, ...(resolved.name === undefined ? {} : {name: resolved.name}), createdAt,
         model: {path: resolve(resolved.modelPath), fingerprint: model.fingerprint, sizeBytes: model.sizeBytes, ...(model.name === undefined ? {} : {name: model.name})},
@@ -102,9 +115,14 @@ function buildSpec(resolved: ResolvedRunOptions, scanned: readonly ScannedInput[
             path: input.path, displayPath: input.displayPath, sha256: input.sha256, sizeBytes: input.sizeBytes, documents: input.documents,
             shards: input.shardStarts.length, output: outputs[i] as string
         })),
-        outputDir: resolved.outputDir, prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize,
+        outputDir: resolved.outputDir,
+        // absent for "stem": the spec of a run made before the naming was recorded, as it was
+        ...(naming === "stem" ? {} : {outputNaming: naming}),
+        prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize,
         shardSize: resolved.shardSize, ...(resolved.shardTaper === undefined ? {} : {shardTaper: resolved.shardTaper}), shardAttempts: resolved.shardAttempts, retryDelayMs: resolved.retryDelayMs, maxPendingShards: resolved.maxPendingShards,
-        maxLineBytes: resolved.maxLineBytes
+        maxLineBytes: resolved.maxLineBytes,
+        // absent for the re-ask, as in every run before task kinds
+        ...(resolved.task.kind === "reask" ? {} : {task: resolved.task})
     };
 }
 
@@ -193,7 +211,7 @@ async function checkFiles(spec: RunSpec, records: LocalRunRecords): Promise<Scan
             throw new OrchardError("INVALID_ARGUMENT", `${input.displayPath} changed since run ${spec.runId} started, so its outputs cannot be continued; start a new run (orchard run ... --overwrite)`);
         scanned.push({...current, displayPath: input.displayPath});
     }
-    await assertOutputsAreNotInputs(scanned, spec.inputs.map((input) => input.output));
+    await assertOutputsAreNotInputs(scanned, allOutputPaths(spec));
     await records.save(spec);
     return scanned;
 }

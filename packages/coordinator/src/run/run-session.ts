@@ -14,6 +14,7 @@ import {listMissingDocuments} from "./missing-documents.ts";
 import {OrderedMerger} from "./ordered-merger.ts";
 import {MergeRate} from "./merge-rate.ts";
 import {patchOutput} from "./output-patcher.ts";
+import {specCompanionOutputPaths} from "./run-outputs.ts";
 import {RejectedResults} from "./rejected-results.ts";
 import {ResultWakeup} from "./result-wakeup.ts";
 import {RunLayout} from "./run-layout.ts";
@@ -120,7 +121,8 @@ export class RunSession {
                 queueName: spec.queueName, totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, localWorkers: workers?.pids.length ?? 0,
                 localWorkerNames: workers?.names ?? []
             });
-            await using merger = await OrderedMerger.open(this.#layout.plan, spec.inputs.map((input) => input.output), {shard: this.#cursor, bytes: state.cursorBytes})
+            const companions = specCompanionOutputPaths(spec);
+            await using merger = await OrderedMerger.open(this.#layout.plan, spec.inputs.map((input) => input.output), {shard: this.#cursor, bytes: state.cursorBytes}, companions)
                 .catch((error: unknown) => {
                     throw outputPathError(error, (error as NodeJS.ErrnoException).path ?? spec.outputDir, "--output-dir");
                 });
@@ -201,8 +203,8 @@ export class RunSession {
                 this.#log?.warn({shard: item.shard, reason: item.failure.message}, `shard failed for good; its ${planned.documents} documents are left out`);
                 continue;
             }
-            const lines = this.#results.linesOf(item, skipped);
-            await merger.append(planned, lines);
+            const {lines, companions} = this.#results.outputLinesOf(item, skipped);
+            await merger.append(planned, lines, companions);
             merged += lines.length;
             mergedShards.push(item.shard);
         }
@@ -257,9 +259,16 @@ export class RunSession {
         const patched = shards.filter((shard) => !failedAgain.has(shard));
         const skipped: SkippedDocument[] = [];
         let merged = this.#merged;
+        const companions = specCompanionOutputPaths(this.#spec);
         for (const [input, spec] of this.#spec.inputs.entries()) {
             const patchShards = new Set(patched.filter((shard) => this.#layout.shard(shard).input === input));
             if (patchShards.size === 0) continue;
+            // companions first: a crash in between leaves the main output without the patched documents, and patching again is harmless
+            for (const [k, companion] of (this.#kind.companionOutputs ?? []).entries())
+                await patchOutput({
+                    plan: this.#layout.plan, task: this.#task, companion, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: (companions[input] as string[])[k] as string,
+                    settings: this.#spec.prompt, maxLineBytes: this.#layout.maxLineBytes, patchShards, resultOf: async (shard) => accepted.get(shard)
+                });
             const before = await countLines(spec.output, maxOutputLineBytes(this.#layout.maxLineBytes, this.#spec.prompt));
             const outcome = await patchOutput({
                 plan: this.#layout.plan, task: this.#task, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: spec.output, settings: this.#spec.prompt,

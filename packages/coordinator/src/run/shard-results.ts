@@ -53,17 +53,27 @@ export class ShardResults {
     }
 
     /** Output lines of an accepted shard (the input re-read for everything but the result, exactly as `extract` writes them); refused documents go to `skipped`. */
-    public linesOf({shard, result, documents}: AnsweredShard, skipped: SkippedDocument[]): string[] {
+    public linesOf(answered: AnsweredShard, skipped: SkippedDocument[]): string[] {
+        return this.outputLinesOf(answered, skipped).lines;
+    }
+
+    /** `linesOf`, with the lines of each of the kind's companion outputs (`companions[k]`: one per line of `lines`). */
+    public outputLinesOf({shard, result, documents}: AnsweredShard, skipped: SkippedDocument[]): {lines: string[]; companions: string[][]} {
         const input = this.#layout.shard(shard).input;
         const prompt = this.#layout.spec.prompt;
+        const outputs = this.#kind.companionOutputs ?? [];
         const lines: string[] = [];
+        const companions: string[][] = outputs.map(() => []);
         for (const [i, prepared] of documents.entries()) {
             const outcome = result.documents[i];
             if (outcome === undefined) continue;
-            if (outcome.error === undefined) lines.push(this.#kind.formatOutputLine(prepared, outcome, prompt, this.#task.settings));
-            else skipped.push({id: prepared.doc.id, input, index: prepared.index, line: prepared.lineNumber, code: outcome.error.code, message: outcome.error.message});
+            if (outcome.error === undefined) {
+                lines.push(this.#kind.formatOutputLine(prepared, outcome, prompt, this.#task.settings));
+                for (const [k, output] of outputs.entries()) (companions[k] as string[]).push(output.formatLine(prepared, outcome, prompt, this.#task.settings));
+            } else
+                skipped.push({id: prepared.doc.id, input, index: prepared.index, line: prepared.lineNumber, code: outcome.error.code, message: outcome.error.message});
         }
-        return lines;
+        return {lines, companions};
     }
 
     /** The shard's documents if the result answers exactly them; otherwise the result is dropped, counted, and undefined returned. */
@@ -71,10 +81,28 @@ export class ShardResults {
         const runId = this.#layout.spec.runId;
         const documents = await this.#layout.readDocuments(shard);
         if (result.runId === runId && result.shard === shard && result.documents.length === documents.length &&
-            result.documents.every((outcome, i) => outcome.id === documents[i]?.doc.id))
-            return documents;
+            result.documents.every((outcome, i) => outcome.id === documents[i]?.doc.id)) {
+            // what the schema cannot see: a result the run's settings refuse (a label that is not one of the run's)
+            const refused = this.#refusedResult(result);
+            if (refused === undefined) return documents;
+            await this.#store.dropResult(runId, shard, raw);
+            this.#rejected.reject(shard, `worker "${result.worker}" answered ${refused}`);
+            return undefined;
+        }
         await this.#store.dropResult(runId, shard, raw);
         this.#rejected.reject(shard, `worker "${result.worker}" answered other documents than the shard's`);
+        return undefined;
+    }
+
+    /** Why the kind refuses one of the result's documents for the run's settings (document id and reason), or undefined. */
+    #refusedResult(result: ShardResult): string | undefined {
+        const check = this.#kind.checkResult;
+        if (check === undefined) return undefined;
+        for (const outcome of result.documents) {
+            if (outcome.error !== undefined) continue;
+            const reason = check(outcome, this.#task.settings);
+            if (reason !== undefined) return `document ${JSON.stringify(outcome.id)} with a result the run refuses: ${reason}`;
+        }
         return undefined;
     }
 }

@@ -155,6 +155,8 @@ export const runSpecSchema = z.object({
     inputs: z.array(runInputSchema).min(1),
     outputDir: z.string(),
     prompt: promptSettingsSchema,
+    /** How the run names its outputs (OutputNaming); absent in runs made before it was recorded: "stem" naming, kept when resumed. */
+    outputNaming: z.literal("input-name").optional(),
     /** What the run computes per document. Absent in runs made before task kinds, and in re-ask runs (their spec key stays what it was): the re-ask. */
     task: runTaskSchema.optional(),
     truncate: z.boolean(),

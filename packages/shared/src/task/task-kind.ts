@@ -1,9 +1,10 @@
 import type {z} from "zod";
 import type {PreparedDocument} from "../dataset/prepared-document.ts";
 import type {PromptSettings} from "../prompt/reask-prompt.ts";
+import type {OutputNaming} from "./output-naming.ts";
 
 /** The task kinds a run can have. A run record without a task is a "reask" run (runs made before task kinds). */
-export const TASK_KIND_NAMES = ["reask"] as const;
+export const TASK_KIND_NAMES = ["reask", "classify"] as const;
 export type TaskKindName = (typeof TASK_KIND_NAMES)[number];
 
 /**
@@ -21,8 +22,30 @@ export interface TaskKind<Settings = unknown, Result extends Record<string, unkn
     readonly settingsSchema: z.ZodType<Settings>;
     /** One document's result, without its id: its fields sit beside `id` in the shard result. */
     readonly resultSchema: z.ZodObject;
-    /** The output file name of an input file name (its base name). */
-    outputFileName(inputFileName: string): string;
+    /** The output file name of an input file name (its base name), named by the run's naming (default: new runs'). */
+    outputFileName(inputFileName: string, naming?: OutputNaming): string;
     /** A document's output line (no newline) from its input line as the run read it and the worker's result. */
     formatOutputLine(document: PreparedDocument, result: Result, prompt: PromptSettings, settings: Settings): string;
+    /**
+     * Further outputs per input beside the main one (classify's predictions), each with its own
+     * name and line: every document with a result gets one line in each, merged in lockstep with
+     * the main output. None by default.
+     */
+    readonly companionOutputs?: readonly CompanionOutput<Settings, Result>[];
+    /**
+     * Checks a result against the run's settings, beyond `resultSchema` (e.g. a predicted label is
+     * one of the run's labels): the reason it is refused, or undefined. A refused result is a failed
+     * attempt of its shard, as one that fails the schema.
+     */
+    checkResult?(result: Result, settings: Settings): string | undefined;
+}
+
+/** One further output file per input of a task kind (see TaskKind.companionOutputs). */
+export interface CompanionOutput<Settings = unknown, Result extends Record<string, unknown> = Record<string, unknown>> {
+    /** The output file name of an input file name (its base name), named by the run's naming (default: new runs'). */
+    fileName(inputFileName: string, naming?: OutputNaming): string;
+    /** A document's line in this output (no newline). */
+    formatLine(document: PreparedDocument, result: Result, prompt: PromptSettings, settings: Settings): string;
+    /** Longest line this output can hold for inputs read with `maxLineBytes`, in bytes (resume and retry read it back). */
+    maxLineBytes(maxLineBytes: number, settings: Settings): number;
 }

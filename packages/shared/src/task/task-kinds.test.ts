@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {describe, it} from "node:test";
 import {ATTRIBUTE_COUNT} from "../attributes/attribute-definitions.ts";
 import {runSpecSchema, shardJobSchema, shardResultSchemaOf, type RunSpec} from "../fleet/fleet-schemas.ts";
+import {outputNamingOf} from "./output-naming.ts";
 import {runTaskOf, taskKind} from "./task-kinds.ts";
 
 const spec = {
@@ -32,10 +33,28 @@ describe("task kinds", () => {
             assert.equal(schema.safeParse(result([{id: "a", attributes: bad}])).success, false, String(bad?.[0]));
     });
 
-    it("the re-ask's output: `<name without .jsonl>.attributes.jsonl`, lines as extract writes them", () => {
+    it("the re-ask's output: `<input file name>.attributes.jsonl` (`<name without .jsonl>.attributes.jsonl` for a run made before), lines as extract writes them", () => {
         const reask = taskKind("reask");
-        assert.equal(reask.outputFileName("eval_set.jsonl"), "eval_set.attributes.jsonl");
+        assert.equal(reask.outputFileName("eval_set.jsonl"), "eval_set.jsonl.attributes.jsonl");
+        assert.equal(reask.outputFileName("eval_set.jsonl", "input-name"), "eval_set.jsonl.attributes.jsonl");
+        assert.equal(reask.outputFileName("eval_set.jsonl", "stem"), "eval_set.attributes.jsonl");
+        assert.equal(outputNamingOf(spec as RunSpec), "stem", "a spec without outputNaming was made before it was recorded");
+        assert.equal(outputNamingOf({...spec, outputNaming: "input-name"}), "input-name");
         const document = {index: 0, lineNumber: 1, doc: {id: "a", label: 1, document: "d"}, documentText: "d", promptText: "P"};
         assert.deepEqual(JSON.parse(reask.formatOutputLine(document, {attributes: [0.5]}, spec.prompt, {})), {id: "a", label: 1, document: "d", attributes: [0.5], prompt: "P"});
+    });
+
+    it("classify: two outputs per input, the attributes and the predictions, both named after the whole input file name", () => {
+        const classify = taskKind("classify");
+        assert.equal(classify.outputFileName("eval_set.jsonl"), "eval_set.jsonl.attributes.jsonl");
+        assert.deepEqual((classify.companionOutputs ?? []).map((output) => output.fileName("eval_set.jsonl")), ["eval_set.jsonl.predictions.jsonl"]);
+        const settings = {labelsFile: "labels.jsonl", labels: [{label: 0, name: "sad"}, {label: 2, name: "happy"}], labelPrompt: "[INST] {document} [/INST]"};
+        const result = {predictedLabel: 2, predictedName: "happy", probabilities: [0.25, 0.75], attributes: new Array<number>(ATTRIBUTE_COUNT).fill(0.5)};
+        assert.equal(classify.checkResult?.(result, settings), undefined);
+        assert.match(classify.checkResult?.({...result, predictedLabel: 1}, settings) ?? "", /not one of the run's labels/);
+        assert.match(classify.checkResult?.({...result, predictedName: "sad"}, settings) ?? "", /not one of the run's labels/);
+        assert.match(classify.checkResult?.({...result, probabilities: [0.1, 0.2, 0.7]}, settings) ?? "", /3 probabilities for 2 labels/);
+        assert.ok(runSpecSchema.safeParse({...spec, task: {kind: "classify", settings}}).success);
+        assert.equal(runSpecSchema.safeParse({...spec, task: {kind: "classify", settings: {...settings, labels: [...settings.labels].reverse()}}}).success, false, "labels sorted, each once");
     });
 });

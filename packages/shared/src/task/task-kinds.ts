@@ -1,10 +1,12 @@
 import {z} from "zod";
+import {CLASSIFY_TASK, classifySettingsSchema} from "./classify-task.ts";
 import {REASK_TASK, reaskSettingsSchema} from "./reask-task.ts";
 import type {TaskKind, TaskKindName} from "./task-kind.ts";
 
 /** Every task kind by name: a new kind is added here (and to TASK_KIND_NAMES, runTaskSchema and the worker's registry). */
 const TASK_KINDS: {readonly [K in TaskKindName]: TaskKind} = {
-    reask: REASK_TASK as unknown as TaskKind
+    reask: REASK_TASK as unknown as TaskKind,
+    classify: CLASSIFY_TASK as unknown as TaskKind
 };
 
 export function taskKind(name: TaskKindName): TaskKind {
@@ -13,7 +15,8 @@ export function taskKind(name: TaskKindName): TaskKind {
 
 /** A run's task as its spec and its shard jobs carry it: the kind and its settings, checked with the kind's schema. */
 export const runTaskSchema = z.discriminatedUnion("kind", [
-    z.object({kind: z.literal("reask"), settings: reaskSettingsSchema})
+    z.object({kind: z.literal("reask"), settings: reaskSettingsSchema}),
+    z.object({kind: z.literal("classify"), settings: classifySettingsSchema})
 ]);
 export type RunTask = z.infer<typeof runTaskSchema>;
 

@@ -6,8 +6,8 @@ export interface ClassifySettings {
     readonly labelSet: LabelSet;
     /** Stage-1 template with {prompt}, {document}, {labels} (DEFAULT_LABEL_PROMPT unless --label-prompt). */
     readonly labelPrompt: string;
-    /** The re-ask settings; `trailingInstruction` holds {label_name} and/or {label}. */
-    readonly prompt: PromptSettings;
+    /** The re-ask's trailing instruction, with {label_name} and/or {label} (the rest of the prompt is each document's). */
+    readonly prompt: Pick<PromptSettings, "trailingInstruction">;
     /** Cut documents whose prompts do not fit the context instead of failing. */
     readonly truncate: boolean;
     /** The input file as messages name it. */

@@ -35,6 +35,14 @@ export class LlamaShardEngine implements ShardEngine {
         return this.#engine.extract(tokens);
     }
 
+    public get eosToken(): number {
+        return this.#engine.eosToken;
+    }
+
+    public scoreContinuations(prefix: readonly number[], continuations: readonly (readonly number[])[]): Promise<number[]> {
+        return this.#engine.scoreContinuations(prefix, continuations);
+    }
+
     public async close(): Promise<void> {
         await this.#engine.close();
     }

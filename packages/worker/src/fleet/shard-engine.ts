@@ -1,5 +1,6 @@
 /**
- * What a fleet worker needs of an engine: tokenize a prompt, compute a document's 32 attributes.
+ * What a fleet worker needs of an engine: tokenize a prompt, compute a document's 32 attributes,
+ * score a classify task's label answers.
  * The real one wraps ExtractionEngine; the simulated one (tests, benchmarks) fakes it at a set
  * speed. Either way a worker advertises the fingerprint of what it computes, not of the file alone.
  */
@@ -16,5 +17,9 @@ export interface ShardEngine {
     tokenizePrompt(text: string): number[];
     /** The 32 attributes of one tokenized prompt; `documentId` only names the document in errors and hooks. */
     extract(tokens: readonly number[], documentId: string): Promise<number[]>;
+    /** The model's end-of-sequence token (ends a classify task's label answers). */
+    readonly eosToken: number;
+    /** Log-probability of each continuation after `prefix` (BOS first): a classify task's stage 1. */
+    scoreContinuations(prefix: readonly number[], continuations: readonly (readonly number[])[], documentId: string): Promise<number[]>;
     close(): Promise<void>;
 }

@@ -34,6 +34,12 @@ class ReorderingEngine implements ShardEngine {
     }
 
     public async close(): Promise<void> {}
+
+    // a re-ask test: a classify task's stage 1 never runs here
+    public readonly eosToken = 2;
+    public async scoreContinuations(): Promise<number[]> {
+        throw new Error("not used by the re-ask");
+    }
 }
 
 describe("processShard", () => {
@@ -156,4 +162,10 @@ class TimedEngine implements ShardEngine {
     }
 
     public async close(): Promise<void> {}
+
+    // a re-ask test: a classify task's stage 1 never runs here
+    public readonly eosToken = 2;
+    public async scoreContinuations(): Promise<number[]> {
+        throw new Error("not used by the re-ask");
+    }
 }

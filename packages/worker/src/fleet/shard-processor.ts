@@ -56,7 +56,7 @@ export async function processShard(job: ShardJob, engine: ShardEngine, options: 
     const evaluations = prompts.map((prompt) => scheduler.add(async () => {
         firstStarted ??= performance.now();
         const id = (job.documents[prompt.index] as {id: string}).id;
-        const result = await handler.compute(engine, prompt.tokens, id, job);
+        const result = await handler.compute(engine, prompt.tokens, id, job, prompt.index);
         // what the coordinator will check: a result it would reject fails the attempt here, where BullMQ retries it
         const checked = kind.resultSchema.safeParse(result);
         if (!checked.success) throw new OrchardError("ENGINE_FAILED", `the engine's result for document "${id}" is invalid: ${checked.error.message}`, {retryable: true});

@@ -50,6 +50,18 @@ export class SimulatedShardEngine implements ShardEngine {
         return simulatedAttributes(tokens);
     }
 
+    /** The simulated tokenizer's EOS (Mixtral's id). */
+    public readonly eosToken = 2;
+
+    /** Deterministic log-probabilities in (-20, 0] from each continuation's hash after the prefix, at the same speed as `extract`. */
+    public async scoreContinuations(prefix: readonly number[], continuations: readonly (readonly number[])[]): Promise<number[]> {
+        const tokens = prefix.length + continuations.reduce((sum, continuation) => sum + continuation.length, 0);
+        const run = this.#busy.then(() => new Promise((resolve) => setTimeout(resolve, (tokens / this.#tokensPerSecond) * 1000)));
+        this.#busy = run;
+        await run;
+        return continuations.map((continuation) => -20 * ((createHash("sha256").update(Uint32Array.from([...prefix, ...continuation])).digest()[0] as number) / 256));
+    }
+
     public async close(): Promise<void> {
         await this.#busy;
     }

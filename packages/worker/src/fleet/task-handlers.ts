@@ -1,5 +1,7 @@
-import {ATTRIBUTE_COUNT, attributeValueSchema, OrchardError, type PreparedDocument, type ShardDocument, type ShardJob, type TaskKindName} from "@orchard/shared";
+import type {PreparedDocument, ShardDocument, ShardJob, TaskKindName} from "@orchard/shared";
 import {tokenizeDocumentPrompt} from "../extract/prompt-tokenizer.ts";
+import {checkedAttributes} from "./checked-attributes.ts";
+import {CLASSIFY_HANDLER} from "../classify/classify-task-handler.ts";
 import type {ShardEngine} from "./shard-engine.ts";
 
 /**
@@ -14,8 +16,11 @@ export interface DocumentTaskHandler {
      * run's context: that document's verdict, not a failure of the shard.
      */
     prompt(document: ShardDocument, index: number, job: ShardJob, engine: ShardEngine): number[];
-    /** The document's result fields (without its id); processShard checks them against the kind's result schema. */
-    compute(engine: ShardEngine, tokens: readonly number[], documentId: string, job: ShardJob): Promise<Record<string, unknown>>;
+    /**
+     * The document's result fields (without its id); processShard checks them against the kind's result schema.
+     * `index` is the document's place in `job.documents` (for a kind whose computation needs more than one prompt).
+     */
+    compute(engine: ShardEngine, tokens: readonly number[], documentId: string, job: ShardJob, index: number): Promise<Record<string, unknown>>;
 }
 
 /** The re-ask: shared's re-ask prompt through the same tokenizer helper as `extract`, then the engine's 32 attributes. */
@@ -33,23 +38,10 @@ const REASK_HANDLER: DocumentTaskHandler = {
 
 /** The worker's task registry: a new kind adds its handler here (and its TaskKind in shared). */
 const HANDLERS: {readonly [K in TaskKindName]: DocumentTaskHandler} = {
-    reask: REASK_HANDLER
+    reask: REASK_HANDLER,
+    classify: CLASSIFY_HANDLER
 };
 
 export function taskHandler(kind: TaskKindName): DocumentTaskHandler {
     return HANDLERS[kind];
-}
-
-/**
- * The engine's values if the coordinator will accept them (ATTRIBUTE_COUNT values, each finite, in
- * [-2, 2] and a float32: the re-ask's result schema). A broken backend's NaN fails the attempt here, where
- * BullMQ retries it on this or another worker, instead of a result the coordinator would reject.
- */
-function checkedAttributes(attributes: number[], id: string): number[] {
-    const bad = attributes.find((value) => !attributeValueSchema.safeParse(value).success);
-    if (attributes.length !== ATTRIBUTE_COUNT || bad !== undefined)
-        throw new OrchardError("ENGINE_FAILED", attributes.length !== ATTRIBUTE_COUNT
-            ? `the engine returned ${attributes.length} attribute values for document "${id}", not ${ATTRIBUTE_COUNT}`
-            : `the engine returned an invalid attribute value for document "${id}": ${bad} (values are finite float32s in [-2, 2])`, {retryable: true});
-    return attributes;
 }
