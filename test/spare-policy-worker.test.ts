@@ -79,7 +79,7 @@ describe("spare-machine policy in the fleet worker: pause, finish the shard in h
             await worker.resume();
             const summary = await run;
             assert.equal(summary.status, "completed");
-            const lines = (await readFile(join(outputDir, "sentiment.attributes.jsonl"), "utf8")).trim().split("\n");
+            const lines = (await readFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "utf8")).trim().split("\n");
             assert.equal(lines.length, 40);
             assert.equal((await collector.fleet()).workers.find((row) => row.name === "spare-mac")?.paused, null);
 
