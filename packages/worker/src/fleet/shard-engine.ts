@@ -1,3 +1,6 @@
+import type {GenerateSettings, TaskKindName} from "@orchard/shared";
+import type {GeneratedDocument, GenerationRequest} from "../generate/document-generator.ts";
+
 /**
  * What a fleet worker needs of an engine: tokenize a prompt, compute a document's 32 attributes.
  * The real one wraps ExtractionEngine; the simulated one (tests, benchmarks) fakes it at a set
@@ -16,5 +19,11 @@ export interface ShardEngine {
     tokenizePrompt(text: string): number[];
     /** The 32 attributes of one tokenized prompt; `documentId` only names the document in errors and hooks. */
     extract(tokens: readonly number[], documentId: string): Promise<number[]>;
+    /** Loads what a task kind needs beyond the re-ask's engine, once (processShard calls it before a shard's prompts). */
+    prepareTask(kind: TaskKindName): Promise<void>;
+    /** The generate task: tokens of a request's chat-formatted prompt (BOS, [INST] … [/INST]), as `generate` samples after. */
+    generationPromptTokens(request: GenerationRequest): number[];
+    /** The generate task: one document's completion under a run's settings, exactly as `orchard generate` computes it. */
+    generate(request: GenerationRequest, settings: GenerateSettings): Promise<GeneratedDocument>;
     close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
-import {ATTRIBUTE_COUNT, attributeValueSchema, OrchardError, type PreparedDocument, type ShardDocument, type ShardJob, type TaskKindName} from "@orchard/shared";
+import {ATTRIBUTE_COUNT, attributeValueSchema, OrchardError, type FailureCode, type PreparedDocument, type ShardDocument, type ShardJob, type TaskKindName} from "@orchard/shared";
 import {tokenizeDocumentPrompt} from "../extract/prompt-tokenizer.ts";
+import {GENERATE_HANDLER} from "./generate-handler.ts";
 import type {ShardEngine} from "./shard-engine.ts";
 
 /**
@@ -10,17 +11,26 @@ import type {ShardEngine} from "./shard-engine.ts";
 export interface DocumentTaskHandler {
     readonly kind: TaskKindName;
     /**
+     * Codes that are a document's verdict, not a failure of the shard: thrown by `prompt` or `compute`
+     * (an OrchardError or a DocumentVerdict with one of them), the document is recorded missing with
+     * it and the shard goes on; any other error fails the shard (the queue retries it).
+     */
+    readonly verdictCodes: readonly FailureCode[];
+    /** Tokens the worker's context needs beyond the prompt (the generate task's --max-tokens). Default 0. */
+    reservedTokens?(job: ShardJob): number;
+    /**
      * The document's prompt, tokenized (BOS first). Throws DOCUMENT_TOO_LONG when it does not fit the
      * run's context: that document's verdict, not a failure of the shard.
      */
     prompt(document: ShardDocument, index: number, job: ShardJob, engine: ShardEngine): number[];
     /** The document's result fields (without its id); processShard checks them against the kind's result schema. */
-    compute(engine: ShardEngine, tokens: readonly number[], documentId: string, job: ShardJob): Promise<Record<string, unknown>>;
+    compute(engine: ShardEngine, tokens: readonly number[], documentId: string, job: ShardJob, document: ShardDocument): Promise<Record<string, unknown>>;
 }
 
 /** The re-ask: shared's re-ask prompt through the same tokenizer helper as `extract`, then the engine's 32 attributes. */
 const REASK_HANDLER: DocumentTaskHandler = {
     kind: "reask",
+    verdictCodes: ["DOCUMENT_TOO_LONG"],
     prompt(document, index, job, engine) {
         // the tokenizer helper takes a PreparedDocument; it reads only these fields
         const prepared: PreparedDocument = {index, lineNumber: document.line, doc: {id: document.id, label: 0, document: document.documentText}, documentText: document.documentText, promptText: document.promptText};
@@ -33,7 +43,8 @@ const REASK_HANDLER: DocumentTaskHandler = {
 
 /** The worker's task registry: a new kind adds its handler here (and its TaskKind in shared). */
 const HANDLERS: {readonly [K in TaskKindName]: DocumentTaskHandler} = {
-    reask: REASK_HANDLER
+    reask: REASK_HANDLER,
+    generate: GENERATE_HANDLER
 };
 
 export function taskHandler(kind: TaskKindName): DocumentTaskHandler {
