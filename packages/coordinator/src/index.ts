@@ -1,4 +1,5 @@
 export {runCoordinator, resumeRun, retryFailedRun, type ResumeOptions} from "./run/run-coordinator.ts";
+export {generateRunTask, type GenerateRunTaskOptions} from "./run/generate-run-task.ts";
 export {outputPaths} from "./run/run-outputs.ts";
 export {cancelRun, type CancelOutcome} from "./run/cancel-run.ts";
 export {

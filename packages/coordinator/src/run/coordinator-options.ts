@@ -1,7 +1,8 @@
 import {resolve} from "node:path";
 import {
     DEFAULT_KEY_PREFIX, DEFAULT_MAX_PENDING_SHARDS, DEFAULT_RETRY_DELAY_MS, DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_ATTEMPTS,
-    DEFAULT_SHARD_SIZE, DEFAULT_SHARD_TAPER, DEFAULT_STATE_DIR, OrchardError, resolveMaxLineBytes, resolvePromptSettings, type Logger, type PromptOptions, type PromptSettings, type ShardTaper
+    DEFAULT_SHARD_SIZE, DEFAULT_SHARD_TAPER, DEFAULT_STATE_DIR, DEFAULT_RUN_TASK, OrchardError, resolveMaxLineBytes, resolvePromptSettings, runTaskSchema, type Logger, type PromptOptions, type PromptSettings, type RunTask,
+    type ShardTaper
 } from "@orchard/shared";
 import type {CoordinatorEvent} from "./coordinator-events.ts";
 
@@ -67,6 +68,8 @@ export interface RunOptions extends FleetSessionOptions, PromptOptions {
     readonly maxLineBytes?: number;
     /** Tests and benchmarks only: the run is for workers with the simulated engine (its own fingerprint). */
     readonly simulatedEngine?: {readonly tokensPerSecond: number};
+    /** What the run computes per document, with its settings checked (generateRunTask for --task generate). Default: the re-ask. */
+    readonly task?: RunTask;
 }
 
 export interface ResolvedFleetSessionOptions {
@@ -101,6 +104,7 @@ export interface ResolvedRunOptions extends ResolvedFleetSessionOptions {
     readonly overwrite: boolean;
     readonly maxLineBytes: number;
     readonly simulatedEngine: {readonly tokensPerSecond: number} | undefined;
+    readonly task: RunTask;
 }
 
 export function resolveFleetSessionOptions(options: FleetSessionOptions): ResolvedFleetSessionOptions {
@@ -146,7 +150,8 @@ export function resolveRunOptions(options: RunOptions): ResolvedRunOptions {
         name: options.name,
         overwrite: options.overwrite ?? false,
         maxLineBytes: resolveMaxLineBytes(options.maxLineBytes),
-        simulatedEngine: options.simulatedEngine
+        simulatedEngine: options.simulatedEngine,
+        task: runTaskSchema.parse(options.task ?? DEFAULT_RUN_TASK)
     };
 }
 

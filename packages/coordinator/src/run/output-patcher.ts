@@ -1,7 +1,7 @@
 import {open, rename, rm} from "node:fs/promises";
 import {dirname} from "node:path";
 import {
-    DEFAULT_RUN_TASK, maxOutputLineBytes, readDataset, readJsonlLines, taskKind, type PromptSettings, type RunTask, type ShardResult, type SkippedDocument
+    DEFAULT_RUN_TASK, inputLineReaderOf, readDataset, readJsonlLines, taskKind, type PromptSettings, type RunTask, type ShardResult, type SkippedDocument
 } from "@orchard/shared";
 import {syncDirectory} from "./ordered-merger.ts";
 import type {ShardPlan} from "./shard-plan.ts";
@@ -39,14 +39,14 @@ export interface PatchOutcome {
 export async function patchOutput(options: PatchOutputOptions): Promise<PatchOutcome> {
     const {plan, input, settings} = options;
     const temporary = `${options.outputPath}.patch-${process.pid}.tmp`;
-    const oldLines = readJsonlLines(options.outputPath, {maxLineBytes: maxOutputLineBytes(options.maxLineBytes, settings)})[Symbol.asyncIterator]();
+    const task = options.task ?? DEFAULT_RUN_TASK;
+    const kind = taskKind(task.kind);
+    const oldLines = readJsonlLines(options.outputPath, {maxLineBytes: kind.maxOutputLineBytes(options.maxLineBytes, settings, task.settings)})[Symbol.asyncIterator]();
     let oldLine = await nextOldLine(oldLines);
     const handle = await open(temporary, "w");
     const skipped: SkippedDocument[] = [];
     let lines = 0;
     let cachedShard = -1;
-    const task = options.task ?? DEFAULT_RUN_TASK;
-    const kind = taskKind(task.kind);
     let cachedResult: ShardResult | undefined;
     try {
         let pending = "";
@@ -58,7 +58,7 @@ export async function patchOutput(options: PatchOutputOptions): Promise<PatchOut
                 pending = "";
             }
         };
-        for await (const prepared of readDataset(options.inputPath, settings, undefined, {maxLineBytes: options.maxLineBytes})) {
+        for await (const prepared of readDataset(options.inputPath, settings, undefined, {maxLineBytes: options.maxLineBytes, lineReader: inputLineReaderOf(task)})) {
             if (oldLine !== undefined && oldLine.id === prepared.doc.id) {
                 await write(oldLine.text);
                 oldLine = await nextOldLine(oldLines);

@@ -2,7 +2,7 @@ import {randomBytes} from "node:crypto";
 import {stat} from "node:fs/promises";
 import {resolve} from "node:path";
 import {
-    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, sha256Json, shardQueueName, simulatedEngineFingerprint, type ModelFingerprint, type RunSpec
+    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, runTaskOf, sha256Json, taskKind, shardQueueName, simulatedEngineFingerprint, type ModelFingerprint, type RunSpec
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import {FleetRedis} from "../redis/fleet-redis.ts";
@@ -36,18 +36,20 @@ export interface ResumeOptions extends FleetSessionOptions {
 export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
     const resolved = resolveRunOptions(options);
     const log = resolved.logger?.child({component: "coordinator"});
-    const outputs = outputPaths(resolved.inputPaths, resolved.outputDir);
+    const outputs = outputPaths(resolved.inputPaths, resolved.outputDir, taskKind(resolved.task.kind));
     // before the inputs are read (minutes for large ones): an output folder that is a file, or an output that is a folder
     await assertOutputPath(resolved.outputDir, "folder", "--output-dir");
     for (const output of outputs) await assertOutputPath(output, "file", "--output-dir");
     const scanned: ScannedInput[] = [];
-    for (const path of resolved.inputPaths) scanned.push(await scanInput(path, resolved.prompt, resolved.shardSize, resolved.shardTaper, resolved.maxLineBytes));
+    for (const path of resolved.inputPaths) scanned.push(await scanInput(path, resolved.prompt, resolved.shardSize, resolved.shardTaper, resolved.maxLineBytes, resolved.task));
     const real = await modelFingerprint(resolved.modelPath);
     const model = resolved.simulatedEngine === undefined ? real : simulatedEngineFingerprint(real);
     // without maxLineBytes: the limit changes no output, and inputs with the same hash passed whichever limit the run holds
     const specKey = sha256Json({
         fingerprint: model.fingerprint, inputs: scanned.map((input) => [input.path, input.sha256]), outputDir: resolved.outputDir,
-        prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize, shardSize: resolved.shardSize, shardTaper: resolved.shardTaper ?? null, name: resolved.name ?? null
+        prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize, shardSize: resolved.shardSize, shardTaper: resolved.shardTaper ?? null, name: resolved.name ?? null,
+        // only when not the re-ask: re-ask runs keep the keys they had before task kinds
+        ...(resolved.task.kind === "reask" ? {} : {task: resolved.task})
     });
     await assertOutputsAreNotInputs(scanned, outputs);
     const records = new LocalRunRecords(resolved.stateDir);
@@ -104,7 +106,8 @@ function buildSpec(resolved: ResolvedRunOptions, scanned: readonly ScannedInput[
         })),
         outputDir: resolved.outputDir, prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize,
         shardSize: resolved.shardSize, ...(resolved.shardTaper === undefined ? {} : {shardTaper: resolved.shardTaper}), shardAttempts: resolved.shardAttempts, retryDelayMs: resolved.retryDelayMs, maxPendingShards: resolved.maxPendingShards,
-        maxLineBytes: resolved.maxLineBytes
+        maxLineBytes: resolved.maxLineBytes,
+        ...(resolved.task.kind === "reask" ? {} : {task: resolved.task})
     };
 }
 
@@ -188,7 +191,7 @@ async function checkFiles(spec: RunSpec, records: LocalRunRecords): Promise<Scan
     const scanned: ScannedInput[] = [];
     for (const input of spec.inputs) {
         // the absolute path: a resume may run from another working directory
-        const current = await scanInput(input.path, spec.prompt, spec.shardSize, spec.shardTaper, runMaxLineBytes(spec));
+        const current = await scanInput(input.path, spec.prompt, spec.shardSize, spec.shardTaper, runMaxLineBytes(spec), runTaskOf(spec));
         if (current.sha256 !== input.sha256 || current.sizeBytes !== input.sizeBytes || current.documents !== input.documents || current.shardStarts.length !== input.shards)
             throw new OrchardError("INVALID_ARGUMENT", `${input.displayPath} changed since run ${spec.runId} started, so its outputs cannot be continued; start a new run (orchard run ... --overwrite)`);
         scanned.push({...current, displayPath: input.displayPath});

@@ -1,6 +1,6 @@
 import {stat} from "node:fs/promises";
 import {
-    EVENTS_STREAM_MAX_LENGTH, maxOutputLineBytes, outputPathError, readJsonlLines, runTaskOf, taskKind, type Logger, type RunSpec, type RunTask,
+    EVENTS_STREAM_MAX_LENGTH, outputPathError, readJsonlLines, runTaskOf, taskKind, type Logger, type RunSpec, type RunTask,
     type ShardFailure, type ShardResult, type SkippedDocument, type TaskKind
 } from "@orchard/shared";
 import {Queue} from "bullmq";
@@ -260,7 +260,7 @@ export class RunSession {
         for (const [input, spec] of this.#spec.inputs.entries()) {
             const patchShards = new Set(patched.filter((shard) => this.#layout.shard(shard).input === input));
             if (patchShards.size === 0) continue;
-            const before = await countLines(spec.output, maxOutputLineBytes(this.#layout.maxLineBytes, this.#spec.prompt));
+            const before = await countLines(spec.output, taskKind(this.#task.kind).maxOutputLineBytes(this.#layout.maxLineBytes, this.#spec.prompt, this.#task.settings));
             const outcome = await patchOutput({
                 plan: this.#layout.plan, task: this.#task, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: spec.output, settings: this.#spec.prompt,
                 maxLineBytes: this.#layout.maxLineBytes, patchShards, resultOf: async (shard) => accepted.get(shard)

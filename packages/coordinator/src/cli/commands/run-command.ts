@@ -1,10 +1,13 @@
-import {DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, INPUT_FLAGS, pathForDisplay, PROMPT_FLAGS, promptOptionsFromArgs, type InputFlagValues, type PromptFlagValues} from "@orchard/shared";
+import {
+    DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, INPUT_FLAGS, pathForDisplay, PROMPT_FLAGS, promptOptionsFromArgs, type InputFlagValues, type PromptFlagValues
+} from "@orchard/shared";
+import {GENERATE_RUN_FLAGS, runTaskFromArgs, type RunTaskFlagValues} from "../run-task-flags.ts";
 import type {CommandModule} from "yargs";
 import {FLEET_SESSION_FLAGS, fleetSessionOptionsFromArgs, interruptSignal, type FleetSessionFlagValues} from "../fleet-session-flags.ts";
 import {reportRunSummary} from "../report-run-summary.ts";
 import {RUN_DASHBOARD_FLAGS, type RunDashboardFlagValues} from "../dashboard-flags.ts";
 
-interface RunArgs extends FleetSessionFlagValues, PromptFlagValues, InputFlagValues, RunDashboardFlagValues {
+interface RunArgs extends FleetSessionFlagValues, PromptFlagValues, InputFlagValues, RunDashboardFlagValues, RunTaskFlagValues {
     model: string;
     input: string[];
     outputDir: string;
@@ -27,9 +30,10 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
         .middleware(lastValueWins(["input"]), true)
         .option("model", {alias: "model-path", type: "string", demandOption: true, describe: "Mixtral GGUF file the workers hold (its fingerprint picks the queue)"})
         .option("input", {type: "string", array: true, demandOption: true, describe: "Input JSONL (repeat for several: they are one run)"})
-        .option("output-dir", {type: "string", demandOption: true, describe: "Folder of the outputs: <input name>.attributes.jsonl each"})
+        .option("output-dir", {type: "string", demandOption: true, describe: "Folder of the outputs: <input name>.attributes.jsonl each (--task generate: <input file name>.generated.jsonl)"})
         .options(PROMPT_FLAGS)
         .options(INPUT_FLAGS)
+        .options(GENERATE_RUN_FLAGS)
         .option("context-size", {type: "number", default: DEFAULT_RUN_CONTEXT_SIZE, describe: "Longest prompt in tokens; longer documents are reported missing (or cut with --truncate)"})
         .option("shard-size", {type: "number", default: DEFAULT_SHARD_SIZE, describe: "Documents per shard (one queue job); the last shards of each input shrink, down to 2, so that the run ends evenly"})
         .option("max-pending-shards", {type: "number", describe: "Shards queued ahead of the merge, at most, counted in full shards' worth of documents (default 64)"})
@@ -40,13 +44,15 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
         .options(FLEET_SESSION_FLAGS)
         .options(RUN_DASHBOARD_FLAGS)
         .option("simulate-tokens-per-second", {type: "number", hidden: true, describe: "Tests/benchmarks: a run for simulated workers (never real output)"})
-        .example("$0 run --model models/tiny-f32-seed1.gguf --input data/a.jsonl --input data/b.jsonl --output-dir out --local-workers 2", "") as never,
+        .example("$0 run --model models/tiny-f32-seed1.gguf --input data/a.jsonl --input data/b.jsonl --output-dir out --local-workers 2", "")
+        .example("$0 run --task generate --model models/tiny-f32-seed1.gguf --input labels.jsonl --template \"Write a {name} movie review.\" --json-schema review.schema.json --output-dir out --local-workers 2", "") as never,
     handler: async (args) => {
         // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
         const [{createRunMonitorForCli}, {runCoordinator}] = await Promise.all([import("../run-monitor-for-cli.ts"), import("../../run/run-coordinator.ts")]);
         const {logger, view} = createRunMonitorForCli(args, {name: "orchard-run", modelHint: pathForDisplay(args.model)});
         const session = fleetSessionOptionsFromArgs(args, logger, interruptSignal(logger));
         const contextSize = args.contextSize;
+        const task = await runTaskFromArgs(args);
         const summary = await runCoordinator({
             ...session,
             // local workers need a context at least as large as the run's prompt limit
@@ -65,6 +71,7 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
             overwrite: args.overwrite,
             maxLineBytes: args.maxLineBytes,
             ...(args.simulateTokensPerSecond === undefined ? {} : {simulatedEngine: {tokensPerSecond: args.simulateTokensPerSecond}}),
+            task,
             onEvent: view.onEvent, beforeRedisClose: view.stop
         }).finally(view.stop);
         reportRunSummary(summary);
