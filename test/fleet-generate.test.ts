@@ -37,7 +37,7 @@ let reference: string;
 let prefixes = 0;
 
 /** A generate run in this process: `workers` in-process workers and a coordinator, then everything closed. */
-async function fleetGenerate(options: {workers: number; shardSize: number; task: RunTask; inputs?: string[]}): Promise<{summary: RunSummary; outputDir: string}> {
+async function fleetGenerate(options: {workers: number; shardSize: number; task: RunTask; inputs?: string[]}): Promise<{summary: RunSummary; outputDir: string; keyPrefix: string}> {
     const keyPrefix = `fleet-generate-${prefixes++}`;
     const outputDir = await tempDir("orchard-fleet-generate-out-");
     const workers = await Promise.all(Array.from({length: options.workers}, (_, i) =>
@@ -47,7 +47,7 @@ async function fleetGenerate(options: {workers: number; shardSize: number; task:
             modelPath: model, inputPaths: options.inputs ?? [input], outputDir, stateDir: join(outputDir, ".orchard"), redisUrl: redis.url, keyPrefix, localWorkers: 0,
             shardSize: options.shardSize, shardTaper: false, contextSize: ENGINE.contextSize, pollIntervalMs: 50, task: options.task
         });
-        return {summary, outputDir};
+        return {summary, outputDir, keyPrefix};
     } finally {
         await Promise.all(workers.map((worker) => worker.close()));
     }
@@ -91,8 +91,8 @@ describe("orchard run --task generate: the fleet writes exactly what orchard gen
         });
     }
 
-    it("--max-tokens too small for the JSON to close: each such document is reported GENERATION_TRUNCATED with file:line, never written half", async () => {
-        const {summary, outputDir} = await fleetGenerate({workers: 2, shardSize: 3, task: await generateRunTask({template: TEMPLATE, jsonSchemaPath: schema, maxTokens: 4, seed: SEED})});
+    it("--max-tokens too small for the JSON to close: each such document is reported GENERATION_TRUNCATED with file:line, never written half, and counted in the status", async () => {
+        const {summary, outputDir, keyPrefix} = await fleetGenerate({workers: 2, shardSize: 3, task: await generateRunTask({template: TEMPLATE, jsonSchemaPath: schema, maxTokens: 4, seed: SEED})});
         assert.equal(summary.status, "incomplete");
         assert.equal(summary.missing.length, LABELS.length);
         for (const [i, missing] of summary.missing.entries()) {
@@ -101,6 +101,15 @@ describe("orchard run --task generate: the fleet writes exactly what orchard gen
             assert.equal(missing.line, i + 1);
         }
         assert.equal(await readFile(join(outputDir, "labels.jsonl.generated.jsonl"), "utf8"), "");
+        const status = await runOrchard(["status", summary.runId, "--json", "--redis", redis.url, "--redis-prefix", keyPrefix]);
+        assert.equal(status.code, 0, status.stderr);
+        const run = (JSON.parse(status.stdout) as {runs: {task?: string; skippedDocuments: {byCode?: Record<string, number>}}[]}).runs[0];
+        assert.equal(run?.task, "generate");
+        assert.deepEqual(run?.skippedDocuments.byCode, {GENERATION_TRUNCATED: LABELS.length});
+        // the terminal view of the run names its task and the count
+        const text = await runOrchard(["status", summary.runId, "--redis", redis.url, "--redis-prefix", keyPrefix]);
+        assert.match(text.stdout, /task generate/);
+        assert.match(text.stdout, new RegExp(`GENERATION_TRUNCATED ${LABELS.length}`));
     });
 
     it("a line the --template needs a field of is a file:line error (exit 1) before anything runs", async () => {

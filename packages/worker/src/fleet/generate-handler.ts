@@ -19,6 +19,8 @@ export const GENERATE_HANDLER: DocumentTaskHandler = {
     kind: "generate",
     verdictCodes: ["DOCUMENT_TOO_LONG", "GENERATION_TRUNCATED", "JSON_INVALID", "OUTPUT_FIELD_INVALID"],
     reservedTokens: (job) => settingsOf(job).sampling.maxTokens,
+    // a generate run's tokens/s is generated tokens per second: what generation is measured by
+    countedTokens: (_prompt, result) => (result as {tokens: {completion: number}}).tokens.completion,
     prompt(document, _index, job, engine) {
         const settings = settingsOf(job);
         const tokens = engine.generationPromptTokens({id: document.id, message: document.documentText, system: settings.system});

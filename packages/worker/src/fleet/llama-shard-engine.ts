@@ -13,6 +13,7 @@ export class LlamaShardEngine implements ShardEngine {
     readonly #options: ExtractionEngineOptions;
     /** The generate task's engine, loaded on its first document (a re-ask-only worker never loads it). */
     #generation: Promise<GenerationEngine> | undefined;
+    #loadedGeneration: GenerationEngine | undefined;
     /** Its one sequence takes one document at a time. */
     #generating: Promise<unknown> = Promise.resolve();
 
@@ -66,8 +67,6 @@ export class LlamaShardEngine implements ShardEngine {
         });
         this.#loadedGeneration = await this.#generation;
     }
-
-    #loadedGeneration: GenerationEngine | undefined;
 
     public async generate(request: GenerationRequest, settings: GenerateSettings): Promise<GeneratedDocument> {
         await this.prepareTask("generate");

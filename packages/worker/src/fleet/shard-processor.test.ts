@@ -208,6 +208,9 @@ describe("processShard, generate task", () => {
         if (outcome.kind !== "done") return;
         assert.deepEqual(outcome.result.documents.map((doc) => doc.error?.code ?? "ok"), ["ok", "GENERATION_TRUNCATED", "ok", "JSON_INVALID"]);
         assert.equal(typeof (outcome.result.documents[0] as Record<string, unknown> | undefined)?.["completion"], "string");
+        // a generate shard counts the tokens it generated (the fleet's generated tokens/s), not its prompts'
+        const generated = outcome.result.documents.flatMap((doc) => (doc.error === undefined ? [(doc as unknown as {tokens: {completion: number}}).tokens.completion] : []));
+        assert.equal(outcome.result.tokens, generated.reduce((sum, n) => sum + n, 0));
     });
 
     it("a prompt whose --max-tokens does not fit the run's context is DOCUMENT_TOO_LONG for that document", async () => {

@@ -43,7 +43,7 @@ export async function processShard(job: ShardJob, engine: ShardEngine, options: 
                     `this worker's --context-size ${engine.contextSize} is smaller than the run's ${job.contextSize}: start workers with --context-size ${job.contextSize} or more`,
                     {retryable: true});
             prompts.push({index, tokens: prompt});
-            tokens += prompt.length;
+            if (handler.countedTokens === undefined) tokens += prompt.length;
         } catch (error) {
             const verdict = verdictOf(error);
             if (verdict === undefined) throw error;
@@ -81,6 +81,7 @@ export async function processShard(job: ShardJob, engine: ShardEngine, options: 
         const checked = kind.resultSchema.safeParse(result);
         if (!checked.success) throw new OrchardError("ENGINE_FAILED", `the engine's result for document "${id}" is invalid: ${checked.error.message}`, {retryable: true});
         outcomes[prompt.index] = {id, ...checked.data};
+        if (handler.countedTokens !== undefined) tokens += handler.countedTokens(prompt.tokens.length, checked.data);
         done++;
     }, {signal}).catch((error: unknown) => {
         if (signal.aborted && error === signal.reason) return; // dropped before it started

@@ -19,6 +19,11 @@ export interface DocumentTaskHandler {
     /** Tokens the worker's context needs beyond the prompt (the generate task's --max-tokens). Default 0. */
     reservedTokens?(job: ShardJob): number;
     /**
+     * Tokens a computed document counts for in the shard's `tokens` (the fleet's tokens/s). Default:
+     * its prompt's (the re-ask evaluates prompts); the generate task counts the tokens it generated.
+     */
+    countedTokens?(promptTokens: number, result: Record<string, unknown>): number;
+    /**
      * The document's prompt, tokenized (BOS first). Throws DOCUMENT_TOO_LONG when it does not fit the
      * run's context: that document's verdict, not a failure of the shard.
      */
