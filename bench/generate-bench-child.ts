@@ -4,7 +4,8 @@
 //   mode: plain (node-llama-cpp's LlamaCompletion of the same prompt tokens), generate, generate-schema
 import {readFileSync} from "node:fs";
 import {getLlama, LlamaCompletion, LlamaLogLevel, type LlamaContextSequence, type Token} from "node-llama-cpp";
-import {documentSeed, DocumentGenerator, resolveGenerationSampling} from "@orchard/worker";
+import {documentSeed, resolveGenerationSampling} from "@orchard/shared";
+import {DocumentGenerator} from "@orchard/worker";
 
 const [mode, modelPath, promptsPath, threadsArg, maxTokensArg] = process.argv.slice(2) as [string, string, string, string, string];
 const messages = JSON.parse(readFileSync(promptsPath, "utf8")) as string[];

@@ -1,5 +1,5 @@
-import {OrchardError} from "@orchard/shared";
-import {createShardEngine, type ShardEngine, type ShardEngineFactory} from "@orchard/worker";
+import {OrchardError, type GenerateSettings, type TaskKindName} from "@orchard/shared";
+import {createShardEngine, type GeneratedDocument, type GenerationRequest, type ShardEngine, type ShardEngineFactory} from "@orchard/worker";
 
 /** Faults a test injects into a fleet worker's engine. */
 export interface EngineFaults {
@@ -62,6 +62,25 @@ class FaultEngine implements ShardEngine {
     public async scoreContinuations(prefix: readonly number[], continuations: readonly (readonly number[])[], documentId: string): Promise<number[]> {
         if (this.#delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#delayMs));
         return this.#inner.scoreContinuations(prefix, continuations, documentId);
+    }
+
+    public prepareTask(kind: TaskKindName): Promise<void> {
+        return this.#inner.prepareTask(kind);
+    }
+
+    public generationPromptTokens(request: GenerationRequest): number[] {
+        return this.#inner.generationPromptTokens(request);
+    }
+
+    public async generate(request: GenerationRequest, settings: GenerateSettings): Promise<GeneratedDocument> {
+        await this.#fault(request.id);
+        return this.#inner.generate(request, settings);
+    }
+
+    async #fault(documentId: string): Promise<void> {
+        if (this.#delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#delayMs));
+        if (this.#poison.has(documentId))
+            throw new OrchardError("ENGINE_FAILED", `the engine failed on document "${documentId}" (a test's poisoned document)`, {retryable: true});
     }
 
     public async close(): Promise<void> {

@@ -1,5 +1,6 @@
 export {runCoordinator, resumeRun, retryFailedRun, type ResumeOptions} from "./run/run-coordinator.ts";
 export {classifyRunTask, type ClassifyRunTaskOptions} from "./run/classify-run-task.ts";
+export {generateRunTask, type GenerateRunTaskOptions} from "./run/generate-run-task.ts";
 export {outputPaths} from "./run/run-outputs.ts";
 export {cancelRun, type CancelOutcome} from "./run/cancel-run.ts";
 export {

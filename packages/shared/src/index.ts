@@ -45,7 +45,23 @@ export {TASK_KIND_NAMES, type CompanionOutput, type TaskKind, type TaskKindName}
 export {REASK_TASK, reaskResultSchema, reaskSettingsSchema, type ReaskResult, type ReaskSettings} from "./task/reask-task.ts";
 export {CURRENT_OUTPUT_NAMING, namedOutputFile, outputNamingOf, type OutputNaming} from "./task/output-naming.ts";
 export {CLASSIFY_TASK, classifySettingsSchema, classifyTaskResultSchema, labelSetOf, type ClassifyTaskSettings} from "./task/classify-task.ts";
-export {taskKind, runTaskSchema, runTaskOf, DEFAULT_RUN_TASK, type RunTask} from "./task/task-kinds.ts";
+export {taskKind, runTaskSchema, runTaskOf, DEFAULT_RUN_TASK, inputLineReaderOf, type RunTask} from "./task/task-kinds.ts";
+export type {InputLineReader} from "./task/task-kind.ts";
+export {
+    GENERATE_TASK, generateSettingsSchema, generateResultSchema, generationSamplingSchema, valueSourceSchema, messageSourceOf, generateLineReader, maxGeneratedLineBytes,
+    type GenerateSettings, type GenerateResult
+} from "./generate/generate-task.ts";
+export {
+    GENERATE_OUTPUT_FORMATS, GENERATED_FIELDS, parseValueSource, formatGeneratedLine, formatReexpressLine, formatGenerateOutputLine, pickValue, generateMessageOf,
+    type GenerateOutputFormat, type ValueSource, type GeneratedFields, type GenerateLineSource, type GenerateOutput, type MessageSource
+} from "./generate/generate-output-line.ts";
+export {
+    documentSeed, completionSampling, resolveGenerationSampling, DEFAULT_GENERATION_SAMPLING, type GenerationSamplingOptions, type ResolvedGenerationSampling
+} from "./generate/generation-settings.ts";
+export {PromptTemplate} from "./generate/prompt-template.ts";
+export {readJsonSchemaFile} from "./generate/json-schema-file.ts";
+export {resolveGenerationTask, type GenerationTaskOptions, type ResolvedGenerationTask} from "./generate/generation-task-options.ts";
+export {SAMPLING_FLAGS, GENERATION_FLAGS, type GenerationFlagValues} from "./cli/generation-flags.ts";
 export {FAILURE_CODES, UNKNOWN_FAILURE_CODE, failureCodeSchema, isFailureCode, toFailureCode, type FailureCode} from "./fleet/failure-codes.ts";
 export {encodeShardJobFailure, readShardJobFailure, shardJobFailureSchema, type ShardJobFailure} from "./fleet/shard-job-failure.ts";
 export {readLiveEmbeddedRedisEndpoint, embeddedRedisUrl, isProcessAlive} from "./fleet/embedded-redis-endpoint.ts";

@@ -8,7 +8,7 @@ export {resolveExtractOptions, resolvePromptSettings, type ExtractOptions, type 
 export {tokenizeDocumentPrompt, type TokenizedPrompt} from "./extract/prompt-tokenizer.ts";
 export {extractCommand, PROMPT_FLAGS, ENGINE_FLAGS, CLASSIFY_FLAGS, engineOptionsFromArgs} from "./cli/commands/extract-command.ts";
 export {modelCommand} from "./cli/commands/model-command.ts";
-export {generateCommand, SAMPLING_FLAGS} from "./cli/commands/generate-command.ts";
+export {generateCommand} from "./cli/commands/generate-command.ts";
 export {runGenerate, incompleteGenerationError, type GenerateFailure, type GenerateHooks, type GenerateSummary} from "./generate/generate-job.ts";
 export {resolveGenerateOptions, type GenerateOptions, type ResolvedGenerateOptions} from "./generate/generate-options.ts";
 export {
@@ -16,10 +16,6 @@ export {
     type GenerationRequest
 } from "./generate/document-generator.ts";
 export {GenerationEngine, type GenerationEngineOptions} from "./generate/generation-engine.ts";
-export {
-    documentSeed, resolveGenerationSampling, DEFAULT_GENERATION_SAMPLING, type GenerationSamplingOptions, type ResolvedGenerationSampling
-} from "./generate/generation-settings.ts";
-export {PromptTemplate} from "./generate/prompt-template.ts";
 export {MIXTRAL_INSTRUCT_CHAT_TEMPLATE} from "./synthetic/mixtral-chat-template.ts";
 export {ensureSyntheticModel, syntheticModelFileName, type EnsureSyntheticModelOptions} from "./synthetic/ensure-synthetic-model.ts";
 export {synthesizeModel} from "./synthetic/synthesize-model.ts";

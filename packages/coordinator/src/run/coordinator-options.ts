@@ -1,7 +1,8 @@
 import {resolve} from "node:path";
 import {
     DEFAULT_KEY_PREFIX, DEFAULT_MAX_PENDING_SHARDS, DEFAULT_RETRY_DELAY_MS, DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_ATTEMPTS,
-    DEFAULT_SHARD_SIZE, DEFAULT_SHARD_TAPER, DEFAULT_STATE_DIR, OrchardError, resolveMaxLineBytes, resolvePromptSettings, runTaskSchema, DEFAULT_RUN_TASK, type Logger, type PromptOptions, type PromptSettings, type RunTask, type ShardTaper
+    DEFAULT_SHARD_SIZE, DEFAULT_SHARD_TAPER, DEFAULT_STATE_DIR, DEFAULT_RUN_TASK, OrchardError, resolveMaxLineBytes, resolvePromptSettings, runTaskSchema, type Logger, type PromptOptions, type PromptSettings, type RunTask,
+    type ShardTaper
 } from "@orchard/shared";
 import {assertRunTaskPrompt} from "./classify-run-task.ts";
 import type {CoordinatorEvent} from "./coordinator-events.ts";
@@ -68,7 +69,7 @@ export interface RunOptions extends FleetSessionOptions, PromptOptions {
     readonly maxLineBytes?: number;
     /** Tests and benchmarks only: the run is for workers with the simulated engine (its own fingerprint). */
     readonly simulatedEngine?: {readonly tokensPerSecond: number};
-    /** What the run computes per document (e.g. from classifyRunTask). Default the re-ask. */
+    /** What the run computes per document, with its settings checked (classifyRunTask for --task classify, generateRunTask for --task generate). Default: the re-ask. */
     readonly task?: RunTask;
 }
 

@@ -2,7 +2,8 @@ import {createHash} from "node:crypto";
 import {stat} from "node:fs/promises";
 import {resolve} from "node:path";
 import {
-    DEFAULT_MAX_LINE_BYTES, OrchardError, readDataset, type DatasetStart, type PreparedDocument, type PromptSettings, type RunSpec, type ShardTaper
+    DEFAULT_MAX_LINE_BYTES, DEFAULT_RUN_TASK, inputLineReaderOf, OrchardError, readDataset, type DatasetStart, type PreparedDocument, type PromptSettings, type RunSpec,
+    type RunTask, type ShardTaper
 } from "@orchard/shared";
 import {ShardStartCollector, type PlannedShard} from "./shard-plan.ts";
 
@@ -22,17 +23,18 @@ export interface ScannedInput {
 
 /**
  * Reads a whole input once, as `extract` does before writing anything: schema, duplicate ids,
- * --use-json-prompt (readDataset throws InputValidationError listing the problems), while hashing
+ * --use-json-prompt, or the task's own line check such as a --template field missing (readDataset
+ * throws InputValidationError listing the problems, `file:line`), while hashing
  * the file and noting where each shard starts, so shards can later be read without rescanning.
  * Prompt lengths are checked by the workers, which hold the tokenizer (see the README).
  */
-export async function scanInput(displayPath: string, settings: PromptSettings, shardSize: number, taper: ShardTaper | undefined, maxLineBytes: number): Promise<ScannedInput> {
+export async function scanInput(displayPath: string, settings: PromptSettings, shardSize: number, taper: ShardTaper | undefined, maxLineBytes: number, task: RunTask = DEFAULT_RUN_TASK): Promise<ScannedInput> {
     const path = resolve(displayPath);
     // hashed in the scan's own pass: a second stream over the file doubled the read buffers at the scan's peak
     const hash = createHash("sha256");
     const starts = new ShardStartCollector(shardSize, taper);
     let documents = 0;
-    for await (const prepared of readDataset(displayPath, settings, undefined, {onChunk: (chunk) => hash.update(chunk), maxLineBytes})) {
+    for await (const prepared of readDataset(displayPath, settings, undefined, {onChunk: (chunk) => hash.update(chunk), maxLineBytes, lineReader: inputLineReaderOf(task)})) {
         starts.add({byteOffset: prepared.byteOffset ?? 0, lineNumber: prepared.lineNumber, index: prepared.index});
         documents++;
     }
@@ -42,10 +44,10 @@ export async function scanInput(displayPath: string, settings: PromptSettings, s
 }
 
 /** The documents of one shard, read from where the scan found it starts. */
-export async function readShardDocuments(path: string, settings: PromptSettings, shard: PlannedShard, maxLineBytes: number): Promise<PreparedDocument[]> {
+export async function readShardDocuments(path: string, settings: PromptSettings, shard: PlannedShard, maxLineBytes: number, task: RunTask = DEFAULT_RUN_TASK): Promise<PreparedDocument[]> {
     if (shard.start === undefined) throw new OrchardError("INTERNAL", `shard ${shard.global} has no start position`);
     const documents: PreparedDocument[] = [];
-    const reader = readDataset(path, settings, shard.start, {maxLineBytes});
+    const reader = readDataset(path, settings, shard.start, {maxLineBytes, lineReader: inputLineReaderOf(task)});
     try {
         for await (const prepared of reader) {
             documents.push(prepared);

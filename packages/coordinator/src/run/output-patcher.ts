@@ -1,7 +1,7 @@
 import {open, rename, rm} from "node:fs/promises";
 import {dirname} from "node:path";
 import {
-    DEFAULT_RUN_TASK, maxOutputLineBytes, readDataset, readJsonlLines, taskKind, type CompanionOutput, type PromptSettings, type RunTask, type ShardResult, type SkippedDocument
+    DEFAULT_RUN_TASK, inputLineReaderOf, readDataset, readJsonlLines, taskKind, type CompanionOutput, type PromptSettings, type RunTask, type ShardResult, type SkippedDocument
 } from "@orchard/shared";
 import {syncDirectory} from "./ordered-merger.ts";
 import type {ShardPlan} from "./shard-plan.ts";
@@ -44,7 +44,7 @@ export async function patchOutput(options: PatchOutputOptions): Promise<PatchOut
     const task = options.task ?? DEFAULT_RUN_TASK;
     const kind = taskKind(task.kind);
     const {companion} = options;
-    const maxOldLineBytes = companion === undefined ? maxOutputLineBytes(options.maxLineBytes, settings) : companion.maxLineBytes(options.maxLineBytes, task.settings);
+    const maxOldLineBytes = companion === undefined ? kind.maxOutputLineBytes(options.maxLineBytes, settings, task.settings) : companion.maxLineBytes(options.maxLineBytes, task.settings);
     const format = companion === undefined ? kind.formatOutputLine : companion.formatLine;
     const oldLines = readJsonlLines(options.outputPath, {maxLineBytes: maxOldLineBytes})[Symbol.asyncIterator]();
     let oldLine = await nextOldLine(oldLines);
@@ -63,7 +63,7 @@ export async function patchOutput(options: PatchOutputOptions): Promise<PatchOut
                 pending = "";
             }
         };
-        for await (const prepared of readDataset(options.inputPath, settings, undefined, {maxLineBytes: options.maxLineBytes})) {
+        for await (const prepared of readDataset(options.inputPath, settings, undefined, {maxLineBytes: options.maxLineBytes, lineReader: inputLineReaderOf(task)})) {
             if (oldLine !== undefined && oldLine.id === prepared.doc.id) {
                 await write(oldLine.text);
                 oldLine = await nextOldLine(oldLines);

@@ -2,7 +2,7 @@ import {randomBytes} from "node:crypto";
 import {stat} from "node:fs/promises";
 import {resolve} from "node:path";
 import {
-    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, sha256Json, shardQueueName, simulatedEngineFingerprint, taskKind, CURRENT_OUTPUT_NAMING, outputNamingOf, type ModelFingerprint, type OutputNaming, type RunSpec
+    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, runTaskOf, sha256Json, shardQueueName, simulatedEngineFingerprint, taskKind, CURRENT_OUTPUT_NAMING, outputNamingOf, type ModelFingerprint, type OutputNaming, type RunSpec
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import {FleetRedis} from "../redis/fleet-redis.ts";
@@ -45,7 +45,7 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
     await assertOutputPath(resolved.outputDir, "folder", "--output-dir");
     for (const output of allOutputs) await assertOutputPath(output, "file", "--output-dir");
     const scanned: ScannedInput[] = [];
-    for (const path of resolved.inputPaths) scanned.push(await scanInput(path, resolved.prompt, resolved.shardSize, resolved.shardTaper, resolved.maxLineBytes));
+    for (const path of resolved.inputPaths) scanned.push(await scanInput(path, resolved.prompt, resolved.shardSize, resolved.shardTaper, resolved.maxLineBytes, resolved.task));
     const real = await modelFingerprint(resolved.modelPath);
     const model = resolved.simulatedEngine === undefined ? real : simulatedEngineFingerprint(real);
     // without maxLineBytes: the limit changes no output, and inputs with the same hash passed whichever limit the run holds
@@ -206,7 +206,7 @@ async function checkFiles(spec: RunSpec, records: LocalRunRecords): Promise<Scan
     const scanned: ScannedInput[] = [];
     for (const input of spec.inputs) {
         // the absolute path: a resume may run from another working directory
-        const current = await scanInput(input.path, spec.prompt, spec.shardSize, spec.shardTaper, runMaxLineBytes(spec));
+        const current = await scanInput(input.path, spec.prompt, spec.shardSize, spec.shardTaper, runMaxLineBytes(spec), runTaskOf(spec));
         if (current.sha256 !== input.sha256 || current.sizeBytes !== input.sizeBytes || current.documents !== input.documents || current.shardStarts.length !== input.shards)
             throw new OrchardError("INVALID_ARGUMENT", `${input.displayPath} changed since run ${spec.runId} started, so its outputs cannot be continued; start a new run (orchard run ... --overwrite)`);
         scanned.push({...current, displayPath: input.displayPath});

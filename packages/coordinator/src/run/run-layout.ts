@@ -1,4 +1,4 @@
-import {OrchardError, shardJobId, type PreparedDocument, type RunInput, type RunSpec} from "@orchard/shared";
+import {OrchardError, runTaskOf, shardJobId, type PreparedDocument, type RunInput, type RunSpec} from "@orchard/shared";
 import {readShardDocuments, runMaxLineBytes, type ScannedInput} from "./input-scanner.ts";
 import {ShardPlan, type PlannedShard} from "./shard-plan.ts";
 
@@ -68,6 +68,6 @@ export class RunLayout {
 
     /** A shard's documents, as the run prompts them, read from where the input scan found it starts (a layout fromScan). */
     public readDocuments(global: number): Promise<PreparedDocument[]> {
-        return readShardDocuments(this.input(this.plan.shard(global).input).path, this.spec.prompt, this.plan.shard(global), this.maxLineBytes);
+        return readShardDocuments(this.input(this.plan.shard(global).input).path, this.spec.prompt, this.plan.shard(global), this.maxLineBytes, runTaskOf(this.spec));
     }
 }

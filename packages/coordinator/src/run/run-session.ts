@@ -1,6 +1,6 @@
 import {stat} from "node:fs/promises";
 import {
-    EVENTS_STREAM_MAX_LENGTH, maxOutputLineBytes, outputPathError, readJsonlLines, runTaskOf, taskKind, type Logger, type RunSpec, type RunTask,
+    EVENTS_STREAM_MAX_LENGTH, outputPathError, readJsonlLines, runTaskOf, taskKind, type Logger, type RunSpec, type RunTask,
     type ShardFailure, type ShardResult, type SkippedDocument, type TaskKind
 } from "@orchard/shared";
 import {Queue} from "bullmq";
@@ -269,7 +269,7 @@ export class RunSession {
                     plan: this.#layout.plan, task: this.#task, companion, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: (companions[input] as string[])[k] as string,
                     settings: this.#spec.prompt, maxLineBytes: this.#layout.maxLineBytes, patchShards, resultOf: async (shard) => accepted.get(shard)
                 });
-            const before = await countLines(spec.output, maxOutputLineBytes(this.#layout.maxLineBytes, this.#spec.prompt));
+            const before = await countLines(spec.output, this.#kind.maxOutputLineBytes(this.#layout.maxLineBytes, this.#spec.prompt, this.#task.settings));
             const outcome = await patchOutput({
                 plan: this.#layout.plan, task: this.#task, input, inputPath: spec.path, displayPath: spec.displayPath, outputPath: spec.output, settings: this.#spec.prompt,
                 maxLineBytes: this.#layout.maxLineBytes, patchShards, resultOf: async (shard) => accepted.get(shard)

@@ -5,6 +5,7 @@ import {LineAtReader} from "../jsonl/line-at-reader.ts";
 import {DEFAULT_MAX_LINE_BYTES} from "../jsonl/max-line-bytes.ts";
 import {effectivePromptText, prepareDocumentText, type PromptSettings} from "../prompt/reask-prompt.ts";
 import {inputDocumentSchema} from "../schemas/input-document-schema.ts";
+import type {InputLineReader} from "../task/task-kind.ts";
 import {DocumentIdIndex} from "./document-id-index.ts";
 import type {PreparedDocument} from "./prepared-document.ts";
 
@@ -32,6 +33,12 @@ export interface ReadDatasetOptions {
     readonly onChunk?: (chunk: Buffer) => void;
     /** Longest line accepted, in bytes (see ReadJsonlLinesOptions.maxLineBytes). Default DEFAULT_MAX_LINE_BYTES (8 MiB). */
     readonly maxLineBytes?: number;
+    /**
+     * Reads each line of a task kind whose lines are not the re-ask's (inputLineReaderOf(task)): any
+     * JSON object with a non-empty string id, its message as the document's text, the whole line as
+     * its `fields`. Default: the re-ask's Reexpress line (id, label, document...).
+     */
+    readonly lineReader?: InputLineReader;
 }
 
 /** Where to start reading a dataset that was validated before (a shard's first document). */
@@ -75,7 +82,9 @@ export async function* readDataset(file: string, settings: PromptSettings, start
     try {
         for await (const {lineNumber, text, byteOffset} of lines) {
             if (text.trim() === "") continue; // blank lines (e.g. a final newline) are not documents
-            const result = parseDocumentLine(file, lineNumber, text, settings);
+            const result = options.lineReader === undefined
+                ? parseDocumentLine(file, lineNumber, text, settings)
+                : parseTaskLine(file, lineNumber, text, options.lineReader);
             if (result instanceof InputLineError) {
                 report(result);
                 continue;
@@ -86,6 +95,10 @@ export async function* readDataset(file: string, settings: PromptSettings, start
                 continue;
             }
             if (problems.length > 0) continue; // keep validating, but never hand out documents past a problem
+            if ("fields" in result) {
+                yield {index: index++, lineNumber, byteOffset, doc: {id: result.id, label: 0, document: result.message}, documentText: result.message, promptText: "", fields: result.fields};
+                continue;
+            }
             yield {
                 index: index++,
                 lineNumber,
@@ -136,6 +149,25 @@ function parseDocumentLine(file: string, lineNumber: number, text: string, setti
     if (settings.useJsonPrompt && (parsed.data.prompt == null || parsed.data.prompt.trim() === ""))
         return new InputLineError("INVALID_INPUT_LINE", file, lineNumber, "--use-json-prompt is set but the line has no non-empty \"prompt\" field");
     return parsed.data;
+}
+
+/** A line of a task kind with its own line reader: a JSON object with a non-empty string id, read by the kind. */
+function parseTaskLine(file: string, lineNumber: number, text: string, reader: InputLineReader) {
+    let value: unknown;
+    try {
+        value = JSON.parse(text);
+    } catch (error) {
+        return new InputLineError("INVALID_INPUT_LINE", file, lineNumber, `not valid JSON (${(error as Error).message})`);
+    }
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+        return new InputLineError("INVALID_INPUT_LINE", file, lineNumber, "expected a JSON object with an \"id\"");
+    const fields = value as Record<string, unknown>;
+    const id = fields["id"];
+    if (typeof id !== "string" || id === "")
+        return new InputLineError("INVALID_INPUT_LINE", file, lineNumber, id === undefined ? "missing field \"id\"" : "field \"id\" must be a non-empty string");
+    const read = reader(fields);
+    if ("problem" in read) return new InputLineError("INVALID_INPUT_LINE", file, lineNumber, read.problem);
+    return {id, message: read.message, fields};
 }
 
 async function assertReadableFile(file: string): Promise<void> {

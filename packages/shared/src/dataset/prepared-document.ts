@@ -13,4 +13,6 @@ export interface PreparedDocument {
     readonly documentText: string;
     /** The instruction used for this document. */
     readonly promptText: string;
+    /** The whole input line, for kinds whose output keeps every field (generation); absent for the re-ask's lines. */
+    readonly fields?: Readonly<Record<string, unknown>>;
 }

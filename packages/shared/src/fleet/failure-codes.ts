@@ -19,6 +19,12 @@ export const FAILURE_CODES = [
     "RECORD_INVALID",
     /** Orchard's own bug (an invalid shard payload, an outcome missing). */
     "INTERNAL",
+    /** Generation: the completion ran out of --max-tokens before its JSON value closed (a verdict for that document). */
+    "GENERATION_TRUNCATED",
+    /** Generation: the completion does not parse against the run's JSON schema (a verdict for that document). */
+    "JSON_INVALID",
+    /** Generation, --output-format reexpress: the completion lacks the --label-from/--document-from value, or it has the wrong type (a verdict). */
+    "OUTPUT_FIELD_INVALID",
     /** A code this version does not know. */
     "UNKNOWN_FAILURE"
 ] as const;

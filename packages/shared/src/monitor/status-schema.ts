@@ -1,5 +1,6 @@
 import {z} from "zod";
 import {isoTimeSchema, RUN_STATUSES} from "../fleet/fleet-schemas.ts";
+import {TASK_KIND_NAMES} from "../task/task-kind.ts";
 
 /**
  * `orchard status --json` (and the dashboard's /api/status): a stable, versioned schema. Fields are
@@ -150,8 +151,16 @@ export const runStatusSchema = z.object({
     skippedDocuments: z.object({
         count,
         /** The first 20, in input order. */
-        first: z.array(z.object({file: z.string(), line: count, id: z.string(), code: z.string(), message: z.string()}))
+        first: z.array(z.object({file: z.string(), line: count, id: z.string(), code: z.string(), message: z.string()})),
+        /**
+         * Every refused document counted by its code: the task's own counts (generation's
+         * GENERATION_TRUNCATED truncations, JSON_INVALID schema failures, OUTPUT_FIELD_INVALID).
+         * Absent from statuses made before task kinds.
+         */
+        byCode: z.record(z.string(), count).optional()
     }),
+    /** What the run computes per document (reask, classify or generate). Absent from statuses made before task kinds: the re-ask. */
+    task: z.enum(TASK_KIND_NAMES).optional(),
     /** The run's BullMQ queue (shared by every run of the same model). */
     queue: z.object({name: z.string(), waiting: count, active: count, delayed: count, prioritized: count, failed: count})
 });

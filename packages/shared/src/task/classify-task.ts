@@ -3,7 +3,7 @@ import {ATTRIBUTE_COUNT} from "../attributes/attribute-definitions.ts";
 import {attributeValueSchema} from "../attributes/attribute-value-schema.ts";
 import {labelLineSchema, type LabelSet} from "../classify/label-set.ts";
 import {classifyResultSchema, formatPredictionLine, type ClassifyResult} from "../classify/prediction-line.ts";
-import {formatOutputLine} from "../dataset/output-line.ts";
+import {formatOutputLine, maxOutputLineBytes} from "../dataset/output-line.ts";
 import {namedOutputFile} from "./output-naming.ts";
 import type {TaskKind} from "./task-kind.ts";
 
@@ -44,6 +44,7 @@ export const CLASSIFY_TASK: TaskKind<ClassifyTaskSettings, ClassifyResult> = {
     resultSchema: classifyTaskResultSchema,
     outputFileName: (inputFileName, naming) => namedOutputFile(inputFileName, ".attributes.jsonl", naming),
     formatOutputLine: (document, result, prompt) => formatOutputLine(document, result.attributes, prompt),
+    maxOutputLineBytes: (maxLineBytes, prompt) => maxOutputLineBytes(maxLineBytes, prompt),
     companionOutputs: [{
         fileName: (inputFileName, naming) => namedOutputFile(inputFileName, ".predictions.jsonl", naming),
         formatLine: (document, result, _prompt, settings) => formatPredictionLine(document.doc.id, result, labelSetOf(settings)),

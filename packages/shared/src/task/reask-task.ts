@@ -1,6 +1,6 @@
 import {z} from "zod";
 import {ATTRIBUTE_COUNT} from "../attributes/attribute-definitions.ts";
-import {formatOutputLine} from "../dataset/output-line.ts";
+import {formatOutputLine, maxOutputLineBytes} from "../dataset/output-line.ts";
 import {attributeValueSchema} from "../attributes/attribute-value-schema.ts";
 import {namedOutputFile} from "./output-naming.ts";
 import type {TaskKind} from "./task-kind.ts";
@@ -23,5 +23,6 @@ export const REASK_TASK: TaskKind<ReaskSettings, ReaskResult> = {
     settingsSchema: reaskSettingsSchema,
     resultSchema: reaskResultSchema,
     outputFileName: (inputFileName, naming) => namedOutputFile(inputFileName, ".attributes.jsonl", naming),
-    formatOutputLine: (document, result, prompt) => formatOutputLine(document, result.attributes, prompt)
+    formatOutputLine: (document, result, prompt) => formatOutputLine(document, result.attributes, prompt),
+    maxOutputLineBytes: (maxLineBytes, prompt) => maxOutputLineBytes(maxLineBytes, prompt)
 };

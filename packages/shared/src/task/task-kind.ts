@@ -4,7 +4,7 @@ import type {PromptSettings} from "../prompt/reask-prompt.ts";
 import type {OutputNaming} from "./output-naming.ts";
 
 /** The task kinds a run can have. A run record without a task is a "reask" run (runs made before task kinds). */
-export const TASK_KIND_NAMES = ["reask", "classify"] as const;
+export const TASK_KIND_NAMES = ["reask", "classify", "generate"] as const;
 export type TaskKindName = (typeof TASK_KIND_NAMES)[number];
 
 /**
@@ -26,6 +26,14 @@ export interface TaskKind<Settings = unknown, Result extends Record<string, unkn
     outputFileName(inputFileName: string, naming?: OutputNaming): string;
     /** A document's output line (no newline) from its input line as the run read it and the worker's result. */
     formatOutputLine(document: PreparedDocument, result: Result, prompt: PromptSettings, settings: Settings): string;
+    /** Longest output line inputs read with `maxLineBytes` can give, in bytes: the bound for reading an output back (resume, retry-failed). */
+    maxOutputLineBytes(maxLineBytes: number, prompt: PromptSettings, settings: Settings): number;
+    /**
+     * How the coordinator reads an input line of this kind (a JSON object with a string id, checked
+     * by the reader): the text the worker prompts with, or what is wrong with the line (`file:line`
+     * before anything runs). Absent: the re-ask's Reexpress line (id, label, document...).
+     */
+    inputLineReader?(settings: Settings): InputLineReader;
     /**
      * Further outputs per input beside the main one (classify's predictions), each with its own
      * name and line: every document with a result gets one line in each, merged in lockstep with
@@ -49,3 +57,6 @@ export interface CompanionOutput<Settings = unknown, Result extends Record<strin
     /** Longest line this output can hold for inputs read with `maxLineBytes`, in bytes (resume and retry read it back). */
     maxLineBytes(maxLineBytes: number, settings: Settings): number;
 }
+
+/** Reads one input line's fields into the text a worker is sent (PreparedDocument.documentText), or a problem. */
+export type InputLineReader = (fields: Readonly<Record<string, unknown>>) => {message: string} | {problem: string};

@@ -12,6 +12,8 @@ import type {ClassifySettings} from "./classify-settings.ts";
  */
 export const CLASSIFY_HANDLER: DocumentTaskHandler = {
     kind: "classify",
+    // a prompt (stage 1 or a stage 2) that does not fit the run's context: that document's verdict, as for the re-ask
+    verdictCodes: ["DOCUMENT_TOO_LONG"],
     /**
      * Checks that every prompt of the document fits the run's context (stage 1 with each label's
      * answer, stage 2 for each label, whichever stage 1 picks): DOCUMENT_TOO_LONG otherwise. Returns
@@ -29,8 +31,7 @@ export const CLASSIFY_HANDLER: DocumentTaskHandler = {
         }
         return longest;
     },
-    async compute(engine, _tokens, documentId, job, index) {
-        const document = job.documents[index] as ShardDocument;
+    async compute(engine, _tokens, documentId, job, index, document) {
         const classified = await classifyDocument(classifyEngineOf(engine, job, documentId), classifySettingsOf(job), preparedOf(document, index));
         return {...classified.result};
     }

@@ -1,3 +1,6 @@
+import type {GenerateSettings, TaskKindName} from "@orchard/shared";
+import type {GeneratedDocument, GenerationRequest} from "../generate/document-generator.ts";
+
 /**
  * What a fleet worker needs of an engine: tokenize a prompt, compute a document's 32 attributes,
  * score a classify task's label answers.
@@ -21,5 +24,11 @@ export interface ShardEngine {
     readonly eosToken: number;
     /** Log-probability of each continuation after `prefix` (BOS first): a classify task's stage 1. */
     scoreContinuations(prefix: readonly number[], continuations: readonly (readonly number[])[], documentId: string): Promise<number[]>;
+    /** Loads what a task kind needs beyond the re-ask's engine, once (processShard calls it before a shard's prompts). */
+    prepareTask(kind: TaskKindName): Promise<void>;
+    /** The generate task: tokens of a request's chat-formatted prompt (BOS, [INST] … [/INST]), as `generate` samples after. */
+    generationPromptTokens(request: GenerationRequest): number[];
+    /** The generate task: one document's completion under a run's settings, exactly as `orchard generate` computes it. */
+    generate(request: GenerationRequest, settings: GenerateSettings): Promise<GeneratedDocument>;
     close(): Promise<void>;
 }

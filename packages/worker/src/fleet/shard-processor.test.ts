@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import {describe, it} from "node:test";
-import {OrchardError, type ShardJob} from "@orchard/shared";
+import {DEFAULT_GENERATION_SAMPLING, OrchardError, type GenerateSettings, type ShardJob} from "@orchard/shared";
 import PQueue from "p-queue";
+import type {GeneratedDocument, GenerationRequest} from "../generate/document-generator.ts";
 import {processShard} from "./shard-processor.ts";
 import type {ShardEngine} from "./shard-engine.ts";
 import {SimulatedShardEngine, simulatedAttributes} from "./simulated-shard-engine.ts";
@@ -31,6 +32,18 @@ class ReorderingEngine implements ShardEngine {
         await new Promise((resolve) => setTimeout(resolve, 30 - 10 * this.started.length));
         if (documentId === "boom") throw new OrchardError("ENGINE_FAILED", "boom", {retryable: true});
         return simulatedAttributes(tokens);
+    }
+
+    public prepareTask(): Promise<void> {
+        return this.#inner.prepareTask();
+    }
+
+    public generationPromptTokens(request: GenerationRequest): number[] {
+        return this.#inner.generationPromptTokens(request);
+    }
+
+    public generate(request: GenerationRequest, settings: GenerateSettings): Promise<GeneratedDocument> {
+        return this.#inner.generate(request, settings);
     }
 
     public async close(): Promise<void> {}
@@ -161,6 +174,18 @@ class TimedEngine implements ShardEngine {
         return simulatedAttributes(tokens);
     }
 
+    public prepareTask(): Promise<void> {
+        return this.#inner.prepareTask();
+    }
+
+    public generationPromptTokens(request: GenerationRequest): number[] {
+        return this.#inner.generationPromptTokens(request);
+    }
+
+    public generate(request: GenerationRequest, settings: GenerateSettings): Promise<GeneratedDocument> {
+        return this.#inner.generate(request, settings);
+    }
+
     public async close(): Promise<void> {}
 
     // a re-ask test: a classify task's stage 1 never runs here
@@ -169,3 +194,42 @@ class TimedEngine implements ShardEngine {
         throw new Error("not used by the re-ask");
     }
 }
+
+/** The simulated engine, except that a completion listed in `verdicts` comes back as that failure (as DocumentGenerator reports a truncated JSON value). */
+class VerdictEngine extends SimulatedShardEngine {
+    public constructor(private readonly verdicts: Readonly<Record<string, "GENERATION_TRUNCATED" | "JSON_INVALID">>) {
+        super({tokensPerSecond: 1e9});
+    }
+
+    public override async generate(request: GenerationRequest, settings: GenerateSettings): Promise<GeneratedDocument> {
+        const code = this.verdicts[request.id];
+        if (code === undefined) return super.generate(request, settings);
+        return {ok: false, code, reason: "cut", tokens: {prompt: 1, completion: settings.sampling.maxTokens}};
+    }
+}
+
+describe("processShard, generate task", () => {
+    const settings: GenerateSettings = {
+        message: {kind: "field", field: "q"}, system: "", sampling: {...DEFAULT_GENERATION_SAMPLING, maxTokens: 8}, output: {format: "generated"}
+    };
+
+    it("a completion the handler declares a verdict (truncated, invalid JSON) is that document's outcome; the others get results", async () => {
+        const engine = new VerdictEngine({d1: "GENERATION_TRUNCATED", d3: "JSON_INVALID"});
+        const outcome = await processShard(job(["a", "b", "c", "d"], {task: {kind: "generate", settings}}), engine, {worker: "w"});
+        assert.equal(outcome.kind, "done");
+        if (outcome.kind !== "done") return;
+        assert.deepEqual(outcome.result.documents.map((doc) => doc.error?.code ?? "ok"), ["ok", "GENERATION_TRUNCATED", "ok", "JSON_INVALID"]);
+        assert.equal(typeof (outcome.result.documents[0] as Record<string, unknown> | undefined)?.["completion"], "string");
+        // a generate shard counts the tokens it generated (the fleet's generated tokens/s), not its prompts'
+        const generated = outcome.result.documents.flatMap((doc) => (doc.error === undefined ? [(doc as unknown as {tokens: {completion: number}}).tokens.completion] : []));
+        assert.equal(outcome.result.tokens, generated.reduce((sum, n) => sum + n, 0));
+    });
+
+    it("a prompt whose --max-tokens does not fit the run's context is DOCUMENT_TOO_LONG for that document", async () => {
+        const engine = new VerdictEngine({});
+        const outcome = await processShard(job(["a", "long ".repeat(40)], {task: {kind: "generate", settings: {...settings, sampling: {...settings.sampling, maxTokens: 40}}}}), engine, {worker: "w"});
+        assert.equal(outcome.kind, "done");
+        if (outcome.kind !== "done") return;
+        assert.deepEqual(outcome.result.documents.map((doc) => doc.error?.code ?? "ok"), ["ok", "DOCUMENT_TOO_LONG"]);
+    });
+});

@@ -1,5 +1,6 @@
 import {createHash} from "node:crypto";
-import {ATTRIBUTE_CLIP, ATTRIBUTE_COUNT} from "@orchard/shared";
+import {ATTRIBUTE_CLIP, ATTRIBUTE_COUNT, OrchardError, type GenerateSettings} from "@orchard/shared";
+import type {GeneratedDocument, GenerationRequest} from "../generate/document-generator.ts";
 import type {ShardEngine} from "./shard-engine.ts";
 
 export interface SimulatedShardEngineOptions {
@@ -60,6 +61,23 @@ export class SimulatedShardEngine implements ShardEngine {
         this.#busy = run;
         await run;
         return continuations.map((continuation) => -20 * ((createHash("sha256").update(Uint32Array.from([...prefix, ...continuation])).digest()[0] as number) / 256));
+    }
+
+    public async prepareTask(): Promise<void> {}
+
+    /** BOS plus the simulated tokens of the message (the simulated engine has no chat format). */
+    public generationPromptTokens(request: GenerationRequest): number[] {
+        return this.tokenizePrompt(`${request.system ?? ""}\n\n${request.message}`);
+    }
+
+    /** A completion derived from the prompt's hash at the simulated speed; it cannot follow a JSON schema. */
+    public async generate(request: GenerationRequest, settings: GenerateSettings): Promise<GeneratedDocument> {
+        if (settings.jsonSchema !== undefined)
+            throw new OrchardError("ENGINE_UNSUPPORTED", "the simulated engine cannot generate under a JSON schema");
+        const tokens = this.generationPromptTokens(request);
+        await this.extract(tokens);
+        const completion = createHash("sha256").update(`${settings.sampling.seed}\n${request.id}\n${request.message}`).digest("hex").slice(0, 2 * Math.min(32, settings.sampling.maxTokens));
+        return {ok: true, completion, finish: "stop", tokens: {prompt: tokens.length, completion: completion.length / 2}};
     }
 
     public async close(): Promise<void> {

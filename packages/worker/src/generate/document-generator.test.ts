@@ -6,7 +6,7 @@ import {after, before, describe, it} from "node:test";
 import {getLlama, type Llama, type LlamaContext, type LlamaModel} from "node-llama-cpp";
 import {synthesizeModel} from "../synthetic/synthesize-model.ts";
 import {DocumentGenerator} from "./document-generator.ts";
-import {resolveGenerationSampling} from "./generation-settings.ts";
+import {resolveGenerationSampling} from "@orchard/shared";
 
 // The per-document module the fleet's generation task will reuse, on a tiny synthetic Mixtral.
 describe("DocumentGenerator", () => {

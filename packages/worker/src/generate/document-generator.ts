@@ -3,7 +3,7 @@ import {
     LlamaCompletion, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type LlamaContextSequence, type LlamaJsonSchemaGrammar,
     type LlamaModel, type Token
 } from "node-llama-cpp";
-import {completionSampling, documentSeed, type ResolvedGenerationSampling} from "./generation-settings.ts";
+import {completionSampling, documentSeed, type ResolvedGenerationSampling} from "@orchard/shared";
 
 /** Why a completion ended: "stop" (end of turn, or the JSON schema's value closed) or "length" (--max-tokens). */
 export type GenerationFinish = "stop" | "length";

@@ -1,12 +1,5 @@
 import {stat} from "node:fs/promises";
-import {InputLineError, InputValidationError, MAX_REPORTED_INPUT_ERRORS, OrchardError, readJsonlLines} from "@orchard/shared";
-import type {PromptTemplate} from "./prompt-template.ts";
-
-/** Fields `orchard generate` adds to each line: an input line may not carry them. */
-export const GENERATED_FIELDS = ["completion", "json", "finish", "tokens"] as const;
-
-/** Where each document's user message comes from: a --template or a --prompt-field. */
-export type MessageSource = {readonly template: PromptTemplate} | {readonly promptField: string};
+import {generateMessageOf, InputLineError, InputValidationError, MAX_REPORTED_INPUT_ERRORS, OrchardError, readJsonlLines, type MessageSource} from "@orchard/shared";
 
 /** One input line of `orchard generate`, validated. */
 export interface GenerateDocument {
@@ -83,17 +76,9 @@ function parseLine(text: string, source: MessageSource): {id: string; fields: Re
     if (id === undefined) return "missing field \"id\"";
     if (typeof id !== "string") return "field \"id\" must be a string";
     if (id === "") return "field \"id\" must not be empty";
-    const reserved = GENERATED_FIELDS.find((name) => Object.hasOwn(fields, name));
-    if (reserved !== undefined) return `field "${reserved}" is one orchard generate writes: rename it in the input`;
-    if ("template" in source) {
-        const filled = source.template.fill(fields);
-        if ("missing" in filled) return `--template uses {${filled.missing}} but the line has no field "${filled.missing}"`;
-        return {id, fields, message: filled.text};
-    }
-    const message = Object.hasOwn(fields, source.promptField) ? fields[source.promptField] : undefined;
-    if (message === undefined || message === null) return `--prompt-field ${source.promptField}: the line has no field "${source.promptField}"`;
-    if (typeof message !== "string" || message.trim() === "") return `--prompt-field ${source.promptField}: field "${source.promptField}" must be a non-empty string`;
-    return {id, fields, message};
+    // the same check of a line as the fleet's input scan (shared): one implementation
+    const read = generateMessageOf(fields, source);
+    return "problem" in read ? read.problem : {id, fields, message: read.message};
 }
 
 async function assertReadableFile(file: string): Promise<void> {

@@ -1,14 +1,15 @@
 import {open} from "node:fs/promises";
 import {dirname, resolve} from "node:path";
-import {assertOutputPath, ensureOutputDirectory, isSameFile, OrchardError, outputPathError} from "@orchard/shared";
+import {
+    assertOutputPath, ensureOutputDirectory, formatGenerateOutputLine, isSameFile, maxGeneratedLineBytes, OrchardError, outputPathError, readJsonSchemaFile,
+    type GeneratedFields
+} from "@orchard/shared";
 import {DurableLineWriter} from "../extract/durable-line-writer.ts";
 import {findResumePoint} from "../extract/output-resume.ts";
 import type {GenerationFailureCode} from "./document-generator.ts";
 import {readGenerateInput, type GenerateDocument} from "./generate-input.ts";
 import {resolveGenerateOptions, type GenerateOptions, type ResolvedGenerateOptions} from "./generate-options.ts";
-import {formatGeneratedLine, formatReexpressLine, pickValue, type GeneratedFields} from "./generate-output-line.ts";
 import {GenerationEngine} from "./generation-engine.ts";
-import {readJsonSchemaFile} from "./json-schema-file.ts";
 
 /** A document that got no output line. */
 export interface GenerateFailure {
@@ -92,7 +93,7 @@ export async function runGenerate(options: GenerateOptions, hooks: GenerateHooks
     const resumePoint = resolved.overwrite
         ? {completeLines: 0, repairedBytes: 0}
         : await findResumePoint(resolved.outputPath, expectedLines(ids, readInput(), resolved, (index) => { resumeIndex = index; }),
-            {outputFile: resolved.outputPath, inputFile: resolved.inputPath}, maxGeneratedLineBytes(resolved));
+            {outputFile: resolved.outputPath, inputFile: resolved.inputPath}, maxOutputLineBytes(resolved));
     if (resumeIndex > 0 || resumePoint.repairedBytes > 0)
         log?.info({resumed: resumeIndex, total, repairedBytes: resumePoint.repairedBytes},
             `resuming: the first ${resumeIndex} of ${total} documents are done in ${resolved.outputPath}` +
@@ -154,25 +155,14 @@ export function incompleteGenerationError(inputPath: string, outputPath: string,
     ].join("\n"), {details: {failures}});
 }
 
-/**
- * Longest line this input and these settings can write, for reading an existing output back: the
- * input line, plus the completion and its parsed copy (a token is at most 16 characters of Mixtral's
- * vocabulary, at most 6 bytes each once JSON-escaped), plus keys and counts.
- */
-function maxGeneratedLineBytes(resolved: ResolvedGenerateOptions): number {
-    return resolved.maxLineBytes + 2 * resolved.sampling.maxTokens * 16 * 6 + 4096;
+/** Longest line this input and these settings can write (the fleet's generate task reads back with the same bound). */
+function maxOutputLineBytes(resolved: ResolvedGenerateOptions): number {
+    return maxGeneratedLineBytes(resolved.maxLineBytes, resolved.sampling.maxTokens);
 }
 
-/** The output line of a document; a failure when a Reexpress value is missing or of the wrong type. */
+/** The output line of a document; a failure when a Reexpress value is missing or of the wrong type (shared with the fleet's generate task). */
 function formatLine(resolved: ResolvedGenerateOptions, document: GenerateDocument, generated: GeneratedFields): string | {code: "OUTPUT_FIELD_INVALID"; reason: string} {
-    if (resolved.output.format === "generated") return formatGeneratedLine(document, generated, resolved.jsonSchemaPath !== undefined);
-    const label = pickValue(resolved.output.label, document, generated);
-    const text = pickValue(resolved.output.document, document, generated);
-    if ("missing" in label) return {code: "OUTPUT_FIELD_INVALID", reason: `--label-from: the completion has no ${label.missing}`};
-    if ("missing" in text) return {code: "OUTPUT_FIELD_INVALID", reason: `--document-from: the completion has no ${text.missing}`};
-    if (!Number.isInteger(label.value)) return {code: "OUTPUT_FIELD_INVALID", reason: `--label-from gives ${JSON.stringify(label.value)}, not an integer label`};
-    if (typeof text.value !== "string") return {code: "OUTPUT_FIELD_INVALID", reason: `--document-from gives ${JSON.stringify(text.value)}, not a string`};
-    return formatReexpressLine(document, label.value as number, text.value);
+    return formatGenerateOutputLine(resolved.output, resolved.jsonSchemaPath !== undefined, document, generated);
 }
 
 /**

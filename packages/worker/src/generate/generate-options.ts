@@ -1,9 +1,8 @@
-import {OrchardError, resolveMaxLineBytes, type Logger} from "@orchard/shared";
+import {
+    resolveGenerationTask, resolveMaxLineBytes, type GenerateOutput, type GenerateOutputFormat, type GenerationSamplingOptions, type Logger, type MessageSource,
+    type ResolvedGenerationSampling
+} from "@orchard/shared";
 import type {EngineGpu} from "../engine/extraction-engine-options.ts";
-import {GENERATE_OUTPUT_FORMATS, parseValueSource, type GenerateOutputFormat, type ValueSource} from "./generate-output-line.ts";
-import type {MessageSource} from "./generate-input.ts";
-import {resolveGenerationSampling, type GenerationSamplingOptions, type ResolvedGenerationSampling} from "./generation-settings.ts";
-import {PromptTemplate} from "./prompt-template.ts";
 
 /** `orchard generate`'s options. */
 export interface GenerateOptions extends GenerationSamplingOptions {
@@ -43,7 +42,7 @@ export interface ResolvedGenerateOptions {
     readonly system: string;
     readonly jsonSchemaPath: string | undefined;
     readonly sampling: ResolvedGenerationSampling;
-    readonly output: {readonly format: "generated"} | {readonly format: "reexpress"; readonly document: ValueSource; readonly label: ValueSource};
+    readonly output: GenerateOutput;
     readonly overwrite: boolean;
     readonly maxLineBytes: number;
     readonly contextSize: number | undefined;
@@ -55,42 +54,15 @@ export interface ResolvedGenerateOptions {
 
 /** Checks the flags against each other before anything is read or loaded. */
 export function resolveGenerateOptions(options: GenerateOptions): ResolvedGenerateOptions {
-    const invalid = (message: string) => new OrchardError("INVALID_ARGUMENT", message);
-    if ((options.template === undefined) === (options.promptField === undefined))
-        throw invalid("give exactly one of --template \"… {field} …\" and --prompt-field NAME");
-    let source: MessageSource;
-    if (options.template !== undefined) {
-        const template = PromptTemplate.parse(options.template);
-        if (typeof template === "string") throw invalid(`--template: ${template}`);
-        if (template.fields.length === 0) throw invalid("--template names no {field}: every document would get the same message");
-        source = {template};
-    } else {
-        if ((options.promptField ?? "") === "") throw invalid("--prompt-field must name a field");
-        source = {promptField: options.promptField as string};
-    }
-    const format = options.outputFormat ?? "generated";
-    if (!(GENERATE_OUTPUT_FORMATS as readonly string[]).includes(format)) throw invalid(`--output-format must be one of ${GENERATE_OUTPUT_FORMATS.join(", ")}`);
-    let output: ResolvedGenerateOptions["output"] = {format: "generated"};
-    if (format === "reexpress") {
-        if (options.labelFrom === undefined) throw invalid("--output-format reexpress needs --label-from <input field>|json.<field> (Reexpress lines carry an integer label)");
-        const document = parseValueSource(options.documentFrom ?? "completion", "--document-from");
-        const label = parseValueSource(options.labelFrom, "--label-from");
-        if (typeof document === "string") throw invalid(document);
-        if (typeof label === "string") throw invalid(label);
-        for (const [flag, value] of [["--document-from", document], ["--label-from", label]] as const)
-            if (value.kind === "json" && options.jsonSchemaPath === undefined) throw invalid(`${flag} json.${value.field} needs --json-schema (there is no parsed value without one)`);
-        output = {format: "reexpress", document, label};
-    } else if (options.documentFrom !== undefined || options.labelFrom !== undefined) {
-        throw invalid("--document-from and --label-from apply to --output-format reexpress only");
-    }
+    const {source, system, sampling, output} = resolveGenerationTask({...options, withJsonSchema: options.jsonSchemaPath !== undefined});
     return {
         modelPath: options.modelPath,
         inputPath: options.inputPath,
         outputPath: options.outputPath,
         source,
-        system: options.system ?? "",
+        system,
         jsonSchemaPath: options.jsonSchemaPath,
-        sampling: resolveGenerationSampling(options),
+        sampling,
         output,
         overwrite: options.overwrite ?? false,
         maxLineBytes: resolveMaxLineBytes(options.maxLineBytes),

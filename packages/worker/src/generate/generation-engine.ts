@@ -1,10 +1,10 @@
 import {availableParallelism} from "node:os";
 import {OrchardError, type Logger} from "@orchard/shared";
-import {getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaModel} from "node-llama-cpp";
+import {getLlama, LlamaLogLevel, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel} from "node-llama-cpp";
 import {assertModelFile} from "../engine/assert-model-file.ts";
 import {DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, type EngineGpu} from "../engine/extraction-engine-options.ts";
 import {DocumentGenerator} from "./document-generator.ts";
-import type {ResolvedGenerationSampling} from "./generation-settings.ts";
+import type {ResolvedGenerationSampling} from "@orchard/shared";
 
 export interface GenerationEngineOptions {
     readonly modelPath: string;
@@ -23,8 +23,8 @@ export interface GenerationEngineOptions {
 }
 
 /**
- * A model, one context and a DocumentGenerator on it: what `orchard generate` (and later a fleet
- * worker's generation task) holds. Create with `GenerationEngine.load`, then `close()`.
+ * A model, one context and a DocumentGenerator on it: what `orchard generate` and a fleet worker's
+ * generate task hold. Create with `GenerationEngine.load`, then `close()`.
  */
 export class GenerationEngine {
     public readonly generator: DocumentGenerator;
@@ -33,12 +33,15 @@ export class GenerationEngine {
     readonly #llama: Llama;
     readonly #model: LlamaModel;
     readonly #context: LlamaContext;
+    readonly #sequence: LlamaContextSequence;
+    readonly #generators = new Map<string, DocumentGenerator>();
     #closed = false;
 
-    private constructor(init: {llama: Llama; model: LlamaModel; context: LlamaContext; generator: DocumentGenerator; withJsonSchema: boolean}) {
+    private constructor(init: {llama: Llama; model: LlamaModel; context: LlamaContext; sequence: LlamaContextSequence; generator: DocumentGenerator; withJsonSchema: boolean}) {
         this.#llama = init.llama;
         this.#model = init.model;
         this.#context = init.context;
+        this.#sequence = init.sequence;
         this.generator = init.generator;
         this.contextSize = init.context.contextSize;
         this.withJsonSchema = init.withJsonSchema;
@@ -66,14 +69,32 @@ export class GenerationEngine {
                 sequences: 1,
                 threads: options.threads ?? availableParallelism()
             });
-            const generator = new DocumentGenerator(context.getSequence(), {sampling: options.sampling, ...(grammar === undefined ? {} : {grammar})});
+            const sequence = context.getSequence();
+            const generator = new DocumentGenerator(sequence, {sampling: options.sampling, ...(grammar === undefined ? {} : {grammar})});
             log?.info({gpu: llama.gpu, contextSize, chatWrapper: generator.chatWrapper.wrapperName}, "generation engine ready");
-            return new GenerationEngine({llama, model, context, generator, withJsonSchema: grammar !== undefined});
+            return new GenerationEngine({llama, model, context, sequence, generator, withJsonSchema: grammar !== undefined});
         } catch (error) {
             await model?.dispose().catch(() => undefined);
             await llama.dispose().catch(() => undefined);
             throw error;
         }
+    }
+
+    /**
+     * A generator on this engine's sequence with other sampling or another JSON schema (a fleet
+     * worker serves runs that each carry theirs), cached by settings. Like `generator`, one document
+     * at a time: they share the sequence.
+     */
+    public async generatorFor(sampling: ResolvedGenerationSampling, jsonSchema: Record<string, unknown> | undefined): Promise<DocumentGenerator> {
+        const key = JSON.stringify([sampling, jsonSchema ?? null]);
+        const cached = this.#generators.get(key);
+        if (cached !== undefined) return cached;
+        const grammar = jsonSchema === undefined ? undefined : await createGrammar(this.#llama, {schema: jsonSchema, schemaFile: "the run's --json-schema"});
+        const generator = new DocumentGenerator(this.#sequence, {sampling, chatWrapper: this.generator.chatWrapper, ...(grammar === undefined ? {} : {grammar})});
+        // a worker sees a handful of runs: a bound keeps a long-lived worker's cache small
+        if (this.#generators.size >= 8) this.#generators.clear();
+        this.#generators.set(key, generator);
+        return generator;
     }
 
     public async close(): Promise<void> {

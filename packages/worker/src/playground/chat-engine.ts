@@ -1,10 +1,9 @@
 import {availableParallelism} from "node:os";
-import {chatRequestSchema, OrchardError, type ChatRequest, type Logger} from "@orchard/shared";
+import {chatRequestSchema, completionSampling, OrchardError, resolveGenerationSampling, type ChatRequest, type Logger} from "@orchard/shared";
 import {
     getLlama, LlamaChatSession, LlamaCompletion, LlamaLogLevel, resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel
 } from "node-llama-cpp";
 import type {EngineGpu} from "../engine/extraction-engine-options.ts";
-import {completionSampling, resolveGenerationSampling} from "../generate/generation-settings.ts";
 import {chatTools, type ToolCall} from "./chat-tools.ts";
 import {PlaygroundHttpError} from "./playground-http-error.ts";
 

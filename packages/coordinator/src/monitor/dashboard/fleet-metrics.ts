@@ -28,6 +28,7 @@ export class FleetMetrics {
     readonly #workerTokensRate: Gauge;
     readonly #workerEngineRate: Gauge;
     readonly #workerHeartbeatAge: Gauge;
+    readonly #runRefused: Gauge;
     readonly #workerShards: Gauge;
     readonly #workerPaused: Gauge;
     readonly #workerMemory: Gauge;
@@ -37,7 +38,8 @@ export class FleetMetrics {
         const registers = [this.registry];
         const gauge = (name: string, help: string, labelNames: string[]) => new Gauge({name, help, labelNames, registers});
         const counter = (name: string, help: string, labelNames: string[]) => new Counter({name, help, labelNames, registers});
-        this.#runInfo = gauge("orchard_run_info", "A run (always 1), with its status, queue and model as labels", ["run", "name", "status", "queue", "model"]);
+        this.#runInfo = gauge("orchard_run_info", "A run (always 1), with its status, queue, model and task kind as labels", ["run", "name", "status", "queue", "model", "task"]);
+        this.#runRefused = gauge("orchard_run_refused_documents", "Documents of a run refused by the workers, by code (a generate run's GENERATION_TRUNCATED, JSON_INVALID...)", ["run", "code"]);
         this.#runDocuments = gauge("orchard_run_documents", "Documents of a run by state: total, merged, missing, retrying, remaining", ["run", "state"]);
         this.#runProgress = gauge("orchard_run_progress_ratio", "Documents merged or given up on, over the total (0 to 1)", ["run"]);
         this.#runTokensRate = gauge("orchard_run_tokens_per_second", "Prompt tokens per second of all workers over the last minute", ["run"]);
@@ -74,7 +76,8 @@ export class FleetMetrics {
         const queues = new Map<string, FleetStatus["runs"][number]["queue"]>();
         for (const run of status.runs) {
             const id = run.runId;
-            this.#runInfo.set({run: id, name: run.name ?? "", status: run.status, queue: run.queue.name, model: run.model.file}, 1);
+            this.#runInfo.set({run: id, name: run.name ?? "", status: run.status, queue: run.queue.name, model: run.model.file, task: run.task ?? "reask"}, 1);
+            for (const [code, count] of Object.entries(run.skippedDocuments.byCode ?? {})) this.#runRefused.set({run: id, code}, count);
             for (const [state, value] of Object.entries(run.documents)) this.#runDocuments.set({run: id, state}, value);
             this.#runProgress.set({run: id}, run.percent / 100);
             this.#runTokensRate.set({run: id}, run.throughput.tokensPerSecond);

@@ -1,6 +1,6 @@
 import {basename} from "node:path";
 import {
-    rollingRate, WORKER_FORGET_AFTER_MS, WORKER_LOST_AFTER_MS, type FailedShard, type RunSpec, type RunState, type RunStatusReport,
+    rollingRate, runTaskOf, WORKER_FORGET_AFTER_MS, WORKER_LOST_AFTER_MS, type FailedShard, type RunSpec, type RunState, type RunStatusReport,
     type RunWorker, type ShardFailure, type SkippedDocument, type WorkerHeartbeat, type WorkerState, type WorkerStatus
 } from "@orchard/shared";
 import {RunLayout} from "../../run/run-layout.ts";
@@ -218,8 +218,10 @@ export function buildRunStatus(
         ],
         skippedDocuments: {
             count: records.skipped.length,
-            first: records.skipped.slice(0, LISTED_SKIPPED).map((doc) => ({file: spec.inputs[doc.input]?.displayPath ?? "?", line: doc.line, id: doc.id, code: doc.code, message: doc.message}))
+            first: records.skipped.slice(0, LISTED_SKIPPED).map((doc) => ({file: spec.inputs[doc.input]?.displayPath ?? "?", line: doc.line, id: doc.id, code: doc.code, message: doc.message})),
+            byCode: countByCode(records.skipped)
         },
+        task: runTaskOf(spec).kind,
         queue: {name: spec.queueName, ...records.queue}
     };
 }
@@ -278,4 +280,11 @@ export function formatAge(seconds: number): string {
     if (s < 60) return `${s}s`;
     if (s < 3600) return `${Math.floor(s / 60)}m`;
     return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/** Refused documents per code (a task's own counts: generation's truncations and schema failures). */
+function countByCode(skipped: readonly {readonly code: string}[]): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const doc of skipped) counts[doc.code] = (counts[doc.code] ?? 0) + 1;
+    return counts;
 }

@@ -50,7 +50,7 @@ export function renderRunDetail(unsafeRun: RunStatusReport, options: TextOptions
     const width = options.width ?? 100;
     const lines: string[] = [];
     lines.push(`${p.bold(`Run ${run.runId}`)}  ${statusWord(run, p)}  ${healthWord(run, p)}  ${p.dim(`coordinator ${run.coordinator}`)}`);
-    lines.push(p.dim(`model ${run.model.file} (${run.model.fingerprint.slice(0, 12)}), queue ${run.model.queue}, ${run.shardSize} documents per shard (fewer near the end), ` +
+    lines.push(p.dim(`task ${run.task ?? "reask"}, model ${run.model.file} (${run.model.fingerprint.slice(0, 12)}), queue ${run.model.queue}, ${run.shardSize} documents per shard (fewer near the end), ` +
         `created ${formatClock(run.createdAt)}${run.finishedAt === null ? "" : `, finished ${formatClock(run.finishedAt)}`}`));
     for (const problem of run.problems) lines.push(`  ${problemMark(run, p)} ${problem}`);
     lines.push("");
@@ -86,6 +86,8 @@ export function renderRunDetail(unsafeRun: RunStatusReport, options: TextOptions
     }
     if (run.skippedDocuments.count > 0) {
         lines.push("", p.bold(`Refused documents (${run.skippedDocuments.count})`));
+        const byCode = Object.entries(run.skippedDocuments.byCode ?? {});
+        if (byCode.length > 0) lines.push(`  ${byCode.map(([code, count]) => `${code} ${formatCount(count)}`).join(", ")}`);
         for (const doc of run.skippedDocuments.first) lines.push(`  ${doc.file}:${doc.line} ${doc.id} [${doc.code}] ${truncate(doc.message, Math.max(30, width - 40))}`);
     }
     return lines.join("\n");
@@ -97,7 +99,7 @@ export function renderLiveView(unsafeRun: RunStatusReport, options: TextOptions 
     const p = paint(options.color ?? false);
     const width = options.width ?? 100;
     const lines: string[] = [];
-    lines.push(`${p.bold(run.runId)}  ${statusWord(run, p)}  ${healthWord(run, p)}`);
+    lines.push(`${p.bold(run.runId)}  ${statusWord(run, p)}  ${healthWord(run, p)}${(run.task ?? "reask") === "reask" ? "" : `  ${p.dim(`task ${run.task}`)}`}`);
     lines.push(...renderProgress(run, p, width));
     lines.push(`  ${formatTokensRate(run.throughput.tokensPerSecond)} tok/s · ${formatDocsRate(run.throughput.documentsPerSecond)} docs/s (last ${formatDuration(run.throughput.windowSeconds)})` +
         ` · ETA ${etaText(run)} · ${run.activeWorkers} worker${run.activeWorkers === 1 ? "" : "s"} active` +

@@ -1,8 +1,6 @@
-import {createLogger, INPUT_FLAGS, pathForDisplay, prettyLogsFor, type GlobalCliOptions} from "@orchard/shared";
+import {createLogger, GENERATION_FLAGS, INPUT_FLAGS, SAMPLING_FLAGS, pathForDisplay, prettyLogsFor, type GlobalCliOptions} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import {DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, type EngineGpu} from "../../engine/extraction-engine-options.ts";
-// light (node:crypto and shared only): the defaults are defined once, beside their resolution
-import {DEFAULT_GENERATION_SAMPLING as D} from "../../generate/generation-settings.ts";
 
 interface GenerateArgs extends GlobalCliOptions {
     model: string;
@@ -32,21 +30,6 @@ interface GenerateArgs extends GlobalCliOptions {
     gpu: string;
 }
 
-/**
- * Sampling flags of generation, for `generate` now and the fleet's `run --task generate` later.
- * Defaults are llama.cpp's sampling defaults (see DEFAULT_GENERATION_SAMPLING).
- */
-export const SAMPLING_FLAGS = {
-    "max-tokens": {type: "number", default: D.maxTokens, describe: "Most tokens generated per document; a JSON value not closed by then is reported, never written"},
-    "temperature": {type: "number", default: D.temperature, describe: "Sampling temperature; 0 is greedy"},
-    "top-p": {type: "number", default: D.topP, describe: "Nucleus sampling; 1 disables it"},
-    "top-k": {type: "number", default: D.topK, describe: "Top-k sampling; 0 disables it"},
-    "min-p": {type: "number", default: D.minP, describe: "Min-p sampling; 0 disables it"},
-    "repetition-penalty": {type: "number", default: D.repetitionPenalty, describe: "Repeat penalty over the last 64 tokens; 1 disables it"},
-    "frequency-penalty": {type: "number", default: D.frequencyPenalty, describe: "Penalty per earlier occurrence of a token; 0 disables it"},
-    "presence-penalty": {type: "number", default: D.presencePenalty, describe: "Penalty for any earlier occurrence of a token; 0 disables it"},
-    "seed": {type: "number", default: D.seed, describe: "Run seed: each document samples with sha256(seed, id)'s first 4 bytes, whatever its position"}
-} as const;
 
 export const generateCommand: CommandModule<GlobalCliOptions, GenerateArgs> = {
     command: "generate",
@@ -55,13 +38,7 @@ export const generateCommand: CommandModule<GlobalCliOptions, GenerateArgs> = {
         .option("model", {alias: "model-path", type: "string", demandOption: true, describe: "Mixtral GGUF file"})
         .option("input", {type: "string", demandOption: true, describe: "Input JSONL: an \"id\" and the fields the message uses, per line"})
         .option("output", {type: "string", demandOption: true, describe: "Output JSONL (resumed if it exists), e.g. <input>.generated.jsonl"})
-        .option("template", {type: "string", describe: "User message with {field} placeholders filled from each line ({{ and }} for literal braces)"})
-        .option("prompt-field", {type: "string", describe: "Input field holding each line's user message (instead of --template)"})
-        .option("system", {type: "string", describe: "Text put before each user message, a blank line between (Mixtral has no system role)"})
-        .option("json-schema", {type: "string", describe: "JSON schema file: every completion is constrained to it; the parsed value goes in \"json\""})
-        .option("output-format", {type: "string", choices: ["generated", "reexpress"], default: "generated", describe: "generated: input fields + completion, json, finish, tokens; reexpress: id, label, document"})
-        .option("document-from", {type: "string", describe: "reexpress: the document is the \"completion\" (default) or \"json.<field>\""})
-        .option("label-from", {type: "string", describe: "reexpress: the integer label is an input field or \"json.<field>\""})
+        .options(GENERATION_FLAGS)
         .options(SAMPLING_FLAGS)
         .options(INPUT_FLAGS)
         .option("overwrite", {type: "boolean", default: false, describe: "Replace an existing output instead of resuming it (sampling settings are not recorded in it)"})

@@ -182,7 +182,7 @@ function runPage(runId) {
 
 function renderRun(run) {
     const byId = (id) => document.getElementById(id);
-    setHtml(byId("run-sub"), `${esc(run.name ?? "")}${run.name ? " · " : ""}model ${esc(run.model.file)} · queue ${esc(run.queue.name)} · ${run.shardSize} documents per shard (fewer near the end) · created ${esc(clock(run.createdAt))}` +
+    setHtml(byId("run-sub"), `${esc(run.name ?? "")}${run.name ? " · " : ""}task ${esc(run.task ?? "reask")} · model ${esc(run.model.file)} · queue ${esc(run.queue.name)} · ${run.shardSize} documents per shard (fewer near the end) · created ${esc(clock(run.createdAt))}` +
         (run.finishedAt ? ` · finished ${esc(clock(run.finishedAt))}` : "") + ` · coordinator ${esc(run.coordinator)}`);
     setHtml(byId("badges"), `${statusBadge(run.status)} ${healthBadge(run.health)}`);
     setHtml(byId("run-actions"), run.status === "running" || run.status === "incomplete"
@@ -235,7 +235,9 @@ function renderRun(run) {
 
     const skippedCard = byId("skipped-card");
     skippedCard.hidden = run.skippedDocuments.count === 0;
-    setHtml(byId("skipped"), run.skippedDocuments.count === 0 ? "" : `<p class="muted">${count(run.skippedDocuments.count)} documents refused by the workers (first ${run.skippedDocuments.first.length}):</p>` +
+    setHtml(byId("skipped"), run.skippedDocuments.count === 0 ? "" : `<p class="muted">${count(run.skippedDocuments.count)} documents refused by the workers` +
+        `${Object.keys(run.skippedDocuments.byCode ?? {}).length === 0 ? "" : ` (${Object.entries(run.skippedDocuments.byCode).map(([code, n]) => `${esc(code)} ${count(n)}`).join(", ")})`}` +
+        ` (first ${run.skippedDocuments.first.length}):</p>` +
         `<table><tbody>${run.skippedDocuments.first.map((doc) => `<tr><td>${esc(doc.file)}:${doc.line}</td><td>${esc(doc.id)}</td><td class="msg"><span class="code">[${esc(doc.code)}]</span> ${esc(doc.message)}</td></tr>`).join("")}</tbody></table>`);
 
     setHtml(byId("meta"), `queue ${esc(run.queue.name)}: ${run.queue.waiting} waiting, ${run.queue.active} active, ${run.queue.delayed} delayed, ${run.queue.failed} failed · ` +

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import {createHash} from "node:crypto";
 import {describe, it} from "node:test";
-import {OrchardError} from "@orchard/shared";
+import {OrchardError} from "../errors/orchard-error.ts";
 import {DEFAULT_GENERATION_SAMPLING, documentSeed, resolveGenerationSampling} from "./generation-settings.ts";
 
 describe("documentSeed", () => {

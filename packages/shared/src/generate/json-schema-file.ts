@@ -1,5 +1,5 @@
 import {readFile} from "node:fs/promises";
-import {OrchardError} from "@orchard/shared";
+import {OrchardError} from "../errors/orchard-error.ts";
 
 /**
  * Keywords node-llama-cpp's JSON-schema grammar does not enforce (measured on 3.22.1; see

@@ -3,7 +3,7 @@ import {mkdtemp, rm, writeFile} from "node:fs/promises";
 import {tmpdir} from "node:os";
 import {join} from "node:path";
 import {after, before, describe, it} from "node:test";
-import {OrchardError} from "@orchard/shared";
+import {OrchardError} from "../errors/orchard-error.ts";
 import {readJsonSchemaFile} from "./json-schema-file.ts";
 
 describe("readJsonSchemaFile", () => {

@@ -1,5 +1,5 @@
 import {createHash} from "node:crypto";
-import {OrchardError} from "@orchard/shared";
+import {OrchardError} from "../errors/orchard-error.ts";
 
 /** Sampling of `orchard generate` (and, later, of the fleet's generation task). */
 export interface GenerationSamplingOptions {
