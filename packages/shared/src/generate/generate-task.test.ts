@@ -19,6 +19,9 @@ describe("the generate task kind", () => {
     it("writes <whole input file name>.generated.jsonl, each line exactly orchard generate's (one implementation)", () => {
         const kind = taskKind("generate");
         assert.equal(kind.outputFileName("eval_set.jsonl"), "eval_set.jsonl.generated.jsonl");
+        // named by the run's naming, as every kind: new runs' is the whole input name
+        assert.equal(kind.outputFileName("eval_set.jsonl", "input-name"), "eval_set.jsonl.generated.jsonl");
+        assert.equal(kind.outputFileName("eval_set.jsonl", "stem"), "eval_set.generated.jsonl");
         const line = kind.formatOutputLine(document, result, prompt, settings);
         assert.equal(line, formatGenerateOutputLine({format: "generated"}, true, {id: "a", fields}, result));
         assert.deepEqual(Object.keys(JSON.parse(line)), ["id", "topic", "extra", "completion", "json", "finish", "tokens"]);

@@ -54,6 +54,8 @@ describe("task kinds", () => {
         assert.match(classify.checkResult?.({...result, predictedLabel: 1}, settings) ?? "", /not one of the run's labels/);
         assert.match(classify.checkResult?.({...result, predictedName: "sad"}, settings) ?? "", /not one of the run's labels/);
         assert.match(classify.checkResult?.({...result, probabilities: [0.1, 0.2, 0.7]}, settings) ?? "", /3 probabilities for 2 labels/);
+        // the attributes file is the re-ask's: read back with the re-ask's bound
+        assert.equal(classify.maxOutputLineBytes(1000, spec.prompt, settings), taskKind("reask").maxOutputLineBytes(1000, spec.prompt, {}));
         assert.ok(runSpecSchema.safeParse({...spec, task: {kind: "classify", settings}}).success);
         assert.equal(runSpecSchema.safeParse({...spec, task: {kind: "classify", settings: {...settings, labels: [...settings.labels].reverse()}}}).success, false, "labels sorted, each once");
     });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import {describe, it} from "node:test";
-import {DEFAULT_GENERATION_SAMPLING, OrchardError, type GenerateSettings, type ShardJob} from "@orchard/shared";
+import {DEFAULT_GENERATION_SAMPLING, DEFAULT_LABEL_PROMPT, OrchardError, type GenerateSettings, type ShardJob} from "@orchard/shared";
 import PQueue from "p-queue";
 import type {GeneratedDocument, GenerationRequest} from "../generate/document-generator.ts";
 import {processShard} from "./shard-processor.ts";
@@ -231,5 +231,21 @@ describe("processShard, generate task", () => {
         assert.equal(outcome.kind, "done");
         if (outcome.kind !== "done") return;
         assert.deepEqual(outcome.result.documents.map((doc) => doc.error?.code ?? "ok"), ["ok", "DOCUMENT_TOO_LONG"]);
+    });
+});
+
+describe("processShard, classify task", () => {
+    const settings = {labelsFile: "labels.jsonl", labels: [{label: 0, name: "sad"}, {label: 1, name: "happy"}], labelPrompt: DEFAULT_LABEL_PROMPT};
+
+    it("a document whose prompts do not fit the run's context is DOCUMENT_TOO_LONG for that document (the classify handler's verdict), the others get both stages' results", async () => {
+        const engine = new SimulatedShardEngine({tokensPerSecond: 1e9});
+        const classifyJob = job(["short", "long ".repeat(400)], {contextSize: 512, trailingInstruction: "Is it {label_name}?", task: {kind: "classify", settings}});
+        const outcome = await processShard(classifyJob, engine, {worker: "w"});
+        assert.equal(outcome.kind, "done");
+        if (outcome.kind !== "done") return;
+        assert.deepEqual(outcome.result.documents.map((doc) => doc.error?.code ?? "ok"), ["ok", "DOCUMENT_TOO_LONG"]);
+        const classified = outcome.result.documents[0] as Record<string, unknown> | undefined;
+        assert.ok(Array.isArray(classified?.["attributes"]));
+        assert.ok(["sad", "happy"].includes(classified?.["predictedName"] as string));
     });
 });
