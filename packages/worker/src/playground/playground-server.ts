@@ -6,6 +6,7 @@ import {basename} from "node:path";
 import {ATTRIBUTE_NAMES, DEFAULT_PLAYGROUND_PORT, localWebAuth, OrchardError, resolveWebListen, type Logger, type TokenAttemptLimitOptions} from "@orchard/shared";
 import type {ExtractionEngine} from "../engine/extraction-engine.ts";
 import {ChatEngine, type ChatEngineOptions} from "./chat-engine.ts";
+import {FleetRunsReader} from "./fleet-runs-reader.ts";
 import {PlaygroundHttpError} from "./playground-http-error.ts";
 import {REASK_PRESETS} from "./reask-presets.ts";
 import {reask} from "./reask-service.ts";
@@ -36,6 +37,8 @@ export interface PlaygroundServerOptions {
     readonly maxDocumentChars: number;
     /** How to load the chat's engine, on the first chat request (re-ask alone never loads the model twice). */
     readonly chat: ChatEngineOptions;
+    /** The fleet's Redis, whose recent runs' prompts become presets (GET /api/runs). Default none: the runs list is empty, with a reason. */
+    readonly fleet?: {readonly redisUrl: string; readonly keyPrefix: string};
     readonly logger?: Logger;
 }
 
@@ -49,12 +52,14 @@ export class PlaygroundServer {
     public readonly url: string;
     readonly #server: Server;
     readonly #chat: () => Promise<ChatEngine> | undefined;
+    readonly #runs: FleetRunsReader | undefined;
     #closing: Promise<void> | undefined;
 
-    private constructor(url: string, server: Server, chat: () => Promise<ChatEngine> | undefined) {
+    private constructor(url: string, server: Server, chat: () => Promise<ChatEngine> | undefined, runs: FleetRunsReader | undefined) {
         this.url = url;
         this.#server = server;
         this.#chat = chat;
+        this.#runs = runs;
     }
 
     public static async start(options: PlaygroundServerOptions): Promise<PlaygroundServer> {
@@ -82,6 +87,8 @@ export class PlaygroundServer {
             attributeNames: ATTRIBUTE_NAMES,
             presets: REASK_PRESETS
         };
+        const runs = options.fleet === undefined ? undefined : new FleetRunsReader({...options.fleet, ...(options.logger === undefined ? {} : {logger: options.logger})});
+        const noFleet = {runs: [], reason: "no fleet Redis: start the playground with --redis (or ORCHARD_REDIS_URL, or in the folder of a running `orchard run`)"};
         const auth = localWebAuth({service: "playground", token: listen.token, cookieName: TOKEN_COOKIE, ...(options.tokenAttempts === undefined ? {} : {attempts: options.tokenAttempts})});
 
         const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -94,6 +101,7 @@ export class PlaygroundServer {
             if (url.pathname === "/favicon.ico" && read) return send(response, 204, "text/plain", "");
             if (url.pathname === "/healthz" && read) return send(response, 200, "text/plain", "ok\n");
             if (url.pathname === "/api/info" && read) return sendJson(response, 200, info);
+            if (url.pathname === "/api/runs" && read) return sendJson(response, 200, runs === undefined ? noFleet : await runs.list());
             if (url.pathname === "/api/queue" && read) {
                 const ticket = url.searchParams.get("request");
                 return sendJson(response, 200, {position: ticket === null ? null : queue.positionOf(ticket) ?? null, waiting: queue.waiting, busy: queue.busy});
@@ -170,6 +178,7 @@ export class PlaygroundServer {
                 });
             });
         } catch (error) {
+            runs?.close();
             const code = (error as NodeJS.ErrnoException).code;
             throw new OrchardError("INVALID_ARGUMENT", code === "EADDRINUSE"
                 ? `port ${listen.port} on ${listen.host} is in use: choose another with --port`
@@ -179,7 +188,7 @@ export class PlaygroundServer {
         const host = listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;
         const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
         log?.info({url, token: listen.token !== undefined, model: info.model, backend: info.backend, contextSize: info.contextSize}, "playground listening");
-        return new PlaygroundServer(url, server, () => chat);
+        return new PlaygroundServer(url, server, () => chat, runs);
     }
 
     /** Stops listening, ends open connections, unloads the chat's model. Idempotent. */
@@ -188,6 +197,7 @@ export class PlaygroundServer {
             const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
             this.#server.closeAllConnections();
             await closed;
+            this.#runs?.close();
             const chat = await this.#chat()?.catch(() => undefined);
             await chat?.close();
         })();

@@ -18,6 +18,30 @@ async function loadInfo() {
     select.append(new Option("Custom", "custom"));
     select.addEventListener("change", () => applyPreset(select.value));
     applyPreset("0");
+    loadRuns().catch((error) => void ($("runs-note").textContent = `Runs: ${error.message}`));
+}
+
+/** Prompts of the fleet's recent runs (GET /api/runs): untrusted text, shown through Option text and textContent only. */
+async function loadRuns() {
+    const response = await fetch("/api/runs");
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const answer = await response.json();
+    const select = $("preset");
+    const custom = select.querySelector('option[value="custom"]');
+    const notes = [];
+    for (const run of answer.runs) {
+        const index = presets.length;
+        presets.push({name: String(run.name ?? run.runId), promptText: String(run.promptText), trailingInstruction: String(run.trailingInstruction)});
+        const option = new Option(`Run ${run.name ?? run.runId} (${run.status})`, String(index));
+        if (run.useJsonPrompt) {
+            option.disabled = true;
+            option.text += " — JSON prompt per document";
+            notes.push(`run ${run.name ?? run.runId} prompts each document with its own JSON prompt, so it has no single prompt to use here`);
+        }
+        select.insertBefore(option, custom);
+    }
+    const reason = answer.reason === null ? "" : `Runs: ${answer.reason}. `;
+    $("runs-note").textContent = reason + (notes.length === 0 ? "" : `Disabled: ${notes.join("; ")}.`);
 }
 
 function applyPreset(value) {
