@@ -1,5 +1,5 @@
-import {readFileSync} from "node:fs";
 import {OrchardError} from "../errors/orchard-error.ts";
+import {readSecretFile} from "./secret-file.ts";
 
 /**
  * The Redis URL held in `path` (`--redis-url-file`): one line, surrounding white space trimmed.
@@ -9,17 +9,7 @@ import {OrchardError} from "../errors/orchard-error.ts";
  * is an INVALID_ARGUMENT naming the file (never the URL: it holds the password).
  */
 export function readRedisUrlFile(path: string, flag = "--redis-url-file"): string {
-    let text: string;
-    try {
-        text = readFileSync(path, "utf8");
-    } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a folder" : (error as Error).message;
-        throw new OrchardError("INVALID_ARGUMENT", `${flag} ${path}: ${why}`, {cause: error});
-    }
-    const url = text.trim();
-    if (url === "") throw new OrchardError("INVALID_ARGUMENT", `${flag} ${path}: the file is empty (it should hold the Redis URL, redis://:password@host:port)`);
-    if (/[\r\n]/.test(url)) throw new OrchardError("INVALID_ARGUMENT", `${flag} ${path}: the file holds several lines; it should hold the Redis URL alone`);
+    const url = readSecretFile(path, flag, {empty: "the Redis URL, redis://:password@host:port", alone: "the Redis URL"});
     checkRedisUrl(url, `${flag} ${path}`);
     return url;
 }

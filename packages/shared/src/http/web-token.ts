@@ -1,4 +1,4 @@
-import {readFileSync} from "node:fs";
+import {readSecretFile} from "../config/secret-file.ts";
 import {OrchardError} from "../errors/orchard-error.ts";
 import type {Logger} from "../logging/create-logger.ts";
 
@@ -40,16 +40,5 @@ export function resolveWebToken(sources: WebTokenSources, logger: Logger): strin
 }
 
 function readTokenFile(path: string, fileFlag: string): string {
-    let text: string;
-    try {
-        text = readFileSync(path, "utf8");
-    } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a folder" : (error as Error).message;
-        throw new OrchardError("INVALID_ARGUMENT", `${fileFlag} ${path}: ${why}`, {cause: error});
-    }
-    const token = text.trim();
-    if (token === "") throw new OrchardError("INVALID_ARGUMENT", `${fileFlag} ${path}: the file is empty (it should hold the token, e.g. from openssl rand -hex 16)`);
-    if (/[\r\n]/.test(token)) throw new OrchardError("INVALID_ARGUMENT", `${fileFlag} ${path}: the file holds several lines; it should hold the token alone`);
-    return token;
+    return readSecretFile(path, fileFlag, {empty: "the token, e.g. from openssl rand -hex 16", alone: "the token"});
 }
