@@ -89,3 +89,11 @@ export {resolveWebToken, type WebTokenSources} from "./http/web-token.ts";
 export {resolveWebListen, webServerFlags, type WebListenSettings} from "./http/web-listen.ts";
 export {reaskRequestSchema, DEFAULT_REASK_ID, DEFAULT_REASK_LABEL, type ReaskRequest, type ReaskResponse} from "./playground/reask-request-schema.ts";
 export {chatRequestSchema, MAX_CHAT_NEW_TOKENS, type ChatRequest} from "./playground/chat-request-schema.ts";
+export {
+    numericsSettingsSchema, resolveNumericsSettings, runNumericsOf, numericsDifference, describeNumerics, numericsExtractFlags,
+    DEFAULT_NUMERICS, LEGACY_NUMERICS, PINNED_ENGINE_ROUTES, MAX_NUMERICS_BATCH_SIZE, MAX_NUMERICS_CONTEXT_SIZE,
+    type NumericsSettings, type NumericsOptions, type PinnedEngineRoute
+} from "./numerics/numerics-settings.ts";
+export {
+    machineFactsSchema, machineRequirementSchema, machineRefusal, MACHINE_BACKENDS, type MachineFacts, type MachineRequirement, type MachineBackend
+} from "./numerics/machine-facts.ts";

@@ -39,3 +39,4 @@ export {resolveClassifySettings, type ClassifySettings} from "./classify/classif
 export {PlaygroundServer, type PlaygroundServerOptions} from "./playground/playground-server.ts";
 export {reask, yesProbability, type ReaskEngine} from "./playground/reask-service.ts";
 export {playgroundCommand} from "./cli/commands/playground-command.ts";
+export {EngineSwitch, numericsEngineOptions, type EngineLease, type NumericsEngineLoader} from "./fleet/engine-switch.ts";

@@ -1,6 +1,6 @@
 import {stat} from "node:fs/promises";
 import {
-    EVENTS_STREAM_MAX_LENGTH, outputPathError, readJsonlLines, runTaskOf, taskKind, type Logger, type RunSpec, type RunTask,
+    EVENTS_STREAM_MAX_LENGTH, outputPathError, readJsonlLines, runNumericsOf, runTaskOf, taskKind, type Logger, type RunSpec, type RunTask,
     type ShardFailure, type ShardResult, type SkippedDocument, type TaskKind
 } from "@orchard/shared";
 import {Queue} from "bullmq";
@@ -9,6 +9,7 @@ import type {CoordinatorEvent, RunSummary} from "./coordinator-events.ts";
 import {CoordinatorLock} from "./coordinator-lock.ts";
 import type {ResolvedFleetSessionOptions} from "./coordinator-options.ts";
 import type {ScannedInput} from "./input-scanner.ts";
+import {localWorkerArgs} from "./local-worker-args.ts";
 import {LocalWorkerPool} from "./local-worker-pool.ts";
 import {listMissingDocuments} from "./missing-documents.ts";
 import {OrderedMerger} from "./ordered-merger.ts";
@@ -312,7 +313,7 @@ export class RunSession {
             args: [
                 "--model", spec.model.path, "--redis-prefix", this.#store.keys.prefix, "--exit-with-parent",
                 ...(spec.engine.kind === "simulated" ? ["--simulate-tokens-per-second", String(spec.engine.tokensPerSecond)] : []),
-                ...options.localWorkerArgs
+                ...localWorkerArgs(options.localWorkerArgs, runNumericsOf(spec))
             ],
             // the URL holds the password: in the environment, which other users cannot read, not on argv, which `ps` shows them
             env: {ORCHARD_REDIS_URL: this.#fleet.url},

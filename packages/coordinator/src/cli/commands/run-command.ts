@@ -6,8 +6,9 @@ import type {CommandModule} from "yargs";
 import {FLEET_SESSION_FLAGS, fleetSessionOptionsFromArgs, interruptSignal, type FleetSessionFlagValues} from "../fleet-session-flags.ts";
 import {reportRunSummary} from "../report-run-summary.ts";
 import {RUN_DASHBOARD_FLAGS, type RunDashboardFlagValues} from "../dashboard-flags.ts";
+import {numericsOptionsFromArgs, requirementFromArgs, RUN_NUMERICS_FLAGS, type RunNumericsFlagValues} from "../run-numerics-flags.ts";
 
-interface RunArgs extends FleetSessionFlagValues, PromptFlagValues, InputFlagValues, RunDashboardFlagValues, RunTaskFlagValues {
+interface RunArgs extends FleetSessionFlagValues, PromptFlagValues, InputFlagValues, RunDashboardFlagValues, RunTaskFlagValues, RunNumericsFlagValues {
     model: string;
     input: string[];
     outputDir: string;
@@ -42,6 +43,8 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
         .option("name", {type: "string", describe: "A label for the run (the start of its id)"})
         .option("overwrite", {type: "boolean", default: false, describe: "Start afresh even if the outputs exist or the same run completed"})
         .options(FLEET_SESSION_FLAGS)
+        // after the session's flags: --batch-size and --engine-route are the run's here, not only its local workers'
+        .options(RUN_NUMERICS_FLAGS)
         .options(RUN_DASHBOARD_FLAGS)
         .option("simulate-tokens-per-second", {type: "number", hidden: true, describe: "Tests/benchmarks: a run for simulated workers (never real output)"})
         .example("$0 run --model models/tiny-f32-seed1.gguf --input data/a.jsonl --input data/b.jsonl --output-dir out --local-workers 2", "")
@@ -74,6 +77,8 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
             maxLineBytes: args.maxLineBytes,
             ...(args.simulateTokensPerSecond === undefined ? {} : {simulatedEngine: {tokensPerSecond: args.simulateTokensPerSecond}}),
             task,
+            numerics: numericsOptionsFromArgs(args),
+            requires: requirementFromArgs(args),
             onEvent: view.onEvent, beforeRedisClose: view.stop
         }).finally(view.stop);
         reportRunSummary(summary);
