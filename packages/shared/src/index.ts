@@ -72,7 +72,7 @@ export {MonitorKeys, RUN_WORKER_COUNTERS, runWorkerField, type RunWorkerCounter}
 export {rollingRate, busyTokensPerSecond, overlapShare, type WorkSample, type RollingRate, type RollingRateOptions} from "./monitor/rolling-rate.ts";
 export {workerHeartbeatSchema, heartbeatShardSchema, HEARTBEAT_STATES, type WorkerHeartbeat, type HeartbeatShard} from "./monitor/heartbeat-schema.ts";
 export {
-    fleetStatusSchema, runStatusSchema, workerStatusSchema, runWorkerSchema, failedShardSchema, inputProgressSchema, currentShardSchema,
+    fleetStatusSchema, runStatusSchema, runMachineSchema, type RunMachine, workerStatusSchema, runWorkerSchema, failedShardSchema, inputProgressSchema, currentShardSchema,
     workerStateSchema, WORKER_STATES, HEALTH_LEVELS, type FleetStatus, type RunStatusReport, type WorkerStatus, type RunWorker, type FailedShard, type WorkerState
 } from "./monitor/status-schema.ts";
 export {connectRedis, closeRedis} from "./fleet/redis-connection.ts";
@@ -97,3 +97,4 @@ export {
 export {
     machineFactsSchema, machineRequirementSchema, machineRefusal, MACHINE_BACKENDS, type MachineFacts, type MachineRequirement, type MachineBackend
 } from "./numerics/machine-facts.ts";
+export {readRunProvenance, parseShardProvenance, documentProvenance, documentsWithProvenance, type DocumentProvenance} from "./numerics/document-provenance.ts";

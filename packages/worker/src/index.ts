@@ -40,3 +40,4 @@ export {PlaygroundServer, type PlaygroundServerOptions} from "./playground/playg
 export {reask, yesProbability, type ReaskEngine} from "./playground/reask-service.ts";
 export {playgroundCommand} from "./cli/commands/playground-command.ts";
 export {EngineSwitch, numericsEngineOptions, type EngineLease, type NumericsEngineLoader} from "./fleet/engine-switch.ts";
+export {verifyRun, type VerifyRunOptions, type VerifyReport, type VerifyGroup} from "./verify/verify-run.ts";

@@ -219,8 +219,14 @@ export type ShardFailure = z.infer<typeof shardFailureSchema>;
 export const shardRefusalSchema = z.object({reason: z.string().max(1_000), atMs: timeMsSchema});
 export type ShardRefusal = z.infer<typeof shardRefusalSchema>;
 
-/** Where a merged shard was computed (FleetKeys.provenance): the worker and its machine. */
-export const shardProvenanceSchema = z.object({worker: nameSchema, machine: machineFactsSchema.optional()});
+/**
+ * Where a merged shard was computed (FleetKeys.provenance): the worker and its machine, and which
+ * documents the shard holds (input, first document's 0-based index, count), so that a reader maps a
+ * document to its record without the shard arithmetic.
+ */
+export const shardProvenanceSchema = z.object({
+    worker: nameSchema, machine: machineFactsSchema.optional(), input: nonNegativeInt, firstDocument: nonNegativeInt, documents: nonNegativeInt
+});
 export type ShardProvenance = z.infer<typeof shardProvenanceSchema>;
 
 /** A document left out of the output by a worker's verdict (DOCUMENT_TOO_LONG). */

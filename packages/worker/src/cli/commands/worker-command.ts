@@ -1,9 +1,9 @@
 import {
-    createLogger, embeddedRedisUrl, FLEET_CONNECTION_FLAGS, OrchardError, prettyLogsFor, readLiveEmbeddedRedisEndpoint, readOrchardEnvironment,
-    readRedisUrlFile, redactRedisUrl, type FleetConnectionFlagValues, type GlobalCliOptions, type Logger
+    createLogger, FLEET_CONNECTION_FLAGS, prettyLogsFor, redactRedisUrl, type FleetConnectionFlagValues, type GlobalCliOptions, type Logger
 } from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import type {ShardEngineFactory} from "../../fleet/shard-engine-factory.ts";
+import {fleetRedisUrl} from "../fleet-redis-url.ts";
 import {engineOptionsFromArgs} from "./extract-command.ts";
 import {localFlags, WORKER_FLAGS, withoutModel} from "./worker-flags.ts";
 import {installServiceCommand, serviceStatusCommand, uninstallServiceCommand} from "./worker-service-commands.ts";
@@ -70,11 +70,8 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
 async function runWorker(args: WorkerArgs, options: WorkerCommandOptions): Promise<void> {
     // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
     const {startFleetWorker} = await import("../../fleet/fleet-worker.ts");
-    const environment = readOrchardEnvironment();
     const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-worker"});
-    if (args.redis !== undefined && args.redisUrlFile !== undefined)
-        throw new OrchardError("INVALID_ARGUMENT", "give the Redis URL with --redis or --redis-url-file, not both");
-    const redisUrl = args.redis ?? (args.redisUrlFile === undefined ? undefined : readRedisUrlFile(args.redisUrlFile)) ?? environment.redisUrl ?? await embeddedUrl(args.stateDir);
+    const redisUrl = await fleetRedisUrl(args);
     const policy = await startSparePolicy(args, logger);
     const worker = await startFleetWorker({
         modelPath: args.model,
@@ -141,11 +138,3 @@ async function startSparePolicy(args: WorkerArgs, logger: Logger) {
     return controller;
 }
 
-async function embeddedUrl(stateDir: string): Promise<string> {
-    const live = await readLiveEmbeddedRedisEndpoint(stateDir);
-    if (live === undefined)
-        throw new OrchardError("INVALID_ARGUMENT",
-            "no Redis to join: pass --redis <url> (the URL `orchard run` prints), set ORCHARD_REDIS_URL, " +
-            `or start \`orchard run\` in this folder first (no embedded Redis is running under ${stateDir})`);
-    return embeddedRedisUrl(live);
-}
