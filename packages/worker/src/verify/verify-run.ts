@@ -1,6 +1,6 @@
 import {
     connectRedis, documentsWithProvenance, FleetKeys, MAX_MAX_LINE_BYTES, modelFingerprint, OrchardError, readJsonlLines, readRunProvenance, runNumericsOf, runTaskOf,
-    type DocumentProvenance, type Logger, type MachineFacts, type NumericsSettings, type PreparedDocument
+    type DocumentProvenance, type Logger, type MachineFacts, type NumericsSettings, type PreparedDocument, type RunSpec, type ShardProvenance
 } from "@orchard/shared";
 import {ExtractionEngine} from "../engine/extraction-engine.ts";
 import type {ExtractionEngineOptions} from "../engine/extraction-engine-options.ts";
@@ -101,7 +101,7 @@ export async function verifyRun(options: VerifyRunOptions): Promise<VerifyReport
 }
 
 /** Up to `size` documents a merged shard holds, uniformly at random (reservoir sampling, seeded), in input order. */
-async function pickSample(spec: Parameters<typeof documentsWithProvenance>[0], shards: Parameters<typeof documentsWithProvenance>[1], size: number, seed: number) {
+async function pickSample(spec: RunSpec, shards: ReadonlyMap<number, ShardProvenance>, size: number, seed: number): Promise<{order: number; document: PreparedDocument; provenance: DocumentProvenance}[]> {
     const random = SeededRandom.forStream(seed, "verify-sample");
     const chosen: {order: number; document: PreparedDocument; provenance: DocumentProvenance}[] = [];
     let seen = 0;
@@ -118,7 +118,7 @@ async function pickSample(spec: Parameters<typeof documentsWithProvenance>[0], s
 }
 
 /** The attributes of the documents `ids` in the run's outputs (lines that do not parse as an output line are skipped). */
-async function storedAttributes(spec: Parameters<typeof documentsWithProvenance>[0], ids: ReadonlySet<string>): Promise<Map<string, number[]>> {
+async function storedAttributes(spec: RunSpec, ids: ReadonlySet<string>): Promise<Map<string, number[]>> {
     const found = new Map<string, number[]>();
     for (const input of spec.inputs) {
         try {
