@@ -233,13 +233,31 @@ export class FleetWorker {
         }
         const misfit = machineRefusal(shard.requires, this.#machine);
         if (misfit !== undefined) return this.#refuse(job, token, shard, misfit, log);
-        const lease = await this.#engines.acquire(shard.numerics);
+        let lease;
+        try {
+            lease = await this.#engines.acquire(shard.numerics);
+        } catch (error) {
+            // another machine may load it (this one may lack the memory now): a failed attempt, retried
+            throw this.#failed(new OrchardError("ENGINE_FAILED", `loading the engine with the run's numerics failed: ${(error as Error).message ?? String(error)}`, {cause: error, retryable: true}),
+                shard, jobId, log);
+        }
         if (lease.kind === "refused") return this.#refuse(job, token, shard, lease.reason, log);
         try {
             return await this.#compute(job, token, signal, shard, lease.engine, log);
         } finally {
             lease.release();
         }
+    }
+
+    /** The error a failed attempt throws to BullMQ (retried unless the failure says it must not be). */
+    #failed(error: unknown, shard: ShardJob, jobId: string, log: Logger | undefined): Error {
+        const orchard = error instanceof OrchardError ? error : new OrchardError("ENGINE_FAILED", (error as Error).message ?? String(error), {cause: error, retryable: true});
+        log?.warn({code: orchard.code, err: orchard.message}, "shard failed");
+        this.#options.onShard({type: "failed", jobId, runId: shard.runId, shard: shard.shard, error: orchard.message});
+        // BullMQ keeps only the message: it carries the failure as JSON, which the coordinator
+        // parses back (readShardJobFailure) and reports with the missing documents
+        const message = encodeShardJobFailure({code: toFailureCode(orchard.code), message: orchard.message});
+        return orchard.retryable ? new Error(message) : new UnrecoverableError(message);
     }
 
     /**
@@ -261,13 +279,7 @@ export class FleetWorker {
         try {
             outcome = await processShard(shard, engine, {worker: this.name, scheduler: this.#scheduler, ...(signal === undefined ? {} : {signal})});
         } catch (error) {
-            const orchard = error instanceof OrchardError ? error : new OrchardError("ENGINE_FAILED", (error as Error).message ?? String(error), {cause: error, retryable: true});
-            log?.warn({code: orchard.code, err: orchard.message}, "shard failed");
-            this.#options.onShard({type: "failed", jobId, runId: shard.runId, shard: shard.shard, error: orchard.message});
-            // BullMQ keeps only the message: it carries the failure as JSON, which the coordinator
-            // parses back (readShardJobFailure) and reports with the missing documents
-            const message = encodeShardJobFailure({code: toFailureCode(orchard.code), message: orchard.message});
-            throw orchard.retryable ? new Error(message) : new UnrecoverableError(message);
+            throw this.#failed(error, shard, jobId, log);
         }
         if (outcome.kind === "aborted") {
             // back to the wait list now: another worker takes it without waiting for the lock to expire
