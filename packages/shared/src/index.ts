@@ -1,6 +1,7 @@
 export {OrchardError, InputLineError, isOrchardError, type OrchardErrorCode, type OrchardErrorOptions} from "./errors/orchard-error.ts";
 export {reportCliError} from "./cli/report-cli-error.ts";
 export {pathForDisplay} from "./cli/path-for-display.ts";
+export {lastFlagWins} from "./cli/last-flag-wins.ts";
 export {assertOutputPath, ensureOutputDirectory, outputPathError} from "./fs/output-location.ts";
 export {
     ATTRIBUTE_COUNT, ATTRIBUTE_NAMES, ATTRIBUTE_CLIP, HIDDEN_GROUP_COUNT, LOGIT_SCALE, YES_TOKEN_ID, NO_TOKEN_ID
