@@ -64,7 +64,8 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
             modelPath: resolved.modelPath, fingerprint: real, redis: init.fleet.client, keyPrefix: resolved.keyPrefix, stateDir: resolved.stateDir,
             host: resolved.serveModel.host, port: resolved.serveModel.port, ...(resolved.logger === undefined ? {} : {logger: resolved.logger})
         });
-        return RunSession.execute(init);
+        // awaited here: the model is served until the session ends
+        return await RunSession.execute(init);
     };
     return withFleet(resolved, async (fleet, store, stop) => {
         const existingId = await store.findRunBySpec(specKey);
