@@ -9,19 +9,11 @@ import {Redis} from "ioredis";
 import {FAST_ENGINE_FLAGS, removeTempDir, sampleInput, tempDir, tinyModel, writeJsonl} from "./support/orchard-cli.ts";
 import {OrchardProcess} from "./support/orchard-process.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
+import {waitFor} from "./support/wait-for.ts";
 
 // one llama.cpp thread: the run's worker and this process share a 2-core machine
 const ENGINE = {threads: 1, gpu: false as const, contextSize: 1024};
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await probe();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-}
 
 /** A client disconnected when its `await using` scope ends (before the Redis server declared ahead of it stops). */
 function disposable(client: Redis): Redis & AsyncDisposable {

@@ -1,5 +1,5 @@
 import {
-    DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, INPUT_FLAGS, pathForDisplay, PROMPT_FLAGS, promptOptionsFromArgs, type InputFlagValues, type PromptFlagValues
+    DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, INPUT_FLAGS, OrchardError, pathForDisplay, PROMPT_FLAGS, promptOptionsFromArgs, type InputFlagValues, type PromptFlagValues
 } from "@orchard/shared";
 import {RUN_TASK_FLAGS, runTaskFromArgs, type RunTaskFlagValues} from "../run-task-flags.ts";
 import type {CommandModule} from "yargs";
@@ -59,6 +59,8 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
         const {logger, view} = createRunMonitorForCli(args, {name: "orchard-run", modelHint: pathForDisplay(args.model)});
         // the labels file and the JSON schema file are read and checked before anything runs (file:line errors, exit 1)
         const task = await runTaskFromArgs(args);
+        if (!args.serveModel && (args.serveModelBind !== undefined || args.serveModelPort !== undefined))
+            throw new OrchardError("INVALID_ARGUMENT", "--serve-model-bind and --serve-model-port go with --serve-model");
         const session = fleetSessionOptionsFromArgs(args, logger, interruptSignal(logger));
         const contextSize = args.contextSize;
         const summary = await runCoordinator({
