@@ -1,4 +1,6 @@
-import {createLogger, FLEET_CONNECTION_FLAGS, pathForDisplay, prettyLogsFor, readOrchardEnvironment, type FleetConnectionFlagValues, type GlobalCliOptions} from "@orchard/shared";
+import {
+    createLogger, FLEET_CONNECTION_FLAGS, OrchardError, pathForDisplay, prettyLogsFor, readLiveEmbeddedRedisEndpoint, readOrchardEnvironment, type FleetConnectionFlagValues, type GlobalCliOptions
+} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 
 interface ServeModelArgs extends FleetConnectionFlagValues, GlobalCliOptions {
@@ -21,6 +23,10 @@ export const serveModelCommand: CommandModule<GlobalCliOptions, ServeModelArgs> 
         const [{FleetRedis}, {ServedModel}] = await Promise.all([import("../../redis/fleet-redis.ts"), import("../../model-server/served-model.ts")]);
         const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-serve-model"});
         const redisUrl = args.redis ?? readOrchardEnvironment().redisUrl;
+        // an embedded Redis started just for this command would be one no run and no worker sees
+        if (redisUrl === undefined && await readLiveEmbeddedRedisEndpoint(args.stateDir) === undefined)
+            throw new OrchardError("INVALID_ARGUMENT",
+                `no fleet to serve the model to: pass --redis <url> (or set ORCHARD_REDIS_URL), or start \`orchard run\` in this folder first (no embedded Redis is running under ${args.stateDir})`);
         await using fleet = await FleetRedis.open({redisUrl, stateDir: args.stateDir, mode: "join", logger});
         const stopped = new Promise<void>((resolve) => {
             process.once("SIGINT", () => resolve());
