@@ -1,4 +1,4 @@
-import {cancelCommand, dashboardCommand, provenanceCommand, resumeCommand, retryFailedCommand, runCommand, statusCommand} from "@orchard/coordinator/cli";
+import {cancelCommand, dashboardCommand, provenanceCommand, resumeCommand, retryFailedCommand, runCommand, serveModelCommand, statusCommand} from "@orchard/coordinator/cli";
 import {GLOBAL_CLI_OPTIONS, lastFlagWins, reportCliError} from "@orchard/shared";
 import {extractCommand, generateCommand, modelCommand, playgroundCommand, verifyCommand, workerCommand} from "@orchard/worker/cli";
 import yargs from "yargs";
@@ -31,6 +31,7 @@ export async function main(argv: string[], commands: {readonly worker?: typeof w
         .command(provenanceCommand as never)
         .command(verifyCommand as never)
         .command(dashboardCommand as never)
+        .command(serveModelCommand as never)
         .command(playgroundCommand as never)
         .demandCommand(1, "Name a command (orchard --help lists them)")
         .recommendCommands()

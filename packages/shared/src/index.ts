@@ -42,6 +42,8 @@ export {
     DEFAULT_KEY_PREFIX, FleetKeys, shardQueueName, shardJobId, embeddedRedisEndpointPath, sha256Json, redactRedisUrl
 } from "./fleet/fleet-keys.ts";
 export * from "./fleet/fleet-schemas.ts";
+export {formatByteSize} from "./text/format-byte-size.ts";
+export {modelDigestRecordSchema, modelSourceSchema, sha256HexSchema, type ModelSource} from "./fleet/model-source-schema.ts";
 export {TASK_KIND_NAMES, type CompanionOutput, type TaskKind, type TaskKindName} from "./task/task-kind.ts";
 export {REASK_TASK, reaskResultSchema, reaskSettingsSchema, type ReaskResult, type ReaskSettings} from "./task/reask-task.ts";
 export {CURRENT_OUTPUT_NAMING, namedOutputFile, outputNamingOf, type OutputNaming} from "./task/output-naming.ts";

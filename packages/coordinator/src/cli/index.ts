@@ -11,3 +11,4 @@ export {cancelCommand} from "./commands/cancel-command.ts";
 export {statusCommand} from "./commands/status-command.ts";
 export {provenanceCommand} from "./commands/provenance-command.ts";
 export {dashboardCommand} from "./commands/dashboard-command.ts";
+export {serveModelCommand} from "./commands/serve-model-command.ts";
