@@ -1,9 +1,7 @@
-import {
-    createLogger, embeddedRedisUrl, FLEET_CONNECTION_FLAGS, OrchardError, prettyLogsFor, readLiveEmbeddedRedisEndpoint, readOrchardEnvironment,
-    readRedisUrlFile, redactRedisUrl, type FleetConnectionFlagValues, type GlobalCliOptions, type Logger
-} from "@orchard/shared";
+import {createLogger, FLEET_CONNECTION_FLAGS, prettyLogsFor, redactRedisUrl, type FleetConnectionFlagValues, type GlobalCliOptions, type Logger} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import type {ShardEngineFactory} from "../../fleet/shard-engine-factory.ts";
+import type {WorkerRedisSources} from "../worker-redis-url.ts";
 import {engineOptionsFromArgs} from "./extract-command.ts";
 import {localFlags, WORKER_FLAGS, withoutModel} from "./worker-flags.ts";
 import {installServiceCommand, serviceStatusCommand, uninstallServiceCommand} from "./worker-service-commands.ts";
@@ -24,6 +22,7 @@ interface WorkerArgs extends GlobalCliOptions, FleetConnectionFlagValues {
     simulateTokensPerSecond?: number;
     exitWithParent: boolean;
     redisUrlFile?: string;
+    join?: string;
     schedule?: string;
     whenIdle?: string;
     requireAc?: boolean;
@@ -38,6 +37,8 @@ const PARENT_CHECK_MS = 1000;
 export interface WorkerCommandOptions {
     /** Builds the workers' engine. Default the model's (or the simulated one); tests pass one that wraps it. */
     readonly createEngine?: ShardEngineFactory;
+    /** How the worker finds the fleet's Redis without --redis (the LAN, the terminal). Default the real ones. */
+    readonly redisSources?: WorkerRedisSources;
 }
 
 /** `orchard worker`, building its engine with `options.createEngine` (test/support/fault-orchard.js passes a faulty one). */
@@ -56,12 +57,17 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
             "model": {...WORKER_FLAGS.model, demandOption: true},
             ...FLEET_CONNECTION_FLAGS,
             "redis-url-file": {type: "string", describe: "File holding the Redis URL (instead of --redis; mode 600: it holds the password): what a worker service reads"},
+            "join": {
+                type: "string",
+                describe: "Join the coordinator of this name found on the LAN (`orchard worker` without --redis lists them; a run id or --name, or a host, also picks one): its Redis password is asked once and kept in <state dir>/joined-redis-url (mode 600)"
+            },
             ...withoutModel(WORKER_FLAGS),
             "simulate-tokens-per-second": {type: "number", hidden: true, describe: "Tests/benchmarks: fake inference at this speed (serves only simulated runs)"},
             "exit-with-parent": {type: "boolean", default: false, hidden: true, describe: "Stop when the parent process exits (local workers of a coordinator)"}
         } as const))
         .example("ORCHARD_REDIS_URL=redis://:secret@fleet-host:6379 $0 worker --model models/mixtral.gguf", "the URL in the environment: a command line is visible to every user in ps")
-        .example("$0 worker --model models/mixtral.gguf", "joins the embedded Redis of `orchard run` in this folder")
+        .example("$0 worker --model models/mixtral.gguf", "joins the embedded Redis of `orchard run` in this folder, else lists the coordinators advertised on the LAN")
+        .example("$0 worker --model models/mixtral.gguf --join studio-6379", "joins a coordinator found on the LAN (the password is asked once, then kept)")
         .example("$0 worker install-service --model ~/models/mixtral.gguf", "run this worker as a LaunchAgent (macOS) or systemd user service (Linux); the URL from ORCHARD_REDIS_URL") as never,
     handler: (args) => runWorker(args, {})
 };
@@ -69,11 +75,9 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
 async function runWorker(args: WorkerArgs, options: WorkerCommandOptions): Promise<void> {
     // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
     const {startFleetWorker} = await import("../../fleet/fleet-worker.ts");
-    const environment = readOrchardEnvironment();
     const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-worker"});
-    if (args.redis !== undefined && args.redisUrlFile !== undefined)
-        throw new OrchardError("INVALID_ARGUMENT", "give the Redis URL with --redis or --redis-url-file, not both");
-    const redisUrl = args.redis ?? (args.redisUrlFile === undefined ? undefined : readRedisUrlFile(args.redisUrlFile)) ?? environment.redisUrl ?? await embeddedUrl(args.stateDir);
+    const {resolveWorkerRedisUrl} = await import("../worker-redis-url.ts");
+    const redisUrl = await resolveWorkerRedisUrl(args, options.redisSources, logger);
     const policy = await startSparePolicy(args, logger);
     const worker = await startFleetWorker({
         modelPath: args.model,
@@ -138,13 +142,4 @@ async function startSparePolicy(args: WorkerArgs, logger: Logger) {
     const controller = await SparePolicyController.start({policy, probes: systemProbes(), logger});
     logger.info({decision: controller.decision}, controller.decision.allowed ? "spare-machine policy: work allowed now" : "spare-machine policy: paused for now");
     return controller;
-}
-
-async function embeddedUrl(stateDir: string): Promise<string> {
-    const live = await readLiveEmbeddedRedisEndpoint(stateDir);
-    if (live === undefined)
-        throw new OrchardError("INVALID_ARGUMENT",
-            "no Redis to join: pass --redis <url> (the URL `orchard run` prints), set ORCHARD_REDIS_URL, " +
-            `or start \`orchard run\` in this folder first (no embedded Redis is running under ${stateDir})`);
-    return embeddedRedisUrl(live);
 }

@@ -1,0 +1,53 @@
+import {Bonjour, type Service} from "bonjour-service";
+import type {Logger} from "../logging/create-logger.ts";
+import {encodeFleetTxt, FLEET_SERVICE_TYPE, type FleetAdvertisement} from "./fleet-advertisement.ts";
+
+export interface FleetAdvertiserOptions {
+    readonly advertisement: FleetAdvertisement;
+    readonly logger?: Logger | undefined;
+}
+
+/**
+ * Publishes a coordinator on the LAN by mDNS/DNS-SD (`_orchard._tcp`) until closed; closing sends
+ * the goodbye packets, so browsers drop it at once rather than when its records expire.
+ */
+export class FleetAdvertiser {
+    /** The DNS-SD instance name (what `orchard worker --join` takes). */
+    public readonly name: string;
+    readonly #bonjour: Bonjour;
+    readonly #service: Service;
+    #closing: Promise<void> | undefined;
+
+    private constructor(name: string, bonjour: Bonjour, service: Service) {
+        this.name = name;
+        this.#bonjour = bonjour;
+        this.#service = service;
+    }
+
+    public static start(options: FleetAdvertiserOptions): FleetAdvertiser {
+        const log = options.logger;
+        // a socket error (no multicast route, port 5353 refused) must not crash the coordinator: the run goes on unadvertised
+        const bonjour = new Bonjour({}, (error: Error) => log?.warn({err: error.message}, "mDNS advertisement failed; workers must be given --redis"));
+        const {advertisement} = options;
+        const service = bonjour.publish({
+            name: advertisement.name, type: FLEET_SERVICE_TYPE, port: advertisement.redisPort, txt: encodeFleetTxt(advertisement),
+            // the name holds this host's name and the Redis port, unique on a LAN; the library's probe reports a clash with console.log, not to us
+            probe: false
+        });
+        service.on("error", (error: Error) => log?.warn({err: error.message}, "mDNS advertisement failed; workers must be given --redis"));
+        log?.info({name: advertisement.name, runs: advertisement.runs}, "advertising this coordinator on the LAN (_orchard._tcp)");
+        return new FleetAdvertiser(advertisement.name, bonjour, service);
+    }
+
+    /** Withdraws the advertisement (goodbye packets) and closes the mDNS socket. Idempotent. */
+    public close(): Promise<void> {
+        this.#closing ??= new Promise<void>((resolve) => {
+            this.#service.stop?.(() => this.#bonjour.destroy(() => resolve()));
+        });
+        return this.#closing;
+    }
+
+    public async [Symbol.asyncDispose](): Promise<void> {
+        await this.close();
+    }
+}
