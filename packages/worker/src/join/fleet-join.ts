@@ -133,12 +133,14 @@ async function storeJoinedUrl(stateDir: string, url: string): Promise<void> {
  */
 export async function checkRedisUrlWorks(url: string): Promise<void> {
     const client = new Redis(url, {lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: CHECK_TIMEOUT_MS});
-    client.on("error", () => undefined);
+    // the client's error event carries the cause (WRONGPASS, ECONNREFUSED); connect() only says the connection closed
+    let cause: Error | undefined;
+    client.on("error", (error: Error) => (cause ??= error));
     try {
         await client.connect();
         await client.ping();
     } catch (error) {
-        const message = (error as Error).message;
+        const message = (cause ?? error as Error).message;
         if (/WRONGPASS|NOAUTH|invalid password/i.test(message))
             throw new OrchardError("INVALID_ARGUMENT", "the coordinator's Redis refused that password (nothing stored); try again", {cause: error});
         throw new OrchardError("REDIS_UNAVAILABLE", `the coordinator's Redis did not answer: ${message}`, {cause: error, retryable: true});
