@@ -2,6 +2,9 @@ import {Bonjour, type Service} from "bonjour-service";
 import type {Logger} from "../logging/create-logger.ts";
 import {encodeFleetTxt, FLEET_SERVICE_TYPE, type FleetAdvertisement} from "./fleet-advertisement.ts";
 
+/** Longest wait for the goodbye packets to go out on close. */
+const CLOSE_WAIT_MS = 1000;
+
 export interface FleetAdvertiserOptions {
     readonly advertisement: FleetAdvertisement;
     readonly logger?: Logger | undefined;
@@ -42,7 +45,16 @@ export class FleetAdvertiser {
     /** Withdraws the advertisement (goodbye packets) and closes the mDNS socket. Idempotent. */
     public close(): Promise<void> {
         this.#closing ??= new Promise<void>((resolve) => {
-            this.#service.stop?.(() => this.#bonjour.destroy(() => resolve()));
+            // a socket that failed may never call back: the coordinator's exit must not wait on it
+            const timer = setTimeout(() => {
+                this.#bonjour.destroy();
+                resolve();
+            }, CLOSE_WAIT_MS);
+            timer.unref();
+            this.#service.stop?.(() => this.#bonjour.destroy(() => {
+                clearTimeout(timer);
+                resolve();
+            }));
         });
         return this.#closing;
     }
