@@ -118,7 +118,7 @@ export class RunSession {
             const enqueuer = new ShardEnqueuer({queue, layout: this.#layout, store: this.#store, ...(this.#log === undefined ? {} : {logger: this.#log})});
             const watch = new ShardJobWatch(queue, enqueuer, this.#store, runId, this.#log);
             workers = this.#startLocalWorkers();
-            await using advertiser = this.#advertise();
+            await using advertiser = await this.#advertise();
             this.#emit({
                 type: "started", runId, resumed: this.#init.resumed, redisUrl: this.#fleet.url, joinUrl: this.#fleet.publicUrl, advertisedAs: advertiser?.name, embeddedRedis: this.#fleet.embedded !== undefined,
                 queueName: spec.queueName, totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, localWorkers: workers?.pids.length ?? 0,
@@ -306,7 +306,7 @@ export class RunSession {
     }
 
     /** Advertises this coordinator on the LAN while the session runs (options.advertise), else undefined. */
-    #advertise(): FleetAdvertiser | undefined {
+    async #advertise(): Promise<FleetAdvertiser | undefined> {
         const redis = this.#options.advertise;
         if (redis === undefined) return undefined;
         return FleetAdvertiser.start({

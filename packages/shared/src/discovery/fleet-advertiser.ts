@@ -1,4 +1,4 @@
-import {Bonjour, type Service} from "bonjour-service";
+import type {Bonjour, Service} from "bonjour-service";
 import type {Logger} from "../logging/create-logger.ts";
 import {encodeFleetTxt, FLEET_SERVICE_TYPE, type FleetAdvertisement} from "./fleet-advertisement.ts";
 
@@ -27,7 +27,9 @@ export class FleetAdvertiser {
         this.#service = service;
     }
 
-    public static start(options: FleetAdvertiserOptions): FleetAdvertiser {
+    public static async start(options: FleetAdvertiserOptions): Promise<FleetAdvertiser> {
+        // loaded when a coordinator advertises, not by every command that imports @orchard/shared (~0.1 s)
+        const {Bonjour} = await import("bonjour-service");
         const log = options.logger;
         // a socket error (no multicast route, port 5353 refused) must not crash the coordinator: the run goes on unadvertised
         const bonjour = new Bonjour({}, (error: Error) => log?.warn({err: error.message}, "mDNS advertisement failed; workers must be given --redis"));

@@ -1,4 +1,3 @@
-import {Bonjour} from "bonjour-service";
 import {terminalSafe} from "../text/terminal-text.ts";
 import {decodeDiscoveredFleet, FLEET_SERVICE_TYPE, type BrowsedService, type DiscoveredFleet} from "./fleet-advertisement.ts";
 
@@ -21,6 +20,8 @@ export interface BrowseResult {
 export async function browseFleets(options: BrowseFleetsOptions = {}): Promise<BrowseResult> {
     const found = new Map<string, BrowsedService>();
     let failure: Error | undefined;
+    // loaded when a worker browses, not by every command that imports @orchard/shared (~0.1 s)
+    const {Bonjour} = await import("bonjour-service");
     const bonjour = new Bonjour({}, (error: Error) => (failure ??= error));
     const browser = bonjour.find({type: FLEET_SERVICE_TYPE}, (service) => found.set(service.fqdn, service));
     // a record updated while listening (a new run) replaces the first answer
