@@ -4,6 +4,9 @@ import {decodeDiscoveredFleet, FLEET_SERVICE_TYPE, type BrowsedService, type Dis
 /** How long `orchard worker` listens for coordinators: mDNS answers come within a second on a LAN; a sleeping Mac's proxy takes longer. */
 export const DEFAULT_BROWSE_MS = 3000;
 
+/** Answers kept at most: a LAN has a few coordinators; a flood of forged ones must not grow without bound. */
+const MAX_SERVICES = 100;
+
 export interface BrowseFleetsOptions {
     /** How long to listen, in ms. Default DEFAULT_BROWSE_MS. */
     readonly durationMs?: number;
@@ -23,9 +26,12 @@ export async function browseFleets(options: BrowseFleetsOptions = {}): Promise<B
     // loaded when a worker browses, not by every command that imports @orchard/shared (~0.1 s)
     const {Bonjour} = await import("bonjour-service");
     const bonjour = new Bonjour({}, (error: Error) => (failure ??= error));
-    const browser = bonjour.find({type: FLEET_SERVICE_TYPE}, (service) => found.set(service.fqdn, service));
+    const keep = (service: BrowsedService & {readonly fqdn: string}) => {
+        if (found.has(service.fqdn) || found.size < MAX_SERVICES) found.set(service.fqdn, service);
+    };
+    const browser = bonjour.find({type: FLEET_SERVICE_TYPE}, keep);
     // a record updated while listening (a new run) replaces the first answer
-    browser.on("txt-update", (service) => found.set(service.fqdn, service));
+    browser.on("txt-update", keep);
     await new Promise((resolve) => setTimeout(resolve, options.durationMs ?? DEFAULT_BROWSE_MS));
     browser.stop();
     await new Promise<void>((resolve) => bonjour.destroy(() => resolve()));
