@@ -1,5 +1,5 @@
-import {cancelCommand, dashboardCommand, resumeCommand, retryFailedCommand, runCommand, statusCommand} from "@orchard/coordinator/cli";
-import {GLOBAL_CLI_OPTIONS, reportCliError} from "@orchard/shared";
+import {cancelCommand, dashboardCommand, resumeCommand, retryFailedCommand, runCommand, serveModelCommand, statusCommand} from "@orchard/coordinator/cli";
+import {GLOBAL_CLI_OPTIONS, lastFlagWins, reportCliError} from "@orchard/shared";
 import {extractCommand, generateCommand, modelCommand, playgroundCommand, workerCommand} from "@orchard/worker/cli";
 import yargs from "yargs";
 
@@ -12,7 +12,8 @@ import yargs from "yargs";
  * `commands.worker` replaces `orchard worker` (tests start workers whose engine they built).
  */
 export async function main(argv: string[], commands: {readonly worker?: typeof workerCommand} = {}): Promise<void> {
-    const cli = yargs(argv)
+    // `orchard run --input` repeats; every other flag given twice takes its last value
+    const cli = yargs(lastFlagWins(argv, ["input"]))
         .scriptName("orchard")
         // a flag given twice takes its last value, as in most CLIs (yargs would make an array)
         .parserConfiguration({"duplicate-arguments-array": false})
@@ -28,6 +29,7 @@ export async function main(argv: string[], commands: {readonly worker?: typeof w
         .command(retryFailedCommand as never)
         .command(statusCommand as never)
         .command(dashboardCommand as never)
+        .command(serveModelCommand as never)
         .command(playgroundCommand as never)
         .demandCommand(1, "Name a command (orchard --help lists them)")
         .recommendCommands()

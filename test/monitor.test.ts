@@ -11,6 +11,7 @@ import {runOrchard, sampleInput, tempDir, tinyModel} from "./support/orchard-cli
 import {OrchardProcess} from "./support/orchard-process.ts";
 import {faultEngineFactory} from "./support/fault-engine.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
+import {waitFor} from "./support/wait-for.ts";
 
 // Simulated engines (no model load): the 40 sample reviews are ~55 tokens each
 const FAST = {tokensPerSecond: 20_000};
@@ -51,15 +52,6 @@ async function readStream(url: string, headers: Record<string, string>, until: R
     return {status: response.status, text};
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await probe();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-}
 
 describe("monitoring: heartbeats, status, dashboard, metrics", () => {
     before(async () => {

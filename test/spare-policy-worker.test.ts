@@ -7,20 +7,12 @@ import {ShardWakeLock, startFleetWorker, type ShardEvent} from "@orchard/worker"
 import {Redis} from "ioredis";
 import {removeTempDir, runOrchard, sampleInput, tempDir, tinyModel} from "./support/orchard-cli.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
+import {waitFor} from "./support/wait-for.ts";
 
 /** Simulated inference: ~0.1 s per shard of 4 sample reviews. */
 const SIMULATED = {tokensPerSecond: 2_000};
 const TOKEN = "policy-token-0123456789abcdef";
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await probe();
-        if (value !== undefined) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-}
 
 describe("spare-machine policy in the fleet worker: pause, finish the shard in hand, resume", () => {
     it("a worker started paused takes nothing and says why (status, metrics); resumed it works; paused mid-run it ends its shards first", async (t) => {

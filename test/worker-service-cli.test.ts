@@ -4,7 +4,7 @@ import {join} from "node:path";
 import {describe, it} from "node:test";
 import {parse} from "plist";
 import {ORCHARD_NODE_FLAGS} from "../scripts/orchard-node-flags.ts";
-import {orchardBin, removeTempDir, runOrchard, tempDir, tinyModel} from "./support/orchard-cli.ts";
+import {orchardBin, removeTempDir, repoRoot, runOrchard, tempDir, tinyModel} from "./support/orchard-cli.ts";
 import {OrchardProcess} from "./support/orchard-process.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
 
@@ -42,6 +42,14 @@ describe("orchard worker install-service --dry-run: the plist / unit for the fla
         assert.equal(unit.code, 0, unit.stderr);
         assert.match(unit.stdout, /^ExecStart=".*" "worker" "--model" ".*model\.gguf" "--redis-url-file" ".*orchard-worker\.redis-url" "--log-format" "json"$/m);
         assert.doesNotMatch(unit.stdout + unit.stderr, /pa55word/);
+
+        // --model-cache instead of --model: passed on as an absolute folder (the service runs elsewhere)
+        const cached = await runOrchard(["worker", "install-service", "--dry-run", "--platform", "linux", "--model-cache", "orchard-models", "--when-idle", "10m", "--redis", URL_WITH_PASSWORD], {env: {HOME: dir}});
+        assert.equal(cached.code, 0, cached.stderr);
+        assert.ok(cached.stdout.includes(`"worker" "--model-cache" "${join(repoRoot, "orchard-models")}" "--when-idle" "10m" "--redis-url-file" `), cached.stdout);
+        const noModel = await runOrchard(["worker", "install-service", "--dry-run", "--platform", "linux", "--redis", URL_WITH_PASSWORD], {env: {HOME: dir}});
+        assert.equal(noModel.code, 1);
+        assert.match(noModel.stderr, /--model FILE, or --model-cache DIR.*\[INVALID_ARGUMENT\]\n$/);
 
         const missingModel = await runOrchard(["worker", "install-service", "--dry-run", "--platform", "linux", "--model", join(dir, "absent.gguf"), "--redis", URL_WITH_PASSWORD]);
         assert.equal(missingModel.code, 1);

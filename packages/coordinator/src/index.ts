@@ -9,6 +9,8 @@ export {
 export type {CoordinatorEvent, RunSummary, MissingDocument} from "./run/coordinator-events.ts";
 export {EmbeddedRedis, type EmbeddedRedisOptions} from "./redis/embedded-redis.ts";
 export {ShardPlan, layoutInput, type PlannedShard} from "./run/shard-plan.ts";
+export {ServedModel, type ServeModelOptions} from "./model-server/served-model.ts";
+export {ModelServer, type ModelServerOptions} from "./model-server/model-server.ts";
 export {OrderedMerger, type MergeCursor} from "./run/ordered-merger.ts";
 export {runCommand} from "./cli/commands/run-command.ts";
 export {resumeCommand} from "./cli/commands/resume-command.ts";

@@ -1,6 +1,7 @@
 export {OrchardError, InputLineError, isOrchardError, type OrchardErrorCode, type OrchardErrorOptions} from "./errors/orchard-error.ts";
 export {reportCliError} from "./cli/report-cli-error.ts";
 export {pathForDisplay} from "./cli/path-for-display.ts";
+export {lastFlagWins} from "./cli/last-flag-wins.ts";
 export {assertOutputPath, ensureOutputDirectory, outputPathError} from "./fs/output-location.ts";
 export {
     ATTRIBUTE_COUNT, ATTRIBUTE_NAMES, ATTRIBUTE_CLIP, HIDDEN_GROUP_COUNT, LOGIT_SCALE, YES_TOKEN_ID, NO_TOKEN_ID
@@ -41,6 +42,8 @@ export {
     DEFAULT_KEY_PREFIX, FleetKeys, shardQueueName, shardJobId, embeddedRedisEndpointPath, sha256Json, redactRedisUrl
 } from "./fleet/fleet-keys.ts";
 export * from "./fleet/fleet-schemas.ts";
+export {formatByteSize} from "./text/format-byte-size.ts";
+export {modelDigestRecordSchema, modelSourceSchema, sha256HexSchema, type ModelSource} from "./fleet/model-source-schema.ts";
 export {TASK_KIND_NAMES, type CompanionOutput, type TaskKind, type TaskKindName} from "./task/task-kind.ts";
 export {REASK_TASK, reaskResultSchema, reaskSettingsSchema, type ReaskResult, type ReaskSettings} from "./task/reask-task.ts";
 export {CURRENT_OUTPUT_NAMING, namedOutputFile, outputNamingOf, type OutputNaming} from "./task/output-naming.ts";

@@ -40,3 +40,5 @@ export {resolveClassifySettings, type ClassifySettings} from "./classify/classif
 export {PlaygroundServer, type PlaygroundServerOptions} from "./playground/playground-server.ts";
 export {reask, yesProbability, type ReaskEngine} from "./playground/reask-service.ts";
 export {playgroundCommand} from "./cli/commands/playground-command.ts";
+export {downloadModel, cachedModelPath, systemFreeDiskBytes, type DownloadModelOptions, type FreeDiskBytes} from "./model-cache/model-download.ts";
+export {fleetModel, type FleetModelOptions} from "./model-cache/fleet-model.ts";

@@ -10,3 +10,4 @@ export {retryFailedCommand} from "./commands/retry-failed-command.ts";
 export {cancelCommand} from "./commands/cancel-command.ts";
 export {statusCommand} from "./commands/status-command.ts";
 export {dashboardCommand} from "./commands/dashboard-command.ts";
+export {serveModelCommand} from "./commands/serve-model-command.ts";

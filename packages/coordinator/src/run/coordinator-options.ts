@@ -78,6 +78,12 @@ export interface RunOptions extends FleetSessionOptions, PromptOptions {
     readonly simulatedEngine?: {readonly tokensPerSecond: number};
     /** What the run computes per document, with its settings checked (classifyRunTask for --task classify, generateRunTask for --task generate). Default: the re-ask. */
     readonly task?: RunTask;
+    /**
+     * Serve the model file to the fleet over HTTP while the run is coordinated here (ServedModel):
+     * listen address (default: `redisBind`, else 127.0.0.1) and port (0, the default: any free one).
+     * Default: not served.
+     */
+    readonly serveModel?: {readonly host?: string; readonly port?: number};
 }
 
 export interface ResolvedFleetSessionOptions {
@@ -115,6 +121,7 @@ export interface ResolvedRunOptions extends ResolvedFleetSessionOptions {
     readonly maxLineBytes: number;
     readonly simulatedEngine: {readonly tokensPerSecond: number} | undefined;
     readonly task: RunTask;
+    readonly serveModel: {readonly host: string; readonly port: number} | undefined;
 }
 
 export function resolveFleetSessionOptions(options: FleetSessionOptions): ResolvedFleetSessionOptions {
@@ -163,8 +170,16 @@ export function resolveRunOptions(options: RunOptions): ResolvedRunOptions {
         overwrite: options.overwrite ?? false,
         maxLineBytes: resolveMaxLineBytes(options.maxLineBytes),
         task: resolveRunTask(options.task, prompt),
-        simulatedEngine: options.simulatedEngine
+        simulatedEngine: options.simulatedEngine,
+        serveModel: resolveServeModel(options)
     };
+}
+
+function resolveServeModel(options: RunOptions): ResolvedRunOptions["serveModel"] {
+    if (options.serveModel === undefined) return undefined;
+    const port = options.serveModel.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new OrchardError("INVALID_ARGUMENT", `--serve-model-port must be a port number (got ${port})`);
+    return {host: options.serveModel.host ?? options.redisBind ?? "127.0.0.1", port};
 }
 
 function positive(name: string, value: number): number {

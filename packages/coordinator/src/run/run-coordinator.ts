@@ -15,7 +15,8 @@ import {LocalRunRecords} from "./local-run-records.ts";
 import {runTaskIdentity} from "./classify-run-task.ts";
 import {allOutputPaths, assertOutputsAreNotInputs, companionOutputPaths, outputPaths} from "./run-outputs.ts";
 import {RunLayout} from "./run-layout.ts";
-import {RunSession} from "./run-session.ts";
+import {RunSession, type RunSessionInit} from "./run-session.ts";
+import {ServedModel} from "../model-server/served-model.ts";
 import {RunStore, type StoredRun} from "./run-store.ts";
 
 /** `orchard resume RUN` / `orchard retry-failed RUN`. */
@@ -57,6 +58,15 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
     });
     await assertOutputsAreNotInputs(scanned, allOutputs);
     const records = new LocalRunRecords(resolved.stateDir);
+    // with --serve-model, the model is served while the run is coordinated, and its record goes with it
+    const execute = async (init: RunSessionInit): Promise<RunSummary> => {
+        await using _served = resolved.serveModel === undefined ? undefined : await ServedModel.start({
+            modelPath: resolved.modelPath, fingerprint: real, redis: init.fleet.client, keyPrefix: resolved.keyPrefix, stateDir: resolved.stateDir,
+            host: resolved.serveModel.host, port: resolved.serveModel.port, ...(resolved.logger === undefined ? {} : {logger: resolved.logger})
+        });
+        // awaited here: the model is served until the session ends
+        return await RunSession.execute(init);
+    };
     return withFleet(resolved, async (fleet, store, stop) => {
         const existingId = await store.findRunBySpec(specKey);
         const existing = existingId === undefined ? undefined : await store.loadRun(existingId);
@@ -86,7 +96,7 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
             if (existing.state.status === "running" || existing.state.status === "incomplete") {
                 log?.info({runId: existing.spec.runId}, `resuming run ${existing.spec.runId} (same command, not finished)`);
                 await records.save(existing.spec);
-                return RunSession.execute({...stop, spec: existing.spec, scanned, fleet, store, options: resolved, resumed: true});
+                return execute({...stop, spec: existing.spec, scanned, fleet, store, options: resolved, resumed: true});
             }
             if (existing.state.status === "completed" && await outputsIntact(store, existing))
                 return alreadyComplete(existing);
@@ -100,7 +110,7 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
         await records.save(spec);
         await store.createRun(spec);
         log?.info({runId: spec.runId, queue: spec.queueName, documents: scanned.reduce((sum, input) => sum + input.documents, 0)}, `created run ${spec.runId}`);
-        return RunSession.execute({...stop, spec, scanned, fleet, store, options: resolved, resumed: false});
+        return execute({...stop, spec, scanned, fleet, store, options: resolved, resumed: false});
     });
 }
 

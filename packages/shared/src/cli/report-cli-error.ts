@@ -25,6 +25,9 @@ const EXIT_CODES: Readonly<Record<OrchardErrorCode, number>> = {
     REDIS_UNAVAILABLE: 2,
     RECORD_INVALID: 2,
     SERVICE_MANAGER_FAILED: 2,
+    DOWNLOAD_FAILED: 2,
+    DISK_FULL: 2,
+    MODEL_TOO_LARGE: 2,
     INTERNAL: 3
 };
 

@@ -24,6 +24,12 @@ export type OrchardErrorCode =
     | "RECORD_INVALID"
     /** launchctl or systemctl refused to load, unload or describe a worker service. */
     | "SERVICE_MANAGER_FAILED"
+    /** A model download from the fleet failed (server gone, refused, cut short too often) or its file fails verification. */
+    | "DOWNLOAD_FAILED"
+    /** The model cache's disk has too little free space for a model. */
+    | "DISK_FULL"
+    /** A model is larger than this machine's memory. */
+    | "MODEL_TOO_LARGE"
     | "INTERNAL";
 
 export interface OrchardErrorOptions {

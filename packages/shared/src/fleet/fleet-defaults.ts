@@ -62,3 +62,11 @@ export const DEFAULT_RUN_CONTEXT_SIZE = 4096;
 export const EVENTS_STREAM_MAX_LENGTH = 1_000;
 /** Folder (relative to the working directory) of the embedded Redis and other local fleet state. */
 export const DEFAULT_STATE_DIR = ".orchard";
+
+/**
+ * A served model's record in Redis expires this long after its server last refreshed it: a
+ * coordinator killed with SIGKILL leaves no address that workers would try for long.
+ */
+export const MODEL_SOURCE_TTL_MS = 60_000;
+/** How often a model server refreshes its record: three refreshes per TTL ride out a slow Redis. */
+export const MODEL_SOURCE_REFRESH_MS = 20_000;

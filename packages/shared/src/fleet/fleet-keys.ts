@@ -72,6 +72,15 @@ export class FleetKeys {
         return `${this.prefix}:run-by-spec:${specKey}`;
     }
 
+    /**
+     * String (JSON, ModelSource): where the model of this fingerprint is served over HTTP and its
+     * token (`orchard run --serve-model`, `orchard serve-model`); it expires unless its server
+     * refreshes it, and the server deletes it when it stops.
+     */
+    public modelSource(fingerprint: string): string {
+        return `${this.prefix}:model-source:${fingerprint}`;
+    }
+
     /** Sorted set of run ids by creation time. */
     public runs(): string {
         return `${this.prefix}:runs`;

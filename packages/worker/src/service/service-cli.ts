@@ -23,8 +23,11 @@ export async function installServiceFromArgs(args: InstallServiceArgs): Promise<
     const redisUrl = redisUrlFor(args);
     // a policy the worker would refuse fails here, not in a service that restarts every 30 s
     resolveSparePolicy(args);
-    const modelPath = resolve(args.model);
-    if (!isFile(modelPath)) throw new OrchardError("MODEL_NOT_FOUND", `--model ${args.model}: no such file`);
+    if ((args.model === undefined) === (args.modelCache === undefined))
+        throw new OrchardError("INVALID_ARGUMENT", "give the worker's model with --model FILE, or --model-cache DIR to get it from the fleet (one of them)");
+    // absolute: the service runs in another working directory
+    const modelWords = args.model === undefined ? ["--model-cache", resolve(args.modelCache as string)] : ["--model", resolve(args.model)];
+    if (args.model !== undefined && !isFile(resolve(args.model))) throw new OrchardError("MODEL_NOT_FOUND", `--model ${args.model}: no such file`);
     const cliPath = realpathSync(process.argv[1] ?? "");
     const name = defaultServiceName(platform);
     const paths = workerServicePaths(platform, name, homedir());
@@ -33,7 +36,7 @@ export async function installServiceFromArgs(args: InstallServiceArgs): Promise<
         nodePath: process.execPath,
         nodeFlags: nodeFlagsFromShebang(readFileSync(cliPath, "utf8").split("\n", 1)[0] ?? ""),
         cliPath,
-        workerArgs: ["--model", modelPath, ...workerFlagWords(args, withoutModel(WORKER_FLAGS))],
+        workerArgs: [...modelWords, ...workerFlagWords(args, withoutModel(WORKER_FLAGS))],
         redisUrlFile: paths.redisUrlFile,
         // bin/orchard.js's package: where the worker's relative defaults (--state-dir) point
         workingDirectory: dirname(dirname(cliPath)),

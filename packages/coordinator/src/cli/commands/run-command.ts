@@ -1,5 +1,5 @@
 import {
-    DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, INPUT_FLAGS, pathForDisplay, PROMPT_FLAGS, promptOptionsFromArgs, type InputFlagValues, type PromptFlagValues
+    DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_SIZE, INPUT_FLAGS, OrchardError, pathForDisplay, PROMPT_FLAGS, promptOptionsFromArgs, type InputFlagValues, type PromptFlagValues
 } from "@orchard/shared";
 import {RUN_TASK_FLAGS, runTaskFromArgs, type RunTaskFlagValues} from "../run-task-flags.ts";
 import type {CommandModule} from "yargs";
@@ -19,6 +19,9 @@ interface RunArgs extends FleetSessionFlagValues, PromptFlagValues, InputFlagVal
     name?: string;
     overwrite: boolean;
     simulateTokensPerSecond?: number;
+    serveModel: boolean;
+    serveModelPort?: number;
+    serveModelBind?: string;
 }
 
 export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
@@ -42,6 +45,9 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
         .option("name", {type: "string", describe: "A label for the run (the start of its id)"})
         .option("overwrite", {type: "boolean", default: false, describe: "Start afresh even if the outputs exist or the same run completed"})
         .options(FLEET_SESSION_FLAGS)
+        .option("serve-model", {type: "boolean", default: false, describe: "Serve the model file to the fleet over HTTP while the run is coordinated (token-protected; `orchard worker --model-cache DIR` downloads it)"})
+        .option("serve-model-bind", {type: "string", describe: "Listen address of the model server (default: --redis-bind's, else 127.0.0.1)"})
+        .option("serve-model-port", {type: "number", describe: "Port of the model server (default: any free port)"})
         .options(RUN_DASHBOARD_FLAGS)
         .option("simulate-tokens-per-second", {type: "number", hidden: true, describe: "Tests/benchmarks: a run for simulated workers (never real output)"})
         .example("$0 run --model models/tiny-f32-seed1.gguf --input data/a.jsonl --input data/b.jsonl --output-dir out --local-workers 2", "")
@@ -53,6 +59,8 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
         const {logger, view} = createRunMonitorForCli(args, {name: "orchard-run", modelHint: pathForDisplay(args.model)});
         // the labels file and the JSON schema file are read and checked before anything runs (file:line errors, exit 1)
         const task = await runTaskFromArgs(args);
+        if (!args.serveModel && (args.serveModelBind !== undefined || args.serveModelPort !== undefined))
+            throw new OrchardError("INVALID_ARGUMENT", "--serve-model-bind and --serve-model-port go with --serve-model");
         const session = fleetSessionOptionsFromArgs(args, logger, interruptSignal(logger));
         const contextSize = args.contextSize;
         const summary = await runCoordinator({
@@ -74,6 +82,7 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
             maxLineBytes: args.maxLineBytes,
             ...(args.simulateTokensPerSecond === undefined ? {} : {simulatedEngine: {tokensPerSecond: args.simulateTokensPerSecond}}),
             task,
+            ...(args.serveModel ? {serveModel: {host: args.serveModelBind, port: args.serveModelPort}} : {}),
             onEvent: view.onEvent, beforeRedisClose: view.stop
         }).finally(view.stop);
         reportRunSummary(summary);

@@ -1,5 +1,5 @@
 import {join} from "node:path";
-import type {GlobalCliOptions} from "@orchard/shared";
+import {formatByteSize, type GlobalCliOptions} from "@orchard/shared";
 import type {Argv, CommandModule} from "yargs";
 import {MODEL_PRESET_NAMES, MODEL_WEIGHT_TYPES, type ModelPresetName, type ModelWeightType} from "../../synthetic/model-presets.ts";
 
@@ -29,11 +29,11 @@ const synthesizeCommand: CommandModule<GlobalCliOptions, SynthesizeArgs> = {
         const showProgress = process.stderr.isTTY === true;
         const {path, bytes} = await synthesizeModel({
             preset: args.preset, type: args.type, seed: args.seed, outPath,
-            ...(showProgress ? {onProgress: ({bytesDone, totalBytes}) => process.stderr.write(`\r${formatBytes(bytesDone)} / ${formatBytes(totalBytes)}`)} : {})
+            ...(showProgress ? {onProgress: ({bytesDone, totalBytes}) => process.stderr.write(`\r${formatByteSize(bytesDone)} / ${formatByteSize(totalBytes)}`)} : {})
         });
         if (showProgress)
             process.stderr.write("\n");
-        process.stdout.write(`${path} (${formatBytes(bytes)}, ${bytes} bytes)\n`);
+        process.stdout.write(`${path} (${formatByteSize(bytes)}, ${bytes} bytes)\n`);
     }
 };
 
@@ -57,10 +57,10 @@ const pullCommand: CommandModule<GlobalCliOptions, PullArgs> = {
         const showProgress = process.stderr.isTTY === true;
         const {path, fingerprint} = await pullModel({
             uri: args.uri, dir: args.dir, fileName: args.fileName,
-            ...(showProgress ? {onProgress: ({downloadedBytes, totalBytes}) => process.stderr.write(`\r${formatBytes(downloadedBytes)} / ${formatBytes(totalBytes)}`)} : {})
+            ...(showProgress ? {onProgress: ({downloadedBytes, totalBytes}) => process.stderr.write(`\r${formatByteSize(downloadedBytes)} / ${formatByteSize(totalBytes)}`)} : {})
         });
         if (showProgress) process.stderr.write("\n");
-        process.stdout.write(`${path} (${formatBytes(fingerprint.sizeBytes)}, ${fingerprint.sizeBytes} bytes)\nfingerprint: ${fingerprint.fingerprint}\n`);
+        process.stdout.write(`${path} (${formatByteSize(fingerprint.sizeBytes)}, ${fingerprint.sizeBytes} bytes)\nfingerprint: ${fingerprint.fingerprint}\n`);
     }
 };
 
@@ -76,14 +76,3 @@ export const modelCommand: CommandModule<GlobalCliOptions, GlobalCliOptions> = {
         // yargs runs the subcommand; demandCommand rejects a missing one
     }
 };
-
-function formatBytes(bytes: number): string {
-    const units = ["B", "kB", "MB", "GB"];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
-        unit++;
-    }
-    return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}

@@ -1,4 +1,6 @@
-import {createLogger, FLEET_CONNECTION_FLAGS, prettyLogsFor, redactRedisUrl, type FleetConnectionFlagValues, type GlobalCliOptions, type Logger} from "@orchard/shared";
+import {
+    closeRedis, connectRedis, createLogger, FLEET_CONNECTION_FLAGS, OrchardError, prettyLogsFor, redactRedisUrl, type FleetConnectionFlagValues, type GlobalCliOptions, type Logger
+} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import type {ShardEngineFactory} from "../../fleet/shard-engine-factory.ts";
 import type {WorkerRedisSources} from "../worker-redis-url.ts";
@@ -7,7 +9,8 @@ import {localFlags, WORKER_FLAGS, withoutModel} from "./worker-flags.ts";
 import {installServiceCommand, serviceStatusCommand, uninstallServiceCommand} from "./worker-service-commands.ts";
 
 interface WorkerArgs extends GlobalCliOptions, FleetConnectionFlagValues {
-    model: string;
+    model?: string;
+    modelCache?: string;
     name?: string;
     concurrency?: number;
     contextSize: number;
@@ -54,7 +57,8 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
         .command(uninstallServiceCommand as never)
         .command(serviceStatusCommand as never)
         .options(localFlags({
-            "model": {...WORKER_FLAGS.model, demandOption: true},
+            "model": WORKER_FLAGS.model,
+            "model-cache": WORKER_FLAGS["model-cache"],
             ...FLEET_CONNECTION_FLAGS,
             "redis-url-file": {type: "string", describe: "File holding the Redis URL (instead of --redis; mode 600: it holds the password): what a worker service reads"},
             "join": {
@@ -68,6 +72,7 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
         .example("ORCHARD_REDIS_URL=redis://:secret@fleet-host:6379 $0 worker --model models/mixtral.gguf", "the URL in the environment: a command line is visible to every user in ps")
         .example("$0 worker --model models/mixtral.gguf", "joins the embedded Redis of `orchard run` in this folder, else lists the coordinators advertised on the LAN")
         .example("$0 worker --model models/mixtral.gguf --join studio-6379", "joins a coordinator found on the LAN (the password is asked once, then kept)")
+        .example("$0 worker --redis redis://:secret@coordinator.local:6379 --model-cache ~/orchard-models", "no model here yet: downloads the run's model from `orchard run --serve-model`")
         .example("$0 worker install-service --model ~/models/mixtral.gguf", "run this worker as a LaunchAgent (macOS) or systemd user service (Linux); the URL from ORCHARD_REDIS_URL") as never,
     handler: (args) => runWorker(args, {})
 };
@@ -78,9 +83,21 @@ async function runWorker(args: WorkerArgs, options: WorkerCommandOptions): Promi
     const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-worker"});
     const {resolveWorkerRedisUrl} = await import("../worker-redis-url.ts");
     const redisUrl = await resolveWorkerRedisUrl(args, options.redisSources, logger);
+    if ((args.model === undefined) === (args.modelCache === undefined))
+        throw new OrchardError("INVALID_ARGUMENT", "give the model with --model FILE, or --model-cache DIR to get it from the fleet (one of them)");
+    if (args.modelCache !== undefined && args.simulateTokensPerSecond !== undefined)
+        throw new OrchardError("INVALID_ARGUMENT", "--model-cache serves runs of the real engine, not simulated ones");
     const policy = await startSparePolicy(args, logger);
+    const modelPath = args.model ?? await modelFromFleet(args.modelCache as string, redisUrl, args.redisPrefix, logger).catch((error: unknown) => {
+        policy?.close();
+        throw error;
+    });
+    if (modelPath === undefined) {
+        policy?.close();
+        return;
+    }
     const worker = await startFleetWorker({
-        modelPath: args.model,
+        modelPath,
         redisUrl,
         keyPrefix: args.redisPrefix,
         ...(args.name === undefined ? {} : {name: args.name}),
@@ -143,3 +160,27 @@ async function startSparePolicy(args: WorkerArgs, logger: Logger) {
     logger.info({decision: controller.decision}, controller.decision.allowed ? "spare-machine policy: work allowed now" : "spare-machine policy: paused for now");
     return controller;
 }
+
+/**
+ * The model of `--model-cache`: the cached or downloaded model of an open run (fleetModel), waiting
+ * for one if need be; undefined when stopped (Ctrl-C, SIGTERM) before there was one. A download
+ * stopped this way leaves its partial file, which the next start goes on from.
+ */
+async function modelFromFleet(cacheDir: string, redisUrl: string, keyPrefix: string, logger: Logger): Promise<string | undefined> {
+    const [{fleetModel}, {downloadProgress}] = await Promise.all([import("../../model-cache/fleet-model.ts"), import("../../model-cache/download-progress.ts")]);
+    const redis = await connectRedis(redisUrl, {name: "orchard-worker-model", maxReconnectDelayMs: 2000, logger});
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    const progress = downloadProgress({logger});
+    try {
+        return await fleetModel({redis, keyPrefix, cacheDir, signal: stop.signal, logger, download: {onProgress: progress.onProgress}});
+    } finally {
+        progress.stop();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        await closeRedis(redis);
+    }
+}
+

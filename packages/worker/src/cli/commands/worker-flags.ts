@@ -16,7 +16,8 @@ export const SPARE_POLICY_FLAGS = {
  * commands take the same ones and pass them on to the worker they install.
  */
 export const WORKER_FLAGS = {
-    "model": {alias: "model-path", type: "string", describe: "Mixtral GGUF file (its fingerprint picks the runs this worker serves)"},
+    "model": {alias: "model-path", type: "string", describe: "Mixtral GGUF file (its fingerprint picks the runs this worker serves); or --model-cache"},
+    "model-cache": {type: "string", describe: "Instead of --model: folder of models got from the fleet; the worker takes the model of the oldest open run, from this folder or downloaded from the run's coordinator (orchard run --serve-model), verified, and kept for later runs"},
     "redis-prefix": FLEET_CONNECTION_FLAGS["redis-prefix"],
     "name": {type: "string", describe: "Name in logs and in BullMQ (default: <host>-<pid>)"},
     "concurrency": {type: "number", describe: "Shards held at once; their documents share --contexts, oldest shard first, so the next shard is at hand when one ends (default 2)"},
@@ -27,9 +28,9 @@ export const WORKER_FLAGS = {
     ...SPARE_POLICY_FLAGS
 } as const;
 
-/** The flags but --model (the worker command demands it; the service commands too, differently). */
-export function withoutModel<T extends {model: unknown}>(flags: T): Omit<T, "model"> {
-    const {model: _model, ...rest} = flags;
+/** The flags but --model and --model-cache (the worker command needs one of them; the service commands too, as absolute paths). */
+export function withoutModel<T extends {"model": unknown; "model-cache": unknown}>(flags: T): Omit<T, "model" | "model-cache"> {
+    const {"model": _model, "model-cache": _modelCache, ...rest} = flags;
     return rest;
 }
 

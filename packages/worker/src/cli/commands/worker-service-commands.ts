@@ -8,7 +8,8 @@ interface ServiceArgs extends GlobalCliOptions {
 }
 
 export interface InstallServiceArgs extends ServiceArgs {
-    model: string;
+    model?: string;
+    modelCache?: string;
     redis?: string;
     redisUrlFile?: string;
     shutdownTimeoutMs?: number;
@@ -30,12 +31,14 @@ export const installServiceCommand: CommandModule<GlobalCliOptions, InstallServi
     builder: (yargs: Argv<GlobalCliOptions>) => yargs
         .options(PLATFORM_FLAG)
         .option("dry-run", {type: "boolean", default: false, describe: "Print the plist/unit (stdout) and what would be written and run (stderr); change nothing"})
-        .option("model", {...WORKER_FLAGS.model, demandOption: true})
+        .option("model", WORKER_FLAGS.model)
+        .option("model-cache", WORKER_FLAGS["model-cache"])
         .option("redis", {type: "string", describe: "The fleet's Redis URL (default ORCHARD_REDIS_URL): written to a mode-600 file the worker reads, never into the plist/unit"})
         .option("redis-url-file", {type: "string", describe: "File holding the Redis URL (instead of --redis)"})
         // only the flags given here go into the service: its worker takes the defaults of the Orchard it runs
         .options(withoutDefaults(withoutModel(WORKER_FLAGS)))
         .example("ORCHARD_REDIS_URL=redis://:secret@coordinator.local:6379 $0 worker install-service --model ~/models/mixtral.gguf", "")
+        .example("$0 worker install-service --model-cache ~/orchard-models --when-idle 10m", "every other Mac of a fleet: the model comes from the coordinator")
         .example("$0 worker install-service --platform linux --dry-run --model m.gguf --redis redis://host:6379", "print the unit") as never,
     handler: async (args) => {
         // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
