@@ -92,3 +92,8 @@ export {resolveWebToken, type WebTokenSources} from "./http/web-token.ts";
 export {resolveWebListen, webServerFlags, type WebListenSettings} from "./http/web-listen.ts";
 export {reaskRequestSchema, DEFAULT_REASK_ID, DEFAULT_REASK_LABEL, type ReaskRequest, type ReaskResponse} from "./playground/reask-request-schema.ts";
 export {chatRequestSchema, MAX_CHAT_NEW_TOKENS, type ChatRequest} from "./playground/chat-request-schema.ts";
+export {
+    FLEET_SERVICE_TYPE, ORCHARD_VERSION, encodeFleetTxt, decodeDiscoveredFleet, fleetInstanceName, type FleetAdvertisement, type DiscoveredFleet, type BrowsedService
+} from "./discovery/fleet-advertisement.ts";
+export {FleetAdvertiser, type FleetAdvertiserOptions} from "./discovery/fleet-advertiser.ts";
+export {browseFleets, DEFAULT_BROWSE_MS, type BrowseFleetsOptions, type BrowseResult} from "./discovery/fleet-browser.ts";

@@ -220,6 +220,17 @@ export class FleetWorker {
             log?.info({reason: this.#pausedReason}, "shard handed back: this worker is paused");
             throw new WaitingError();
         }
+        // the Mac stays awake while a shard runs (caffeinate -i on macOS), not while the worker waits for one
+        const release = this.#options.wakeLock.hold();
+        try {
+            return await this.#processHeld(job, token, signal, shard, engine, log);
+        } finally {
+            release();
+        }
+    }
+
+    async #processHeld(job: Job, token: string | undefined, signal: AbortSignal | undefined, shard: ShardJob, engine: ShardEngine, log: Logger | undefined): Promise<{documents: number; tokens: number} | {skipped: string}> {
+        const jobId = job.id ?? "?";
         log?.info({documents: shard.documents.length, attempt: job.attemptsMade + 1}, "shard started");
         this.#options.onShard({type: "started", jobId, runId: shard.runId, shard: shard.shard, documents: shard.documents.length});
         let outcome;
@@ -287,6 +298,7 @@ export class FleetWorker {
         // a pause or resume in progress ends first: it may be loading or unloading the engine
         await this.#pausing;
         await this.#heartbeat?.close();
+        this.#options.wakeLock.close();
         await this.#engine?.close();
         if (this.#redis.status === "ready") await this.#redis.quit().catch(() => this.#redis.disconnect());
         else this.#redis.disconnect();
