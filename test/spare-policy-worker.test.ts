@@ -3,7 +3,7 @@ import {readFile} from "node:fs/promises";
 import {join} from "node:path";
 import {describe, it} from "node:test";
 import {DashboardServer, runCoordinator, StatusCollector} from "@orchard/coordinator";
-import {startFleetWorker, type ShardEvent} from "@orchard/worker";
+import {ShardWakeLock, startFleetWorker, type ShardEvent} from "@orchard/worker";
 import {Redis} from "ioredis";
 import {removeTempDir, runOrchard, sampleInput, tempDir, tinyModel} from "./support/orchard-cli.ts";
 import {TestRedisServer} from "./support/redis-server.ts";
@@ -24,10 +24,16 @@ describe("spare-machine policy in the fleet worker: pause, finish the shard in h
         const keyPrefix = "policy";
         const events: ShardEvent[] = [];
         const listeners = new Set<(event: ShardEvent) => void>();
+        // the worker as on macOS: caffeinate runs while a shard does, and only then
+        const caffeinate = {starts: 0, stops: 0, runningAtShardStart: [] as boolean[]};
+        const wakeLock = new ShardWakeLock({
+            platform: "darwin", runner: {start: () => (caffeinate.starts++, {stop: () => void caffeinate.stops++})}
+        });
         const worker = await startFleetWorker({
             modelPath: await tinyModel(), redisUrl: redis.url, keyPrefix, name: "spare-mac", simulatedEngine: SIMULATED, engine: {contextSize: 1024},
-            pausedReason: "outside 22:00-07:00", unloadWhenPaused: true,
+            pausedReason: "outside 22:00-07:00", unloadWhenPaused: true, wakeLock,
             onShard: (event) => {
+                if (event.type === "started") caffeinate.runningAtShardStart.push(caffeinate.starts === caffeinate.stops + 1);
                 events.push(event);
                 for (const listener of listeners) listener(event);
             }
@@ -49,6 +55,7 @@ describe("spare-machine policy in the fleet worker: pause, finish the shard in h
             // all 10 shards queued, none taken: the paused worker fetches nothing
             await waitFor("the run's shards in the queue", async () => (await collector.fleet()).runs[0]?.queue.waiting === 10 ? true : undefined);
             assert.equal(events.length, 0);
+            assert.equal(caffeinate.starts, 0, "no caffeinate while waiting or paused");
 
             // resumed (the model loaded again), then paused after its first shard: it finishes what it holds and takes no more
             const paused = new Promise<void>((resolve) => {
@@ -67,12 +74,16 @@ describe("spare-machine policy in the fleet worker: pause, finish the shard in h
             await waitFor("the new reason", () => pausedRow("user active"));
             assert.equal((await collector.fleet()).runs[0]?.queue.waiting, 10 - events.filter((event) => event.type === "completed").length);
             assert.equal(events.length, 2 * started, "nothing taken while paused");
+            assert.equal(caffeinate.stops, caffeinate.starts, "caffeinate stopped once the shards in hand ended");
 
             await worker.resume();
             const summary = await run;
             assert.equal(summary.status, "completed");
             const lines = (await readFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "utf8")).trim().split("\n");
             assert.equal(lines.length, 40);
+            assert.deepEqual(caffeinate.runningAtShardStart, Array.from({length: caffeinate.runningAtShardStart.length}, () => true), "caffeinate runs at every shard start");
+            assert.ok(caffeinate.starts >= 1);
+            assert.equal(caffeinate.stops, caffeinate.starts, "and is stopped after the last shard");
             assert.equal((await collector.fleet()).workers.find((row) => row.name === "spare-mac")?.paused, null);
 
             // a reason quoting a long --schedule is cut to what the heartbeat schema holds, not a heartbeat nobody can read

@@ -93,6 +93,11 @@ export {resolveWebListen, webServerFlags, type WebListenSettings} from "./http/w
 export {reaskRequestSchema, DEFAULT_REASK_ID, DEFAULT_REASK_LABEL, type ReaskRequest, type ReaskResponse} from "./playground/reask-request-schema.ts";
 export {chatRequestSchema, MAX_CHAT_NEW_TOKENS, type ChatRequest} from "./playground/chat-request-schema.ts";
 export {
+    FLEET_SERVICE_TYPE, ORCHARD_VERSION, encodeFleetTxt, decodeDiscoveredFleet, fleetInstanceName, type FleetAdvertisement, type DiscoveredFleet, type BrowsedService
+} from "./discovery/fleet-advertisement.ts";
+export {FleetAdvertiser, type FleetAdvertiserOptions} from "./discovery/fleet-advertiser.ts";
+export {browseFleets, DEFAULT_BROWSE_MS, type BrowseFleetsOptions, type BrowseResult} from "./discovery/fleet-browser.ts";
+export {
     numericsSettingsSchema, resolveNumericsSettings, runNumericsOf, numericsDifference, describeNumerics, numericsExtractFlags,
     DEFAULT_NUMERICS, LEGACY_NUMERICS, PINNED_ENGINE_ROUTES, MAX_NUMERICS_BATCH_SIZE, MAX_NUMERICS_CONTEXT_SIZE,
     type NumericsSettings, type NumericsOptions, type PinnedEngineRoute

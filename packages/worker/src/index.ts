@@ -21,6 +21,7 @@ export {ensureSyntheticModel, syntheticModelFileName, type EnsureSyntheticModelO
 export {synthesizeModel} from "./synthetic/synthesize-model.ts";
 export {MODEL_PRESETS, MODEL_PRESET_NAMES, MODEL_WEIGHT_TYPES, type ModelPresetName, type ModelWeightType} from "./synthetic/model-presets.ts";
 export {FleetWorker, startFleetWorker, type FleetWorkerStats} from "./fleet/fleet-worker.ts";
+export {ShardWakeLock, spawnWakeLockRunner, type ShardWakeLockOptions, type WakeLockRunner, type WakeLockProcess} from "./fleet/shard-wake-lock.ts";
 export {resolveFleetWorkerOptions, type FleetWorkerOptions, type ResolvedFleetWorkerOptions, type ShardEvent} from "./fleet/fleet-worker-options.ts";
 export {SimulatedShardEngine, simulatedAttributes, type SimulatedShardEngineOptions} from "./fleet/simulated-shard-engine.ts";
 export {processShard, type ShardOutcome} from "./fleet/shard-processor.ts";

@@ -10,6 +10,10 @@ export const FLEET_SESSION_FLAGS = {
     ...FLEET_CONNECTION_FLAGS,
     "local-workers": {type: "number", describe: "Workers started beside the coordinator (default 1 with the embedded Redis, 0 with --redis)"},
     "redis-bind": {type: "string", describe: "Listen address of the embedded Redis (default 127.0.0.1; 0.0.0.0 lets other machines join, with a generated password)"},
+    "advertise": {
+        type: "boolean",
+        describe: "Advertise this coordinator on the LAN (DNS-SD _orchard._tcp: run ids, Redis port, TLS; never the password) for `orchard worker --join`; default on with --redis-bind beyond loopback, --no-advertise to hide it"
+    },
     "threads": {type: "number", describe: "Local workers: llama.cpp CPU threads"},
     "contexts": {type: "number", describe: "Local workers: documents evaluated concurrently"},
     "batch-size": {type: "number", describe: "Local workers: tokens per decode batch they load with (a run's shards are always computed with the run's own)"},
@@ -27,6 +31,7 @@ export const TAKE_OVER_FLAG_DESCRIPTION = "Take over a run this machine has no r
 export interface FleetSessionFlagValues extends FleetConnectionFlagValues, GlobalCliOptions {
     readonly localWorkers?: number;
     readonly redisBind?: string;
+    readonly advertise?: boolean;
     readonly threads?: number;
     readonly contexts?: number;
     readonly batchSize?: number;
@@ -58,6 +63,7 @@ export function fleetSessionOptionsFromArgs(args: FleetSessionFlagValues, logger
         keyPrefix: args.redisPrefix,
         stateDir: args.stateDir,
         ...(args.redisBind === undefined ? {} : {redisBind: args.redisBind}),
+        advertise: args.advertise,
         ...(args.localWorkers === undefined ? {} : {localWorkers: args.localWorkers}),
         // the same CLI this process runs, so local workers are exactly `orchard worker`
         localWorkerCommand: [process.execPath, ...process.execArgv, process.argv[1] as string],

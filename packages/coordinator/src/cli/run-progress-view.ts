@@ -27,7 +27,7 @@ export function createRunProgressView(options: {logger: Logger; modelHint?: stri
                     `Run ${event.runId} (${event.resumed ? "resumed" : "new"}): ${event.mergedDocuments}/${event.totalDocuments} documents merged, queue ${event.queueName}` +
                     (event.localWorkers > 0 ? `, ${event.localWorkers} local worker${event.localWorkers === 1 ? "" : "s"}` : "") + "\n" +
                     `Redis: ${redactRedisUrl(event.redisUrl)}${event.embeddedRedis ? " (embedded)" : ""}\n` +
-                    joinHint(event.joinUrl, options.modelHint ?? "<the same model file>", options.stateDirHint));
+                    joinHint(event.joinUrl, event.advertisedAs, options.modelHint ?? "<the same model file>", options.stateDirHint));
                 return;
             }
             if (event.type === "patching") {
@@ -66,8 +66,9 @@ function formatSeconds(seconds: number): string {
  * every user of that machine could read its password in `ps`; an embedded Redis on loopback is
  * joined from this machine through its state folder (address and password in a file of mode 600).
  */
-function joinHint(joinUrl: string | undefined, model: string, stateDir: string | undefined): string {
-    if (joinUrl !== undefined) return `Join from another machine: ORCHARD_REDIS_URL='${joinUrl}' orchard worker --model ${model}\n`;
+function joinHint(joinUrl: string | undefined, advertisedAs: string | undefined, model: string, stateDir: string | undefined): string {
+    const byName = advertisedAs === undefined ? "" : `  or: orchard worker --model ${model} --join ${advertisedAs}   (found on the LAN; it asks once for the password in this URL)\n`;
+    if (joinUrl !== undefined) return `Join from another machine: ORCHARD_REDIS_URL='${joinUrl}' orchard worker --model ${model}\n${byName}`;
     const stateDirFlag = stateDir === undefined || stateDir === DEFAULT_STATE_DIR ? "" : ` --state-dir ${stateDir}`;
     return `More workers on this machine (same folder): orchard worker --model ${model}${stateDirFlag}   (--redis-bind 0.0.0.0 lets other machines join)\n`;
 }

@@ -21,6 +21,8 @@ export type CoordinatorEvent =
          * undefined when an embedded Redis listens on loopback only, so only this machine can join.
          */
         readonly joinUrl: string | undefined;
+        /** The name this coordinator is advertised under on the LAN (`orchard worker --join NAME`), or undefined. */
+        readonly advertisedAs?: string | undefined;
         readonly embeddedRedis: boolean;
         readonly queueName: string;
         readonly totalDocuments: number;

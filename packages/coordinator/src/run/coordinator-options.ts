@@ -7,6 +7,7 @@ import {
 } from "@orchard/shared";
 import {assertRunTaskPrompt} from "./classify-run-task.ts";
 import type {CoordinatorEvent} from "./coordinator-events.ts";
+import {advertisedRedisOf, type AdvertisedRedis} from "./run-advertisement.ts";
 
 /** How a coordinator reaches the fleet and runs local workers: shared by run, resume and retry-failed. */
 export interface FleetSessionOptions {
@@ -20,6 +21,12 @@ export interface FleetSessionOptions {
     readonly redisBind?: string;
     /** Workers started beside the coordinator. Default 1 with the embedded Redis, 0 with a URL. */
     readonly localWorkers?: number;
+    /**
+     * Advertise this coordinator on the LAN by DNS-SD (`_orchard._tcp`: run ids, Redis port, TLS,
+     * never the password), for `orchard worker --join`. Default: when the embedded Redis listens
+     * beyond loopback (`redisBind` 0.0.0.0); true with a `redisUrl` advertises that URL's host and port.
+     */
+    readonly advertise?: boolean;
     /** argv prefix that runs the `orchard` CLI, for local workers (e.g. [process.execPath, "bin/orchard.js"]). */
     readonly localWorkerCommand?: readonly string[];
     /** Extra `orchard worker` arguments for local workers (engine flags, log level). */
@@ -89,6 +96,8 @@ export interface ResolvedFleetSessionOptions {
     readonly keyPrefix: string;
     readonly stateDir: string;
     readonly redisBind: string | undefined;
+    /** What to advertise on the LAN (advertisedRedisOf), or undefined: not advertised. */
+    readonly advertise: AdvertisedRedis | undefined;
     readonly localWorkers: number;
     readonly localWorkerCommand: readonly string[];
     readonly localWorkerArgs: readonly string[];
@@ -132,6 +141,7 @@ export function resolveFleetSessionOptions(options: FleetSessionOptions): Resolv
         keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
         stateDir: resolve(options.stateDir ?? DEFAULT_STATE_DIR),
         redisBind: options.redisBind,
+        advertise: advertisedRedisOf({advertise: options.advertise, redisUrl, redisBind: options.redisBind}),
         localWorkers,
         localWorkerCommand: options.localWorkerCommand ?? [],
         localWorkerArgs: options.localWorkerArgs ?? [],

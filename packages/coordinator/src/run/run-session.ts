@@ -3,6 +3,7 @@ import {
     EVENTS_STREAM_MAX_LENGTH, outputPathError, readJsonlLines, runNumericsOf, runTaskOf, taskKind, type Logger, type RunSpec, type RunTask,
     type ShardFailure, type ShardProvenance, type ShardResult, type SkippedDocument, type TaskKind
 } from "@orchard/shared";
+import {FleetAdvertiser} from "@orchard/shared";
 import {Queue} from "bullmq";
 import type {FleetRedis} from "../redis/fleet-redis.ts";
 import type {CoordinatorEvent, RunSummary} from "./coordinator-events.ts";
@@ -18,6 +19,7 @@ import {patchOutput} from "./output-patcher.ts";
 import {specCompanionOutputPaths} from "./run-outputs.ts";
 import {RejectedResults} from "./rejected-results.ts";
 import {ResultWakeup} from "./result-wakeup.ts";
+import {runAdvertisement} from "./run-advertisement.ts";
 import {RunLayout} from "./run-layout.ts";
 import type {RunStore} from "./run-store.ts";
 import {ShardEnqueuer} from "./shard-enqueuer.ts";
@@ -117,8 +119,9 @@ export class RunSession {
             const enqueuer = new ShardEnqueuer({queue, layout: this.#layout, store: this.#store, ...(this.#log === undefined ? {} : {logger: this.#log})});
             const watch = new ShardJobWatch(queue, enqueuer, this.#store, runId, this.#log);
             workers = this.#startLocalWorkers();
+            await using advertiser = await this.#advertise();
             this.#emit({
-                type: "started", runId, resumed: this.#init.resumed, redisUrl: this.#fleet.url, joinUrl: this.#fleet.publicUrl, embeddedRedis: this.#fleet.embedded !== undefined,
+                type: "started", runId, resumed: this.#init.resumed, redisUrl: this.#fleet.url, joinUrl: this.#fleet.publicUrl, advertisedAs: advertiser?.name, embeddedRedis: this.#fleet.embedded !== undefined,
                 queueName: spec.queueName, totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, localWorkers: workers?.pids.length ?? 0,
                 localWorkerNames: workers?.names ?? []
             });
@@ -305,6 +308,16 @@ export class RunSession {
             totalDocuments: this.#totalDocuments, mergedDocuments: this.#merged, missingDocuments: this.#missing, missing: [],
             outputs: this.#spec.inputs.map((input) => input.output), seconds: (performance.now() - started) / 1000
         };
+    }
+
+    /** Advertises this coordinator on the LAN while the session runs (options.advertise), else undefined. */
+    async #advertise(): Promise<FleetAdvertiser | undefined> {
+        const redis = this.#options.advertise;
+        if (redis === undefined) return undefined;
+        return FleetAdvertiser.start({
+            advertisement: runAdvertisement(redis, {embeddedPort: this.#fleet.embedded?.port, keyPrefix: this.#store.keys.prefix, runIds: [this.#spec.runId]}),
+            logger: this.#log
+        });
     }
 
     #startLocalWorkers(): LocalWorkerPool | undefined {

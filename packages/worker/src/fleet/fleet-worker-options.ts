@@ -4,6 +4,7 @@ import {
     OrchardError, type Logger
 } from "@orchard/shared";
 import type {ExtractionEngineOptions} from "../engine/extraction-engine-options.ts";
+import {ShardWakeLock} from "./shard-wake-lock.ts";
 import {createShardEngine, type ShardEngineFactory} from "./shard-engine-factory.ts";
 
 /** What a fleet worker reports about its shards (tests and benchmarks count these). */
@@ -47,6 +48,8 @@ export interface FleetWorkerOptions {
     readonly pausedReason?: string;
     /** Close the engine (free the model's memory) while paused, and load it again on resume. Default false. */
     readonly unloadWhenPaused?: boolean;
+    /** Keeps the machine awake while a shard runs. Default: `caffeinate -i` on macOS, nothing elsewhere. */
+    readonly wakeLock?: ShardWakeLock;
     readonly logger?: Logger;
     readonly onShard?: (event: ShardEvent) => void;
 }
@@ -66,6 +69,7 @@ export interface ResolvedFleetWorkerOptions {
     readonly createEngine: ShardEngineFactory;
     readonly pausedReason: string | undefined;
     readonly unloadWhenPaused: boolean;
+    readonly wakeLock: ShardWakeLock;
     readonly logger: Logger | undefined;
     readonly onShard: (event: ShardEvent) => void;
 }
@@ -89,6 +93,7 @@ export function resolveFleetWorkerOptions(options: FleetWorkerOptions): Resolved
         createEngine: options.createEngine ?? createShardEngine,
         pausedReason: options.pausedReason,
         unloadWhenPaused: options.unloadWhenPaused ?? false,
+        wakeLock: options.wakeLock ?? new ShardWakeLock({logger: options.logger}),
         logger: options.logger,
         onShard: options.onShard ?? (() => undefined)
     };

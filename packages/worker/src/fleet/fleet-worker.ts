@@ -233,6 +233,18 @@ export class FleetWorker {
         }
         const misfit = machineRefusal(shard.requires, this.#machine);
         if (misfit !== undefined) return this.#refuse(job, token, shard, misfit, log);
+        // the Mac stays awake while a shard runs (caffeinate -i on macOS), not while the worker waits for one
+        const wake = this.#options.wakeLock.hold();
+        try {
+            return await this.#computeHeld(job, token, signal, shard, log);
+        } finally {
+            wake();
+        }
+    }
+
+    /** The shard on an engine with the run's numerics (recreated if need be), or left to other workers. */
+    async #computeHeld(job: Job, token: string | undefined, signal: AbortSignal | undefined, shard: ShardJob, log: Logger | undefined): Promise<{documents: number; tokens: number} | {skipped: string}> {
+        const jobId = job.id ?? "?";
         let lease;
         try {
             lease = await this.#engines.acquire(shard.numerics);
@@ -334,6 +346,7 @@ export class FleetWorker {
         // a pause or resume in progress ends first: it may be loading or unloading the engine
         await this.#pausing;
         await this.#heartbeat?.close();
+        this.#options.wakeLock.close();
         await this.#engines.unload();
         if (this.#redis.status === "ready") await this.#redis.quit().catch(() => this.#redis.disconnect());
         else this.#redis.disconnect();

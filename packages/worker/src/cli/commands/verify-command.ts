@@ -1,6 +1,5 @@
 import {createLogger, FLEET_CONNECTION_FLAGS, pathForDisplay, prettyLogsFor, type FleetConnectionFlagValues, type GlobalCliOptions} from "@orchard/shared";
 import type {CommandModule} from "yargs";
-import {fleetRedisUrl} from "../fleet-redis-url.ts";
 import type {VerifyReport} from "../../verify/verify-run.ts";
 import {ENGINE_FLAGS} from "./extract-command.ts";
 
@@ -31,10 +30,11 @@ export const verifyCommand: CommandModule<GlobalCliOptions, VerifyArgs> = {
         .example("$0 verify sentiment-1a2b3c4d --sample 50", "a table: backend, chip, documents, identical, largest difference") as never,
     handler: async (args) => {
         // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
-        const {verifyRun} = await import("../../verify/verify-run.ts");
+        const [{verifyRun}, {resolveWorkerRedisUrl}] = await Promise.all([import("../../verify/verify-run.ts"), import("../worker-redis-url.ts")]);
         const logger = createLogger({level: args.logLevel === "info" ? "warn" : args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-verify"});
         const report = await verifyRun({
-            redisUrl: await fleetRedisUrl(args), keyPrefix: args.redisPrefix, runId: args.run, sample: args.sample, seed: args.seed,
+            // as `orchard worker` finds it: --redis, ORCHARD_REDIS_URL, a joined fleet's URL, the embedded Redis of --state-dir
+            redisUrl: await resolveWorkerRedisUrl(args, {}, logger), keyPrefix: args.redisPrefix, runId: args.run, sample: args.sample, seed: args.seed,
             ...(args.model === undefined ? {} : {modelPath: pathForDisplay(args.model)}),
             engine: {contexts: args.contexts, gpu: args.gpu === "false" ? false : args.gpu as "auto", ...(args.threads === undefined ? {} : {threads: args.threads})},
             logger

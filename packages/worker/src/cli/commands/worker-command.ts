@@ -3,7 +3,7 @@ import {
 } from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import type {ShardEngineFactory} from "../../fleet/shard-engine-factory.ts";
-import {fleetRedisUrl} from "../fleet-redis-url.ts";
+import type {WorkerRedisSources} from "../worker-redis-url.ts";
 import {engineOptionsFromArgs} from "./extract-command.ts";
 import {localFlags, WORKER_FLAGS, withoutModel} from "./worker-flags.ts";
 import {installServiceCommand, serviceStatusCommand, uninstallServiceCommand} from "./worker-service-commands.ts";
@@ -26,6 +26,7 @@ interface WorkerArgs extends GlobalCliOptions, FleetConnectionFlagValues {
     simulateTokensPerSecond?: number;
     exitWithParent: boolean;
     redisUrlFile?: string;
+    join?: string;
     schedule?: string;
     whenIdle?: string;
     requireAc?: boolean;
@@ -40,6 +41,8 @@ const PARENT_CHECK_MS = 1000;
 export interface WorkerCommandOptions {
     /** Builds the workers' engine. Default the model's (or the simulated one); tests pass one that wraps it. */
     readonly createEngine?: ShardEngineFactory;
+    /** How the worker finds the fleet's Redis without --redis (the LAN, the terminal). Default the real ones. */
+    readonly redisSources?: WorkerRedisSources;
 }
 
 /** `orchard worker`, building its engine with `options.createEngine` (test/support/fault-orchard.js passes a faulty one). */
@@ -59,12 +62,17 @@ export const workerCommand: CommandModule<GlobalCliOptions, WorkerArgs> = {
             "model-cache": WORKER_FLAGS["model-cache"],
             ...FLEET_CONNECTION_FLAGS,
             "redis-url-file": {type: "string", describe: "File holding the Redis URL (instead of --redis; mode 600: it holds the password): what a worker service reads"},
+            "join": {
+                type: "string",
+                describe: "Join the coordinator of this name found on the LAN (`orchard worker` without --redis lists them; a run id or --name, or a host, also picks one): its Redis password is asked once and kept in <state dir>/joined-redis-url (mode 600)"
+            },
             ...withoutModel(WORKER_FLAGS),
             "simulate-tokens-per-second": {type: "number", hidden: true, describe: "Tests/benchmarks: fake inference at this speed (serves only simulated runs)"},
             "exit-with-parent": {type: "boolean", default: false, hidden: true, describe: "Stop when the parent process exits (local workers of a coordinator)"}
         } as const))
         .example("ORCHARD_REDIS_URL=redis://:secret@fleet-host:6379 $0 worker --model models/mixtral.gguf", "the URL in the environment: a command line is visible to every user in ps")
-        .example("$0 worker --model models/mixtral.gguf", "joins the embedded Redis of `orchard run` in this folder")
+        .example("$0 worker --model models/mixtral.gguf", "joins the embedded Redis of `orchard run` in this folder, else lists the coordinators advertised on the LAN")
+        .example("$0 worker --model models/mixtral.gguf --join studio-6379", "joins a coordinator found on the LAN (the password is asked once, then kept)")
         .example("$0 worker --redis redis://:secret@coordinator.local:6379 --model-cache ~/orchard-models", "no model here yet: downloads the run's model from `orchard run --serve-model`")
         .example("$0 worker install-service --model ~/models/mixtral.gguf", "run this worker as a LaunchAgent (macOS) or systemd user service (Linux); the URL from ORCHARD_REDIS_URL") as never,
     handler: (args) => runWorker(args, {})
@@ -74,7 +82,8 @@ async function runWorker(args: WorkerArgs, options: WorkerCommandOptions): Promi
     // the implementation loads when the command runs, not when the CLI starts (see cli/index.ts)
     const {startFleetWorker} = await import("../../fleet/fleet-worker.ts");
     const logger = createLogger({level: args.logLevel, pretty: prettyLogsFor(args.logFormat), name: "orchard-worker"});
-    const redisUrl = await fleetRedisUrl(args);
+    const {resolveWorkerRedisUrl} = await import("../worker-redis-url.ts");
+    const redisUrl = await resolveWorkerRedisUrl(args, options.redisSources, logger);
     if ((args.model === undefined) === (args.modelCache === undefined))
         throw new OrchardError("INVALID_ARGUMENT", "give the model with --model FILE, or --model-cache DIR to get it from the fleet (one of them)");
     if (args.modelCache !== undefined && args.simulateTokensPerSecond !== undefined)
@@ -175,3 +184,4 @@ async function modelFromFleet(cacheDir: string, redisUrl: string, keyPrefix: str
         await closeRedis(redis);
     }
 }
+
