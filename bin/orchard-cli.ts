@@ -1,6 +1,6 @@
-import {cancelCommand, dashboardCommand, resumeCommand, retryFailedCommand, runCommand, serveModelCommand, statusCommand} from "@orchard/coordinator/cli";
+import {cancelCommand, dashboardCommand, provenanceCommand, resumeCommand, retryFailedCommand, runCommand, serveModelCommand, statusCommand} from "@orchard/coordinator/cli";
 import {GLOBAL_CLI_OPTIONS, lastFlagWins, reportCliError} from "@orchard/shared";
-import {extractCommand, generateCommand, modelCommand, playgroundCommand, workerCommand} from "@orchard/worker/cli";
+import {extractCommand, generateCommand, modelCommand, playgroundCommand, verifyCommand, workerCommand} from "@orchard/worker/cli";
 import yargs from "yargs";
 
 /**
@@ -28,6 +28,8 @@ export async function main(argv: string[], commands: {readonly worker?: typeof w
         .command(cancelCommand as never)
         .command(retryFailedCommand as never)
         .command(statusCommand as never)
+        .command(provenanceCommand as never)
+        .command(verifyCommand as never)
         .command(dashboardCommand as never)
         .command(serveModelCommand as never)
         .command(playgroundCommand as never)

@@ -76,6 +76,10 @@ describe("records written by any machine with the Redis URL", () => {
             const keys = new FleetKeys(keyPrefix);
             const skipped: SkippedDocument = {id: `doc${EVIL}`, input: 0, index: 3, line: 4, code: "DOCUMENT_TOO_LONG", message: `too long${EVIL}`};
             await client.hset(keys.skipped(runId), "0:3", JSON.stringify(skipped));
+            // where it says it computed shard 0 (and a record that is not one), and why it says it leaves shards alone
+            const machine = {host: `host${EVIL}`, chip: `chip${EVIL}`, backend: `gpu${EVIL}`, nodeLlamaCpp: "3.22.1", llamaCpp: `b1${EVIL}`};
+            await client.hset(keys.provenance(runId), "0", JSON.stringify({worker: name, machine, input: 0, firstDocument: 0, documents: 4}), "1", "{not json");
+            await client.hset(keys.refusals(runId), name, JSON.stringify({reason: `no${EVIL}`, atMs: Date.now()}));
 
             const [text, fleetText, json] = await Promise.all([
                 runOrchard(["status", runId, "--redis", redis.url, "--redis-prefix", keyPrefix]),
@@ -93,6 +97,9 @@ describe("records written by any machine with the Redis URL", () => {
             assert.equal(status.runs[0]?.workers.find((row) => row.name === name)?.host, `host${EVIL}`);
             assert.ok(status.runs[0]?.failedShards[0]?.message.includes(evilId), status.runs[0]?.failedShards[0]?.message);
             assert.deepEqual(status.runs[0]?.skippedDocuments.first.map((doc) => doc.id), [`doc${EVIL}`]);
+            assert.ok(status.runs[0]?.machines?.some((row) => row.chip === `chip${EVIL}` && row.shards === 1), JSON.stringify(status.runs[0]?.machines));
+            assert.deepEqual(status.runs[0]?.refusals?.map((refusal) => refusal.reason), [`no${EVIL}`]);
+            assert.match(text.stdout, /gpu +chip +3\.22\.1 \/ b1/);
         } finally {
             await rm(dir, {recursive: true, force: true});
         }

@@ -32,6 +32,14 @@ class FaultEngine implements ShardEngine {
         return this.#inner.kind;
     }
 
+    public get numerics() {
+        return this.#inner.numerics;
+    }
+
+    public get machine() {
+        return this.#inner.machine;
+    }
+
     public get backend(): string | undefined {
         return this.#inner.backend;
     }

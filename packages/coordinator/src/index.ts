@@ -3,6 +3,7 @@ export {classifyRunTask, type ClassifyRunTaskOptions} from "./run/classify-run-t
 export {generateRunTask, type GenerateRunTaskOptions} from "./run/generate-run-task.ts";
 export {outputPaths} from "./run/run-outputs.ts";
 export {cancelRun, type CancelOutcome} from "./run/cancel-run.ts";
+export {writeRunProvenance} from "./run/run-provenance.ts";
 export {
     resolveRunOptions, resolveFleetSessionOptions, type RunOptions, type FleetSessionOptions, type ResolvedRunOptions, type ResolvedFleetSessionOptions
 } from "./run/coordinator-options.ts";

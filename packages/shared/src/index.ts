@@ -75,7 +75,7 @@ export {MonitorKeys, RUN_WORKER_COUNTERS, runWorkerField, type RunWorkerCounter}
 export {rollingRate, busyTokensPerSecond, overlapShare, type WorkSample, type RollingRate, type RollingRateOptions} from "./monitor/rolling-rate.ts";
 export {workerHeartbeatSchema, heartbeatShardSchema, HEARTBEAT_STATES, type WorkerHeartbeat, type HeartbeatShard} from "./monitor/heartbeat-schema.ts";
 export {
-    fleetStatusSchema, runStatusSchema, workerStatusSchema, runWorkerSchema, failedShardSchema, inputProgressSchema, currentShardSchema,
+    fleetStatusSchema, runStatusSchema, runMachineSchema, type RunMachine, workerStatusSchema, runWorkerSchema, failedShardSchema, inputProgressSchema, currentShardSchema,
     workerStateSchema, WORKER_STATES, HEALTH_LEVELS, type FleetStatus, type RunStatusReport, type WorkerStatus, type RunWorker, type FailedShard, type WorkerState
 } from "./monitor/status-schema.ts";
 export {connectRedis, closeRedis} from "./fleet/redis-connection.ts";
@@ -97,3 +97,12 @@ export {
 } from "./discovery/fleet-advertisement.ts";
 export {FleetAdvertiser, type FleetAdvertiserOptions} from "./discovery/fleet-advertiser.ts";
 export {browseFleets, DEFAULT_BROWSE_MS, type BrowseFleetsOptions, type BrowseResult} from "./discovery/fleet-browser.ts";
+export {
+    numericsSettingsSchema, resolveNumericsSettings, runNumericsOf, numericsDifference, describeNumerics, numericsExtractFlags,
+    DEFAULT_NUMERICS, LEGACY_NUMERICS, PINNED_ENGINE_ROUTES, MAX_NUMERICS_BATCH_SIZE, MAX_NUMERICS_CONTEXT_SIZE,
+    type NumericsSettings, type NumericsOptions, type PinnedEngineRoute
+} from "./numerics/numerics-settings.ts";
+export {
+    machineFactsSchema, machineRequirementSchema, machineRefusal, MACHINE_BACKENDS, type MachineFacts, type MachineRequirement, type MachineBackend
+} from "./numerics/machine-facts.ts";
+export {readRunProvenance, parseShardProvenance, documentProvenance, documentsWithProvenance, type DocumentProvenance} from "./numerics/document-provenance.ts";

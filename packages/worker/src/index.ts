@@ -40,5 +40,7 @@ export {resolveClassifySettings, type ClassifySettings} from "./classify/classif
 export {PlaygroundServer, type PlaygroundServerOptions} from "./playground/playground-server.ts";
 export {reask, yesProbability, type ReaskEngine} from "./playground/reask-service.ts";
 export {playgroundCommand} from "./cli/commands/playground-command.ts";
+export {EngineSwitch, numericsEngineOptions, type EngineLease, type NumericsEngineLoader} from "./fleet/engine-switch.ts";
+export {verifyRun, type VerifyRunOptions, type VerifyReport, type VerifyGroup} from "./verify/verify-run.ts";
 export {downloadModel, cachedModelPath, systemFreeDiskBytes, type DownloadModelOptions, type FreeDiskBytes} from "./model-cache/model-download.ts";
 export {fleetModel, type FleetModelOptions} from "./model-cache/fleet-model.ts";

@@ -16,9 +16,9 @@ export const FLEET_SESSION_FLAGS = {
     },
     "threads": {type: "number", describe: "Local workers: llama.cpp CPU threads"},
     "contexts": {type: "number", describe: "Local workers: documents evaluated concurrently"},
-    "batch-size": {type: "number", describe: "Local workers: tokens per decode batch"},
+    "batch-size": {type: "number", describe: "Local workers: tokens per decode batch they load with (a run's shards are always computed with the run's own)"},
     "gpu": {type: "string", describe: "Local workers: GPU backend (auto, metal, cuda, vulkan, false)"},
-    "engine-route": {type: "string", describe: "Local workers: one-pass, three-pass or auto"},
+    "engine-route": {type: "string", describe: "Local workers: one-pass, three-pass or auto, to load with (a run's shards are always computed with the run's own)"},
     "lock-duration-ms": {type: "number", describe: "Local workers: BullMQ lock of a shard (default 60000)"},
     "stalled-interval-ms": {type: "number", describe: "Local workers: how often to look for shards of dead workers (default 30000)"}
 } as const;

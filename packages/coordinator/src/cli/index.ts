@@ -9,5 +9,6 @@ export {resumeCommand} from "./commands/resume-command.ts";
 export {retryFailedCommand} from "./commands/retry-failed-command.ts";
 export {cancelCommand} from "./commands/cancel-command.ts";
 export {statusCommand} from "./commands/status-command.ts";
+export {provenanceCommand} from "./commands/provenance-command.ts";
 export {dashboardCommand} from "./commands/dashboard-command.ts";
 export {serveModelCommand} from "./commands/serve-model-command.ts";

@@ -162,16 +162,19 @@ export class StatusCollector {
         ]);
         const queueName = run.spec.queueName;
         if (!counts.has(queueName)) counts.set(queueName, this.#queues.counts(queueName));
-        const [failures, skipped, retrying, samples, queue] = await Promise.all([
+        const [failures, skipped, retrying, samples, queue, provenance, refusals] = await Promise.all([
             this.#store.failures(runId, (error) => this.#warn(error, "failed shard shown as RECORD_INVALID")),
             this.#store.skippedDocuments(runId, (error) => this.#warn(error, "refused document left out of the status")),
             this.#store.retrying(runId),
             this.throughputSamples(runId, {sinceMs: now - RATE_MAX_WINDOW_MS}),
-            counts.get(queueName) as Promise<QueueCounts>
+            counts.get(queueName) as Promise<QueueCounts>,
+            this.#store.provenance(runId, (error) => this.#warn(error, "provenance record left out of the status")),
+            this.#store.refusals(runId)
         ]);
         const records: RunRecords = {
             spec: run.spec, state: run.state, updatedAt: isoTimeOrUndefined(times[0]), finishedAt: isoTimeOrUndefined(times[1]),
-            waitingShards: waiting, coordinatorActive: lock === 1, failures, skipped, retrying, counters: parseCounters(counterFields), samples, queue
+            waitingShards: waiting, coordinatorActive: lock === 1, failures, skipped, retrying, counters: parseCounters(counterFields), samples, queue,
+            provenance, refusals
         };
         return buildRunStatus(records, heartbeats, now, this.#lostAfterMs, context);
     }

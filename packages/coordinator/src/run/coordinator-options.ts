@@ -1,7 +1,8 @@
 import {resolve} from "node:path";
 import {
     DEFAULT_KEY_PREFIX, DEFAULT_MAX_PENDING_SHARDS, DEFAULT_RETRY_DELAY_MS, DEFAULT_RUN_CONTEXT_SIZE, DEFAULT_SHARD_ATTEMPTS,
-    DEFAULT_SHARD_SIZE, DEFAULT_SHARD_TAPER, DEFAULT_STATE_DIR, DEFAULT_RUN_TASK, OrchardError, resolveMaxLineBytes, resolvePromptSettings, runTaskSchema, type Logger, type PromptOptions, type PromptSettings, type RunTask,
+    DEFAULT_SHARD_SIZE, DEFAULT_SHARD_TAPER, DEFAULT_STATE_DIR, DEFAULT_RUN_TASK, machineRequirementSchema, OrchardError, resolveMaxLineBytes, resolveNumericsSettings, resolvePromptSettings, runTaskSchema, type Logger,
+    type MachineRequirement, type NumericsOptions, type NumericsSettings, type PromptOptions, type PromptSettings, type RunTask,
     type ShardTaper
 } from "@orchard/shared";
 import {assertRunTaskPrompt} from "./classify-run-task.ts";
@@ -78,6 +79,10 @@ export interface RunOptions extends FleetSessionOptions, PromptOptions {
     readonly simulatedEngine?: {readonly tokensPerSecond: number};
     /** What the run computes per document, with its settings checked (classifyRunTask for --task classify, generateRunTask for --task generate). Default: the re-ask. */
     readonly task?: RunTask;
+    /** The settings that change the numbers (batch size, engine route, flash attention), pinned for every worker. Default DEFAULT_NUMERICS. */
+    readonly numerics?: NumericsOptions;
+    /** Machines the run accepts (backend, chip substring); others leave its shards alone. Default: any. */
+    readonly requires?: MachineRequirement;
     /**
      * Serve the model file to the fleet over HTTP while the run is coordinated here (ServedModel):
      * listen address (default: `redisBind`, else 127.0.0.1) and port (0, the default: any free one).
@@ -121,6 +126,8 @@ export interface ResolvedRunOptions extends ResolvedFleetSessionOptions {
     readonly maxLineBytes: number;
     readonly simulatedEngine: {readonly tokensPerSecond: number} | undefined;
     readonly task: RunTask;
+    readonly numerics: NumericsSettings;
+    readonly requires: MachineRequirement | undefined;
     readonly serveModel: {readonly host: string; readonly port: number} | undefined;
 }
 
@@ -153,6 +160,7 @@ export function resolveRunOptions(options: RunOptions): ResolvedRunOptions {
     const prompt = resolvePromptSettings(options);
     if (tokensPerSecond !== undefined && !(tokensPerSecond > 0))
         throw new OrchardError("INVALID_ARGUMENT", `the simulated engine's tokens/s must be positive (got ${tokensPerSecond})`);
+    const contextSize = positive("--context-size", options.contextSize ?? DEFAULT_RUN_CONTEXT_SIZE);
     return {
         ...resolveFleetSessionOptions(options),
         modelPath: options.modelPath,
@@ -160,7 +168,9 @@ export function resolveRunOptions(options: RunOptions): ResolvedRunOptions {
         outputDir: resolve(options.outputDir),
         prompt,
         truncate: options.truncate ?? false,
-        contextSize: positive("--context-size", options.contextSize ?? DEFAULT_RUN_CONTEXT_SIZE),
+        contextSize,
+        numerics: resolveNumericsSettings(options.numerics ?? {}, contextSize),
+        requires: resolveRequirement(options.requires),
         shardSize: positive("--shard-size", options.shardSize ?? DEFAULT_SHARD_SIZE),
         shardTaper: options.shardTaper === false ? undefined : {...(options.shardTaper ?? DEFAULT_SHARD_TAPER)},
         maxPendingShards: positive("--max-pending-shards", options.maxPendingShards ?? DEFAULT_MAX_PENDING_SHARDS),
@@ -190,6 +200,15 @@ function positive(name: string, value: number): number {
 function nonNegative(name: string, value: number): number {
     if (!Number.isInteger(value) || value < 0) throw new OrchardError("INVALID_ARGUMENT", `${name} must be a non-negative integer (got ${value})`);
     return value;
+}
+
+/** The run's machine requirement, checked as a shard job will carry it; an empty one is none. */
+function resolveRequirement(requires: MachineRequirement | undefined): MachineRequirement | undefined {
+    if (requires === undefined || (requires.backend === undefined && requires.chip === undefined)) return undefined;
+    const parsed = machineRequirementSchema.safeParse(requires);
+    if (!parsed.success)
+        throw new OrchardError("INVALID_ARGUMENT", `--require-backend / --require-chip: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
+    return parsed.data;
 }
 
 /** The run's task, checked as a shard job will carry it (a library caller's task is input too) and against the prompt settings. */

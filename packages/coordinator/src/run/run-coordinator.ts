@@ -2,7 +2,7 @@ import {randomBytes} from "node:crypto";
 import {stat} from "node:fs/promises";
 import {resolve} from "node:path";
 import {
-    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, runTaskOf, sha256Json, shardQueueName, simulatedEngineFingerprint, taskKind, CURRENT_OUTPUT_NAMING, outputNamingOf, type ModelFingerprint, type OutputNaming, type RunSpec
+    assertOutputPath, ensureOutputDirectory, FleetKeys, modelFingerprint, OrchardError, runTaskOf, sha256Json, shardQueueName, simulatedEngineFingerprint, taskKind, CURRENT_OUTPUT_NAMING, outputNamingOf, numericsDifference, runNumericsOf, type ModelFingerprint, type NumericsSettings, type OutputNaming, type RunSpec
 } from "@orchard/shared";
 import {Queue} from "bullmq";
 import {FleetRedis} from "../redis/fleet-redis.ts";
@@ -87,7 +87,10 @@ export async function runCoordinator(options: RunOptions): Promise<RunSummary> {
                     ? {task: {...derived.task, settings: {...derived.task.settings, labelsFile: existing.spec.task.settings.labelsFile}}} : {}),
                 shardAttempts: existing.spec.shardAttempts, retryDelayMs: existing.spec.retryDelayMs, maxPendingShards: existing.spec.maxPendingShards,
                 // the run reads its inputs with the limit it was created with (schema-bounded), whatever this command says
-                maxLineBytes: existing.spec.maxLineBytes
+                maxLineBytes: existing.spec.maxLineBytes,
+                // a run made before numerics were recorded is computed with LEGACY_NUMERICS: this command may go on with it if it asks for those
+                numerics: existing.spec.numerics === undefined && numericsDifference(derived.numerics as NumericsSettings, runNumericsOf(existing.spec)) === undefined
+                    ? undefined : derived.numerics
             };
             const field = firstDifference(expected, existing.spec);
             if (field !== undefined)
@@ -128,7 +131,8 @@ function buildSpec(resolved: ResolvedRunOptions, scanned: readonly ScannedInput[
         outputDir: resolved.outputDir,
         // absent for "stem": the spec of a run made before the naming was recorded, as it was
         ...(naming === "stem" ? {} : {outputNaming: naming}),
-        prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize,
+        prompt: resolved.prompt, truncate: resolved.truncate, contextSize: resolved.contextSize, numerics: resolved.numerics,
+        ...(resolved.requires === undefined ? {} : {requires: resolved.requires}),
         shardSize: resolved.shardSize, ...(resolved.shardTaper === undefined ? {} : {shardTaper: resolved.shardTaper}), shardAttempts: resolved.shardAttempts, retryDelayMs: resolved.retryDelayMs, maxPendingShards: resolved.maxPendingShards,
         maxLineBytes: resolved.maxLineBytes,
         // absent for the re-ask, as in every run before task kinds

@@ -1,7 +1,7 @@
 import {stat} from "node:fs/promises";
 import {
-    EVENTS_STREAM_MAX_LENGTH, outputPathError, readJsonlLines, runTaskOf, taskKind, type Logger, type RunSpec, type RunTask,
-    type ShardFailure, type ShardResult, type SkippedDocument, type TaskKind
+    EVENTS_STREAM_MAX_LENGTH, outputPathError, readJsonlLines, runNumericsOf, runTaskOf, taskKind, type Logger, type RunSpec, type RunTask,
+    type ShardFailure, type ShardProvenance, type ShardResult, type SkippedDocument, type TaskKind
 } from "@orchard/shared";
 import {FleetAdvertiser} from "@orchard/shared";
 import {Queue} from "bullmq";
@@ -10,6 +10,7 @@ import type {CoordinatorEvent, RunSummary} from "./coordinator-events.ts";
 import {CoordinatorLock} from "./coordinator-lock.ts";
 import type {ResolvedFleetSessionOptions} from "./coordinator-options.ts";
 import type {ScannedInput} from "./input-scanner.ts";
+import {localWorkerArgs} from "./local-worker-args.ts";
 import {LocalWorkerPool} from "./local-worker-pool.ts";
 import {listMissingDocuments} from "./missing-documents.ts";
 import {OrderedMerger} from "./ordered-merger.ts";
@@ -197,6 +198,7 @@ export class RunSession {
         const mergedShards: number[] = [];
         const failures = new Map<number, ShardFailure>();
         const skipped: SkippedDocument[] = [];
+        const provenance = new Map<number, ShardProvenance>();
         let merged = this.#merged;
         for (const item of ready) {
             const planned = this.#layout.shard(item.shard);
@@ -210,10 +212,11 @@ export class RunSession {
             await merger.append(planned, lines, companions);
             merged += lines.length;
             mergedShards.push(item.shard);
+            provenance.set(item.shard, provenanceOf(item.result, planned));
         }
         const cursor = await merger.flush();
         // the cursor moves only after the lines are on disk: a crash in between rewrites them, once
-        await this.#store.commitMerge(runId, {cursorShard: cursor.shard, cursorBytes: cursor.bytes, mergedDocuments: merged, mergedShards, failures, skipped});
+        await this.#store.commitMerge(runId, {cursorShard: cursor.shard, cursorBytes: cursor.bytes, mergedDocuments: merged, mergedShards, failures, skipped, provenance});
         this.#missing += skipped.length + [...failures.keys()].reduce((sum, shard) => sum + this.#layout.shard(shard).documents, 0);
         this.#merged = merged;
         this.#cursor = cursor.shard;
@@ -280,7 +283,9 @@ export class RunSession {
             skipped.push(...outcome.skipped);
             merged += outcome.lines - before;
         }
-        await this.#store.commitPatch(runId, {patched, failedAgain, skipped, mergedDocuments: merged});
+        await this.#store.commitPatch(runId, {
+            patched, failedAgain, skipped, mergedDocuments: merged, provenance: new Map(patched.map((shard) => [shard, provenanceOf(accepted.get(shard) as ShardResult, this.#layout.shard(shard))]))
+        });
         this.#merged = merged;
         return "done";
     }
@@ -325,7 +330,7 @@ export class RunSession {
             args: [
                 "--model", spec.model.path, "--redis-prefix", this.#store.keys.prefix, "--exit-with-parent",
                 ...(spec.engine.kind === "simulated" ? ["--simulate-tokens-per-second", String(spec.engine.tokensPerSecond)] : []),
-                ...options.localWorkerArgs
+                ...localWorkerArgs(options.localWorkerArgs, runNumericsOf(spec))
             ],
             // the URL holds the password: in the environment, which other users cannot read, not on argv, which `ps` shows them
             env: {ORCHARD_REDIS_URL: this.#fleet.url},
@@ -356,6 +361,11 @@ export class RunSession {
             this.#log?.warn({err: error}, "an event handler threw");
         }
     }
+}
+
+/** The per-shard record of where a result was computed (the worker's own word: the result passed its schema). */
+function provenanceOf(result: ShardResult, shard: {input: number; firstDocument: number; documents: number}): ShardProvenance {
+    return {worker: result.worker, ...(result.machine === undefined ? {} : {machine: result.machine}), input: shard.input, firstDocument: shard.firstDocument, documents: shard.documents};
 }
 
 async function countLines(path: string, maxLineBytes: number): Promise<number> {

@@ -1,6 +1,6 @@
 import {
-    FleetKeys, OrchardError, runSpecSchema, runStateSchema, shardFailureSchema, shardResultSchemaOf, skippedDocumentSchema,
-    type RunSpec, type RunState, type RunStatus, type ShardFailure, type ShardResult, type SkippedDocument, type TaskKind
+    FleetKeys, OrchardError, parseShardProvenance, runSpecSchema, runStateSchema, shardFailureSchema, shardRefusalSchema, shardResultSchemaOf, skippedDocumentSchema,
+    type RunSpec, type RunState, type RunStatus, type ShardFailure, type ShardProvenance, type ShardRefusal, type ShardResult, type SkippedDocument, type TaskKind
 } from "@orchard/shared";
 import type {Redis} from "ioredis";
 
@@ -29,6 +29,8 @@ export interface MergeCommit {
     readonly failures: ReadonlyMap<number, ShardFailure>;
     /** Documents passed over on a worker's verdict. */
     readonly skipped: readonly SkippedDocument[];
+    /** Where each merged shard was computed (kept for `orchard provenance` and the status's machine split). */
+    readonly provenance: ReadonlyMap<number, ShardProvenance>;
 }
 
 /**
@@ -52,7 +54,8 @@ export class RunStore {
     /** Records a new run (status running, cursor at the start) and makes it the run of its spec. */
     public async createRun(spec: RunSpec): Promise<void> {
         await this.#redis.multi()
-            .del(this.keys.results(spec.runId), this.keys.failed(spec.runId), this.keys.skipped(spec.runId), this.keys.retrying(spec.runId))
+            .del(this.keys.results(spec.runId), this.keys.failed(spec.runId), this.keys.skipped(spec.runId), this.keys.retrying(spec.runId),
+                this.keys.provenance(spec.runId), this.keys.refusals(spec.runId))
             .hset(this.keys.run(spec.runId), {spec: JSON.stringify(spec), status: "running", cursorShard: 0, cursorBytes: 0, mergedDocuments: 0, updatedAt: new Date().toISOString()})
             .set(this.keys.runBySpec(spec.specKey), spec.runId)
             .zadd(this.keys.runs(), Date.now(), spec.runId)
@@ -145,7 +148,24 @@ export class RunStore {
         if (commit.mergedShards.length > 0) multi.hdel(this.keys.results(runId), ...commit.mergedShards.map(String));
         for (const [shard, failure] of commit.failures) multi.hset(this.keys.failed(runId), String(shard), JSON.stringify(failure));
         for (const doc of commit.skipped) multi.hset(this.keys.skipped(runId), `${doc.input}:${doc.index}`, JSON.stringify(doc));
+        for (const [shard, provenance] of commit.provenance) multi.hset(this.keys.provenance(runId), String(shard), JSON.stringify(provenance));
         await exec(multi);
+    }
+
+    /** Where each merged shard was computed (shard -> record); a record that fails its schema is left out (reported through `onInvalid`). */
+    public async provenance(runId: string, onInvalid?: (error: OrchardError) => void): Promise<Map<number, ShardProvenance>> {
+        return parseShardProvenance(runId, await this.#redis.hgetall(this.keys.provenance(runId)), onInvalid);
+    }
+
+    /** Why workers leave the run's shards alone, by worker (their last word); invalid records are left out. */
+    public async refusals(runId: string): Promise<Map<string, ShardRefusal>> {
+        const fields = await this.#redis.hgetall(this.keys.refusals(runId));
+        const refusals = new Map<string, ShardRefusal>();
+        for (const [worker, text] of Object.entries(fields)) {
+            const parsed = shardRefusalSchema.safeParse(safeJson(text));
+            if (parsed.success && worker.length <= 256) refusals.set(worker, parsed.data);
+        }
+        return refusals;
     }
 
     /**
@@ -200,12 +220,15 @@ export class RunStore {
     }
 
     /** Records the outcome of patching retried shards into the outputs. */
-    public async commitPatch(runId: string, patch: {patched: readonly number[]; failedAgain: ReadonlyMap<number, ShardFailure>; skipped: readonly SkippedDocument[]; mergedDocuments: number}): Promise<void> {
+    public async commitPatch(runId: string, patch: {
+        patched: readonly number[]; failedAgain: ReadonlyMap<number, ShardFailure>; skipped: readonly SkippedDocument[]; mergedDocuments: number; provenance: ReadonlyMap<number, ShardProvenance>;
+    }): Promise<void> {
         const multi = this.#redis.multi().del(this.keys.retrying(runId))
             .hset(this.keys.run(runId), {mergedDocuments: patch.mergedDocuments, updatedAt: new Date().toISOString()});
         if (patch.patched.length > 0) multi.hdel(this.keys.results(runId), ...patch.patched.map(String));
         for (const [shard, failure] of patch.failedAgain) multi.hset(this.keys.failed(runId), String(shard), JSON.stringify(failure));
         for (const doc of patch.skipped) multi.hset(this.keys.skipped(runId), `${doc.input}:${doc.index}`, JSON.stringify(doc));
+        for (const [shard, provenance] of patch.provenance) multi.hset(this.keys.provenance(runId), String(shard), JSON.stringify(provenance));
         await exec(multi);
     }
 
@@ -213,7 +236,8 @@ export class RunStore {
     public async finish(runId: string, status: RunStatus, outputSizes: readonly number[] = []): Promise<void> {
         await exec(this.#redis.multi()
             .hset(this.keys.run(runId), {status, outputSizes: JSON.stringify(outputSizes), finishedAt: new Date().toISOString(), updatedAt: new Date().toISOString()})
-            .del(this.keys.results(runId)));
+            // refusals say why a running run waits: nothing to say once it ended
+            .del(this.keys.results(runId), this.keys.refusals(runId)));
     }
 
     /** Forgets the spec -> run link (a cancelled run is not resumed by re-running its command). */

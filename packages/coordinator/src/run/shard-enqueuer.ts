@@ -1,4 +1,4 @@
-import {runTaskOf, type Logger, type RunSpec, type ShardJob} from "@orchard/shared";
+import {runNumericsOf, runTaskOf, type Logger, type RunSpec, type ShardJob} from "@orchard/shared";
 import type {Queue} from "bullmq";
 import type {RunStore} from "./run-store.ts";
 import type {RunLayout} from "./run-layout.ts";
@@ -105,6 +105,8 @@ export class ShardEnqueuer {
             truncate: this.#spec.truncate,
             trailingInstruction: this.#spec.prompt.trailingInstruction,
             task: runTaskOf(this.#spec),
+            numerics: runNumericsOf(this.#spec),
+            ...(this.#spec.requires === undefined ? {} : {requires: this.#spec.requires}),
             documents: documents.map((prepared) => ({id: prepared.doc.id, line: prepared.lineNumber, promptText: prepared.promptText, documentText: prepared.documentText}))
         };
     }

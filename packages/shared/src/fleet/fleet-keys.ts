@@ -57,6 +57,16 @@ export class FleetKeys {
         return `${this.prefix}:run:${runId}:skipped`;
     }
 
+    /** Hash: worker name -> why it leaves the run's shards alone (ShardRefusal JSON): what `orchard status` says the run waits for. */
+    public refusals(runId: string): string {
+        return `${this.prefix}:run:${runId}:refusals`;
+    }
+
+    /** Hash: global shard index -> where its merged result was computed (ShardProvenance JSON): `orchard provenance`, status's backend split. */
+    public provenance(runId: string): string {
+        return `${this.prefix}:run:${runId}:provenance`;
+    }
+
     /** Set: global shard indices rerun by `retry-failed`, patched into the outputs when done. */
     public retrying(runId: string): string {
         return `${this.prefix}:run:${runId}:retrying`;

@@ -3,6 +3,8 @@ import {MAX_MAX_LINE_BYTES} from "../jsonl/max-line-bytes.ts";
 import type {TaskKind} from "../task/task-kind.ts";
 import {runTaskSchema, taskKind} from "../task/task-kinds.ts";
 import {failureCodeSchema} from "./failure-codes.ts";
+import {machineFactsSchema, machineRequirementSchema} from "../numerics/machine-facts.ts";
+import {numericsSettingsSchema} from "../numerics/numerics-settings.ts";
 
 /**
  * Schemas of everything the fleet reads back from Redis (job payloads, results, run records) and
@@ -68,6 +70,10 @@ export const shardJobSchema = z.object({
     trailingInstruction: z.string(),
     /** What to compute for each document; absent (a coordinator before task kinds): the re-ask. */
     task: runTaskSchema.optional(),
+    /** The run's numerics: the worker computes with exactly these. Absent (a coordinator before numerics were pinned): the worker's own settings. */
+    numerics: numericsSettingsSchema.optional(),
+    /** Machines the run accepts; a worker that does not match leaves the shard alone. Absent: any. */
+    requires: machineRequirementSchema.optional(),
     documents: z.array(shardDocumentSchema).min(1)
 });
 export type ShardJob = z.infer<typeof shardJobSchema>;
@@ -99,6 +105,8 @@ export function shardResultSchemaOf(kind: TaskKind) {
         runId: runIdSchema,
         shard: nonNegativeInt,
         worker: nameSchema,
+        /** Where it was computed; absent from workers before provenance. */
+        machine: machineFactsSchema.optional(),
         documents: z.array(documentResultSchemaOf(kind)),
         tokens: nonNegativeInt,
         elapsedMs: z.number().nonnegative()
@@ -111,6 +119,7 @@ export interface ShardResult {
     readonly runId: string;
     readonly shard: number;
     readonly worker: string;
+    readonly machine?: z.infer<typeof machineFactsSchema> | undefined;
     readonly documents: readonly DocumentResult[];
     readonly tokens: number;
     readonly elapsedMs: number;
@@ -161,6 +170,10 @@ export const runSpecSchema = z.object({
     task: runTaskSchema.optional(),
     truncate: z.boolean(),
     contextSize: positiveInt,
+    /** Every setting that changes the numbers (runNumericsOf). Absent in runs made before they were pinned: LEGACY_NUMERICS. */
+    numerics: numericsSettingsSchema.optional(),
+    /** Machines the run accepts (--require-backend, --require-chip). Absent: any machine. */
+    requires: machineRequirementSchema.optional(),
     shardSize: positiveInt,
     /** Absent in runs created before shards tapered: those keep fixed-size shards when resumed. */
     shardTaper: shardTaperSchema.optional(),
@@ -201,6 +214,20 @@ export type RunState = z.infer<typeof runStateSchema>;
 /** A shard that exhausted its attempts. */
 export const shardFailureSchema = z.object({code: failureCodeSchema, message: messageSchema, attempts: nonNegativeInt, at: isoTimeSchema});
 export type ShardFailure = z.infer<typeof shardFailureSchema>;
+
+/** Why a worker leaves a run's shards alone (FleetKeys.refusals), as it last said. */
+export const shardRefusalSchema = z.object({reason: z.string().max(1_000), atMs: timeMsSchema});
+export type ShardRefusal = z.infer<typeof shardRefusalSchema>;
+
+/**
+ * Where a merged shard was computed (FleetKeys.provenance): the worker and its machine, and which
+ * documents the shard holds (input, first document's 0-based index, count), so that a reader maps a
+ * document to its record without the shard arithmetic.
+ */
+export const shardProvenanceSchema = z.object({
+    worker: nameSchema, machine: machineFactsSchema.optional(), input: nonNegativeInt, firstDocument: nonNegativeInt, documents: nonNegativeInt
+});
+export type ShardProvenance = z.infer<typeof shardProvenanceSchema>;
 
 /** A document left out of the output by a worker's verdict (DOCUMENT_TOO_LONG). */
 export const skippedDocumentSchema = z.object({

@@ -103,6 +103,19 @@ export const failedShardSchema = z.object({
 });
 export type FailedShard = z.infer<typeof failedShardSchema>;
 
+/** Documents of a run computed on one kind of machine (backend and chip), from the per-shard provenance. */
+export const runMachineSchema = z.object({
+    /** "metal", "cuda", "vulkan", "cpu", "simulated", or "unknown" (a worker before provenance). */
+    backend: z.string(),
+    chip: z.string(),
+    /** The node-llama-cpp / llama.cpp builds seen on it ("3.22.1 / b6080"), distinct. */
+    builds: z.array(z.string()),
+    /** Documents of the merged shards it computed. */
+    documents: count,
+    shards: count
+});
+export type RunMachine = z.infer<typeof runMachineSchema>;
+
 /** starting: the local workers of `orchard run` have not reported yet (only its own view says so; `status` cannot know). */
 export const HEALTH_LEVELS = ["ok", "starting", "warning", "error"] as const;
 
@@ -161,6 +174,17 @@ export const runStatusSchema = z.object({
     }),
     /** What the run computes per document (reask, classify or generate). Absent from statuses made before task kinds: the re-ask. */
     task: z.enum(TASK_KIND_NAMES).optional(),
+    /**
+     * The settings every worker computes the run with. `recorded` false: a run made before they were
+     * recorded, computed with today's defaults from now on. Absent from statuses made before numerics.
+     */
+    numerics: z.object({batchSize: count, engineRoute: z.string(), flashAttention: z.boolean(), contextSize: count, recorded: z.boolean()}).optional(),
+    /** The machines the run accepts (`--require-backend`, `--require-chip`); null: any. */
+    requires: z.object({backend: z.string().nullable(), chip: z.string().nullable()}).optional(),
+    /** How the merged documents split across backends and chips (more than one: the run mixes numbers of different machines). */
+    machines: z.array(runMachineSchema).optional(),
+    /** Workers that leave the run's shards alone, and why (their last word while the run ran). */
+    refusals: z.array(z.object({worker: z.string(), reason: z.string(), at: isoTime})).optional(),
     /** The run's BullMQ queue (shared by every run of the same model). */
     queue: z.object({name: z.string(), waiting: count, active: count, delayed: count, prioritized: count, failed: count})
 });

@@ -9,3 +9,4 @@ export {generateCommand} from "./commands/generate-command.ts";
 export {modelCommand} from "./commands/model-command.ts";
 export {workerCommand, createWorkerCommand, type WorkerCommandOptions} from "./commands/worker-command.ts";
 export {playgroundCommand} from "./commands/playground-command.ts";
+export {verifyCommand} from "./commands/verify-command.ts";

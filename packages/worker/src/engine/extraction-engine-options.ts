@@ -1,5 +1,5 @@
 import {availableParallelism} from "node:os";
-import {OrchardError} from "@orchard/shared";
+import {DEFAULT_NUMERICS, OrchardError} from "@orchard/shared";
 import type {Logger} from "@orchard/shared";
 
 /** Which node-llama-cpp route computes logits and hidden states. */
@@ -52,7 +52,8 @@ export interface ResolvedExtractionEngineOptions {
 }
 
 export const DEFAULT_CONTEXT_SIZE = 4096;
-export const DEFAULT_BATCH_SIZE = 512;
+/** The run's default too (shared's DEFAULT_NUMERICS), so that `extract` and a fleet run compute the same bits. */
+export const DEFAULT_BATCH_SIZE: number = DEFAULT_NUMERICS.batchSize;
 export const DEFAULT_ENGINE_CONTEXTS = 2;
 
 /** Resolves the options once the backend is known (`onGpu`: node-llama-cpp picked a GPU). */
@@ -68,7 +69,7 @@ export function resolveExtractionEngineOptions(options: ExtractionEngineOptions,
         // on CPU the contexts share the cores; on a GPU the threads only feed it
         threads: backend.onGpu ? threads : Math.max(1, Math.floor(threads / contexts)),
         contexts,
-        flashAttention: options.flashAttention ?? true,
+        flashAttention: options.flashAttention ?? DEFAULT_NUMERICS.flashAttention,
         gpu: options.gpu ?? "auto",
         route: options.route ?? "auto",
         logger: options.logger

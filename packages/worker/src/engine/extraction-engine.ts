@@ -1,6 +1,7 @@
-import {computeAttributes, OrchardError, type Logger} from "@orchard/shared";
+import {computeAttributes, OrchardError, type Logger, type MachineFacts} from "@orchard/shared";
 import {getLlama, LlamaLogLevel, type Llama, type LlamaModel} from "node-llama-cpp";
 import {assertModelFile} from "./assert-model-file.ts";
+import {probeMachineFacts} from "./machine-facts-probe.ts";
 import type {DocumentEvaluator} from "./document-evaluator.ts";
 import {resolveExtractionEngineOptions, type EngineRoute, type ExtractionEngineOptions, type ResolvedExtractionEngineOptions} from "./extraction-engine-options.ts";
 import {OnePassEvaluator} from "./one-pass-evaluator.ts";
@@ -20,6 +21,8 @@ export class ExtractionEngine {
     public readonly route: Exclude<EngineRoute, "auto">;
     /** The backend node-llama-cpp picked: "metal", "cuda", "vulkan" or false (CPU). */
     public readonly gpu: string | false;
+    /** Where it computes (host, chip, backend, node-llama-cpp and llama.cpp versions): each result's provenance. */
+    public readonly machine: MachineFacts;
     readonly #llama: Llama;
     readonly #models: readonly LlamaModel[];
     readonly #tokenizerModel: LlamaModel;
@@ -30,8 +33,9 @@ export class ExtractionEngine {
 
     private constructor(init: {
         options: ResolvedExtractionEngineOptions; route: Exclude<EngineRoute, "auto">; llama: Llama;
-        models: LlamaModel[]; evaluators: DocumentEvaluator[];
+        models: LlamaModel[]; evaluators: DocumentEvaluator[]; machine: MachineFacts;
     }) {
+        this.machine = init.machine;
         this.options = init.options;
         this.route = init.route;
         this.#llama = init.llama;
@@ -75,7 +79,7 @@ export class ExtractionEngine {
                 for (let i = 0; i < resolved.contexts; i++) evaluators.push(await ThreePassEvaluator.create(plain, meanPooled, contextOptions));
             }
             log?.info({route, gpu: llama.gpu, contexts: resolved.contexts, threads: resolved.threads, contextSize: resolved.contextSize}, "extraction engine ready");
-            return new ExtractionEngine({options: resolved, route, llama, models, evaluators});
+            return new ExtractionEngine({options: resolved, route, llama, models, evaluators, machine: await probeMachineFacts(llama)});
         } catch (error) {
             for (const evaluator of evaluators) await evaluator.close().catch(() => undefined);
             for (const model of models) await model.dispose().catch(() => undefined);

@@ -1,16 +1,26 @@
 import {
-    connectRedis, encodeShardJobFailure, FleetKeys, modelFingerprint, OrchardError, shardJobSchema, toFailureCode, shardQueueName, simulatedEngineFingerprint, type Logger, type ShardJob
+    connectRedis, encodeShardJobFailure, FleetKeys, machineRefusal, modelFingerprint, OrchardError, shardJobSchema, toFailureCode, shardQueueName, simulatedEngineFingerprint,
+    type Logger, type MachineFacts, type NumericsSettings, type ShardJob
 } from "@orchard/shared";
-import {UnrecoverableError, WaitingError, Worker, type Job} from "bullmq";
+import {DelayedError, UnrecoverableError, WaitingError, Worker, type Job} from "bullmq";
 import PQueue from "p-queue";
 import type {Redis} from "ioredis";
 import {resolveFleetWorkerOptions, type FleetWorkerOptions, type ResolvedFleetWorkerOptions} from "./fleet-worker-options.ts";
+import {EngineSwitch, numericsEngineOptions} from "./engine-switch.ts";
 import {HeartbeatPublisher} from "./heartbeat-publisher.ts";
 import type {ShardEngine} from "./shard-engine.ts";
 import {processShard} from "./shard-processor.ts";
 
 /** After the graceful deadline, returning the shard gets this long before the worker is closed by force. */
 const RETURN_GRACE_MS = 30_000;
+/**
+ * A shard this worker must leave alone (the run requires another machine, or numerics it cannot
+ * compute) goes back to the queue delayed this long: a matching worker takes it meanwhile, and this
+ * one does not spin on it. BullMQ cannot hand a worker only some of a queue's jobs.
+ */
+const REFUSED_SHARD_DELAY_MS = 2_000;
+/** A refusal's reason is cut to this (the record's schema bound). */
+const MAX_REASON_CHARS = 1_000;
 
 /** What a worker did since it started. */
 export interface FleetWorkerStats {
@@ -31,9 +41,10 @@ export class FleetWorker {
     public readonly fingerprint: string;
     public readonly queueName: string;
     readonly #options: ResolvedFleetWorkerOptions;
-    /** Undefined while paused with unloadWhenPaused (the model's memory given back). */
-    #engine: ShardEngine | undefined;
-    readonly #loadEngine: () => Promise<ShardEngine>;
+    /** The engine, recreated with each run's numerics; unloaded while paused with unloadWhenPaused (the model's memory given back). */
+    readonly #engines: EngineSwitch;
+    /** Where this worker computes (the same whatever the numerics): provenance and --require-backend/--require-chip. */
+    readonly #machine: MachineFacts;
     /** The reason this worker takes no shards now (spare-machine policy), or undefined. */
     #pausedReason: string | undefined;
     /** pause() and resume() one after the other, in the order called. */
@@ -48,10 +59,10 @@ export class FleetWorker {
     /** The documents of every shard held, in the order the shards arrived, onto the engine's contexts. */
     readonly #scheduler: PQueue;
 
-    private constructor(init: {options: ResolvedFleetWorkerOptions; engine: ShardEngine; loadEngine: () => Promise<ShardEngine>; redis: Redis; fingerprint: string}) {
+    private constructor(init: {options: ResolvedFleetWorkerOptions; engine: ShardEngine; loadEngine: (numerics: NumericsSettings | undefined) => Promise<ShardEngine>; redis: Redis; fingerprint: string}) {
         this.#options = init.options;
-        this.#engine = init.engine;
-        this.#loadEngine = init.loadEngine;
+        this.#engines = new EngineSwitch(init.loadEngine, init.engine);
+        this.#machine = init.engine.machine;
         this.#pausedReason = init.options.pausedReason;
         this.#redis = init.redis;
         this.name = init.options.name;
@@ -68,9 +79,12 @@ export class FleetWorker {
         const resolved = resolveFleetWorkerOptions(options);
         const real = await modelFingerprint(resolved.modelPath);
         const fingerprint = resolved.simulatedEngine === undefined ? real.fingerprint : simulatedEngineFingerprint(real).fingerprint;
-        const loadEngine = (): Promise<ShardEngine> =>
-            resolved.createEngine({modelPath: resolved.modelPath, engine: resolved.engine, simulatedEngine: resolved.simulatedEngine, logger: resolved.logger});
-        const engine = await loadEngine();
+        // the worker's own engine options, with a run's numerics over them when a run needs others
+        const loadEngine = (numerics: NumericsSettings | undefined): Promise<ShardEngine> => resolved.createEngine({
+            modelPath: resolved.modelPath, engine: numerics === undefined ? resolved.engine : {...resolved.engine, ...numericsEngineOptions(numerics)},
+            simulatedEngine: resolved.simulatedEngine, logger: resolved.logger
+        });
+        const engine = await loadEngine(undefined);
         let redis: Redis;
         try {
             redis = await connectRedis(resolved.redisUrl, {name: `orchard-worker-${resolved.name}`, maxReconnectDelayMs: 2000, ...(resolved.logger === undefined ? {} : {logger: resolved.logger})});
@@ -144,7 +158,7 @@ export class FleetWorker {
     public resume(): Promise<void> {
         return this.#serially(async () => {
             if (this.#pausedReason === undefined || this.#closing !== undefined) return;
-            this.#engine ??= await this.#loadEngine();
+            await this.#engines.reload();
             if (this.#closing !== undefined) return;
             this.#pausedReason = undefined;
             this.#heartbeat?.setPaused(undefined);
@@ -162,9 +176,7 @@ export class FleetWorker {
     }
 
     async #unloadEngine(): Promise<void> {
-        const engine = this.#engine;
-        this.#engine = undefined;
-        await engine?.close();
+        await this.#engines.unload();
         this.#log?.info("model unloaded while paused");
     }
 
@@ -195,7 +207,7 @@ export class FleetWorker {
         this.#worker.on("error", (error) => this.#log?.warn({err: error.message}, "BullMQ worker error"));
         if (this.#pausedReason === undefined) this.#startTaking();
         else this.#log?.info({reason: this.#pausedReason}, "starting paused");
-        this.#log?.info({queue: this.queueName, engine: this.#engine?.kind, concurrency: options.concurrency, lockDurationMs: options.lockDurationMs}, "worker ready: waiting for shards");
+        this.#log?.info({queue: this.queueName, engine: this.#engines.engine?.kind, concurrency: options.concurrency, lockDurationMs: options.lockDurationMs}, "worker ready: waiting for shards");
     }
 
     #startTaking(): void {
@@ -213,23 +225,65 @@ export class FleetWorker {
             log?.info("skipping a shard of a run that is not running (cancelled, finished or unknown)");
             return {skipped: "run cancelled"};
         }
-        const engine = this.#engine;
-        if (this.#pausedReason !== undefined || engine === undefined) {
+        if (this.#pausedReason !== undefined) {
             // fetched as the worker paused: back to the wait list untouched, for a worker that may work now
             await job.moveToWait(token);
             log?.info({reason: this.#pausedReason}, "shard handed back: this worker is paused");
             throw new WaitingError();
         }
+        const misfit = machineRefusal(shard.requires, this.#machine);
+        if (misfit !== undefined) return this.#refuse(job, token, shard, misfit, log);
         // the Mac stays awake while a shard runs (caffeinate -i on macOS), not while the worker waits for one
-        const release = this.#options.wakeLock.hold();
+        const wake = this.#options.wakeLock.hold();
         try {
-            return await this.#processHeld(job, token, signal, shard, engine, log);
+            return await this.#computeHeld(job, token, signal, shard, log);
         } finally {
-            release();
+            wake();
         }
     }
 
-    async #processHeld(job: Job, token: string | undefined, signal: AbortSignal | undefined, shard: ShardJob, engine: ShardEngine, log: Logger | undefined): Promise<{documents: number; tokens: number} | {skipped: string}> {
+    /** The shard on an engine with the run's numerics (recreated if need be), or left to other workers. */
+    async #computeHeld(job: Job, token: string | undefined, signal: AbortSignal | undefined, shard: ShardJob, log: Logger | undefined): Promise<{documents: number; tokens: number} | {skipped: string}> {
+        const jobId = job.id ?? "?";
+        let lease;
+        try {
+            lease = await this.#engines.acquire(shard.numerics);
+        } catch (error) {
+            // another machine may load it (this one may lack the memory now): a failed attempt, retried
+            throw this.#failed(new OrchardError("ENGINE_FAILED", `loading the engine with the run's numerics failed: ${(error as Error).message ?? String(error)}`, {cause: error, retryable: true}),
+                shard, jobId, log);
+        }
+        if (lease.kind === "refused") return this.#refuse(job, token, shard, lease.reason, log);
+        try {
+            return await this.#compute(job, token, signal, shard, lease.engine, log);
+        } finally {
+            lease.release();
+        }
+    }
+
+    /** The error a failed attempt throws to BullMQ (retried unless the failure says it must not be). */
+    #failed(error: unknown, shard: ShardJob, jobId: string, log: Logger | undefined): Error {
+        const orchard = error instanceof OrchardError ? error : new OrchardError("ENGINE_FAILED", (error as Error).message ?? String(error), {cause: error, retryable: true});
+        log?.warn({code: orchard.code, err: orchard.message}, "shard failed");
+        this.#options.onShard({type: "failed", jobId, runId: shard.runId, shard: shard.shard, error: orchard.message});
+        // BullMQ keeps only the message: it carries the failure as JSON, which the coordinator
+        // parses back (readShardJobFailure) and reports with the missing documents
+        const message = encodeShardJobFailure({code: toFailureCode(orchard.code), message: orchard.message});
+        return orchard.retryable ? new Error(message) : new UnrecoverableError(message);
+    }
+
+    /**
+     * Leaves a shard to other workers: back to the queue after a short delay, with the reason recorded
+     * for the run (`orchard status` shows why the run waits).
+     */
+    async #refuse(job: Job, token: string | undefined, shard: ShardJob, reason: string, log: Logger | undefined): Promise<never> {
+        log?.info({reason}, "shard left to other workers");
+        await this.#redis.hset(this.#keys.refusals(shard.runId), this.name, JSON.stringify({reason: reason.slice(0, MAX_REASON_CHARS), atMs: Date.now()}));
+        await job.moveToDelayed(Date.now() + REFUSED_SHARD_DELAY_MS, token);
+        throw new DelayedError();
+    }
+
+    async #compute(job: Job, token: string | undefined, signal: AbortSignal | undefined, shard: ShardJob, engine: ShardEngine, log: Logger | undefined): Promise<{documents: number; tokens: number} | {skipped: string}> {
         const jobId = job.id ?? "?";
         log?.info({documents: shard.documents.length, attempt: job.attemptsMade + 1}, "shard started");
         this.#options.onShard({type: "started", jobId, runId: shard.runId, shard: shard.shard, documents: shard.documents.length});
@@ -237,13 +291,7 @@ export class FleetWorker {
         try {
             outcome = await processShard(shard, engine, {worker: this.name, scheduler: this.#scheduler, ...(signal === undefined ? {} : {signal})});
         } catch (error) {
-            const orchard = error instanceof OrchardError ? error : new OrchardError("ENGINE_FAILED", (error as Error).message ?? String(error), {cause: error, retryable: true});
-            log?.warn({code: orchard.code, err: orchard.message}, "shard failed");
-            this.#options.onShard({type: "failed", jobId, runId: shard.runId, shard: shard.shard, error: orchard.message});
-            // BullMQ keeps only the message: it carries the failure as JSON, which the coordinator
-            // parses back (readShardJobFailure) and reports with the missing documents
-            const message = encodeShardJobFailure({code: toFailureCode(orchard.code), message: orchard.message});
-            throw orchard.retryable ? new Error(message) : new UnrecoverableError(message);
+            throw this.#failed(error, shard, jobId, log);
         }
         if (outcome.kind === "aborted") {
             // back to the wait list now: another worker takes it without waiting for the lock to expire
@@ -299,7 +347,7 @@ export class FleetWorker {
         await this.#pausing;
         await this.#heartbeat?.close();
         this.#options.wakeLock.close();
-        await this.#engine?.close();
+        await this.#engines.unload();
         if (this.#redis.status === "ready") await this.#redis.quit().catch(() => this.#redis.disconnect());
         else this.#redis.disconnect();
         this.#log?.info(this.#stats, "worker stopped");

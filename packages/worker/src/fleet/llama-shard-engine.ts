@@ -1,5 +1,5 @@
 import {availableParallelism} from "node:os";
-import {DEFAULT_GENERATION_SAMPLING, OrchardError, type GenerateSettings, type TaskKindName} from "@orchard/shared";
+import {DEFAULT_GENERATION_SAMPLING, OrchardError, type GenerateSettings, type MachineFacts, type NumericsSettings, type TaskKindName} from "@orchard/shared";
 import {ExtractionEngine} from "../engine/extraction-engine.ts";
 import type {ExtractionEngineOptions} from "../engine/extraction-engine-options.ts";
 import type {GeneratedDocument, GenerationRequest} from "../generate/document-generator.ts";
@@ -28,6 +28,16 @@ export class LlamaShardEngine implements ShardEngine {
 
     public get backend(): string {
         return this.#engine.gpu === false ? "cpu" : this.#engine.gpu;
+    }
+
+    public get numerics(): NumericsSettings {
+        const options = this.#engine.options;
+        // the route in use: "auto" resolved (and fallen back) at load
+        return {batchSize: options.batchSize, engineRoute: this.#engine.route, flashAttention: options.flashAttention, contextSize: options.contextSize};
+    }
+
+    public get machine(): MachineFacts {
+        return this.#engine.machine;
     }
 
     public get contexts(): number {

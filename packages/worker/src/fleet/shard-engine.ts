@@ -1,4 +1,4 @@
-import type {GenerateSettings, TaskKindName} from "@orchard/shared";
+import type {GenerateSettings, MachineFacts, NumericsSettings, TaskKindName} from "@orchard/shared";
 import type {GeneratedDocument, GenerationRequest} from "../generate/document-generator.ts";
 
 /**
@@ -12,6 +12,10 @@ export interface ShardEngine {
     readonly kind: "llama" | "simulated";
     /** The backend node-llama-cpp picked ("metal", "cuda", "vulkan", "cpu"), for monitoring; none for the simulated engine. */
     readonly backend?: string;
+    /** The settings its results depend on (the run's must equal them); undefined for the simulated engine, whose results depend on none. */
+    readonly numerics: NumericsSettings | undefined;
+    /** Where it computes: each shard result's provenance. */
+    readonly machine: MachineFacts;
     /** Documents evaluated at once. */
     readonly contexts: number;
     /** The longest prompt (BOS included) the engine accepts, in tokens. */

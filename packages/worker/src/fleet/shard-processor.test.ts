@@ -22,6 +22,8 @@ class ReorderingEngine implements ShardEngine {
     public readonly contextSize = 4096;
     public readonly started: string[] = [];
     readonly #inner = new SimulatedShardEngine({tokensPerSecond: 1e9});
+    public readonly numerics = undefined;
+    public readonly machine = this.#inner.machine;
 
     public tokenizePrompt(text: string): number[] {
         return this.#inner.tokenizePrompt(text);
@@ -153,6 +155,8 @@ class TimedEngine implements ShardEngine {
     public maxBusy = 0;
     #busy = 0;
     readonly #inner = new SimulatedShardEngine({tokensPerSecond: 1e9});
+    public readonly numerics = undefined;
+    public readonly machine = this.#inner.machine;
 
     public constructor(public readonly contexts: number, private readonly poisonId?: string) {}
 

@@ -94,7 +94,7 @@ export async function processShard(job: ShardJob, engine: ShardEngine, options: 
     return {
         kind: "done",
         result: {
-            v: 1, runId: job.runId, shard: job.shard, worker: options.worker,
+            v: 1, runId: job.runId, shard: job.shard, worker: options.worker, machine: engine.machine,
             documents: outcomes.map((outcome, i) => outcome ?? {id: (job.documents[i] as {id: string}).id, error: {code: "INTERNAL", message: "no outcome"}}),
             tokens, elapsedMs: performance.now() - (firstStarted ?? started)
         }

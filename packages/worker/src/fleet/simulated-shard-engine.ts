@@ -1,6 +1,7 @@
 import {createHash} from "node:crypto";
 import {ATTRIBUTE_CLIP, ATTRIBUTE_COUNT, OrchardError, type GenerateSettings} from "@orchard/shared";
 import type {GeneratedDocument, GenerationRequest} from "../generate/document-generator.ts";
+import {simulatedMachineFacts} from "../engine/machine-facts-probe.ts";
 import type {ShardEngine} from "./shard-engine.ts";
 
 export interface SimulatedShardEngineOptions {
@@ -23,6 +24,9 @@ export class SimulatedShardEngine implements ShardEngine {
     public readonly kind = "simulated";
     public readonly contexts = 1;
     public readonly contextSize: number;
+    /** Its attributes are a hash of the tokens: no setting changes them. */
+    public readonly numerics = undefined;
+    public readonly machine = simulatedMachineFacts();
     readonly #tokensPerSecond: number;
     /** Serializes documents: the simulated device does one at a time. */
     #busy: Promise<unknown> = Promise.resolve();

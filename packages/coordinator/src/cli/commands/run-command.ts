@@ -6,8 +6,9 @@ import type {CommandModule} from "yargs";
 import {FLEET_SESSION_FLAGS, fleetSessionOptionsFromArgs, interruptSignal, type FleetSessionFlagValues} from "../fleet-session-flags.ts";
 import {reportRunSummary} from "../report-run-summary.ts";
 import {RUN_DASHBOARD_FLAGS, type RunDashboardFlagValues} from "../dashboard-flags.ts";
+import {numericsOptionsFromArgs, requirementFromArgs, RUN_NUMERICS_FLAGS, type RunNumericsFlagValues} from "../run-numerics-flags.ts";
 
-interface RunArgs extends FleetSessionFlagValues, PromptFlagValues, InputFlagValues, RunDashboardFlagValues, RunTaskFlagValues {
+interface RunArgs extends FleetSessionFlagValues, PromptFlagValues, InputFlagValues, RunDashboardFlagValues, RunTaskFlagValues, RunNumericsFlagValues {
     model: string;
     input: string[];
     outputDir: string;
@@ -45,6 +46,8 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
         .option("name", {type: "string", describe: "A label for the run (the start of its id)"})
         .option("overwrite", {type: "boolean", default: false, describe: "Start afresh even if the outputs exist or the same run completed"})
         .options(FLEET_SESSION_FLAGS)
+        // after the session's flags: --batch-size and --engine-route are the run's here, not only its local workers'
+        .options(RUN_NUMERICS_FLAGS)
         .option("serve-model", {type: "boolean", default: false, describe: "Serve the model file to the fleet over HTTP while the run is coordinated (token-protected; `orchard worker --model-cache DIR` downloads it)"})
         .option("serve-model-bind", {type: "string", describe: "Listen address of the model server (default: --redis-bind's, else 127.0.0.1)"})
         .option("serve-model-port", {type: "number", describe: "Port of the model server (default: any free port)"})
@@ -82,6 +85,8 @@ export const runCommand: CommandModule<FleetSessionFlagValues, RunArgs> = {
             maxLineBytes: args.maxLineBytes,
             ...(args.simulateTokensPerSecond === undefined ? {} : {simulatedEngine: {tokensPerSecond: args.simulateTokensPerSecond}}),
             task,
+            numerics: numericsOptionsFromArgs(args),
+            requires: requirementFromArgs(args),
             ...(args.serveModel ? {serveModel: {host: args.serveModelBind, port: args.serveModelPort}} : {}),
             onEvent: view.onEvent, beforeRedisClose: view.stop
         }).finally(view.stop);

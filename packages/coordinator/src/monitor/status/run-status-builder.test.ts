@@ -135,4 +135,34 @@ describe("worker states", () => {
         const status = workerStatusOf(heartbeat("a", 60_000), NOW);
         assert.deepEqual([status.state, status.tokensPerSecond, status.engineTokensPerSecond, status.os], ["lost", 0, 650, "darwin 23.5.0 arm64"]);
     });
+
+    it("splits the merged documents by backend and chip from the provenance, warns when they mix, and says which workers refuse the run", () => {
+        const machine = (backend: string, chip: string, llamaCpp = "b6080") => ({host: "h", chip, backend, nodeLlamaCpp: "3.22.1", llamaCpp});
+        const provenance = new Map([
+            [0, {worker: "mac-a", machine: machine("metal", "Apple M2 Ultra"), input: 0, firstDocument: 0, documents: 4}],
+            [3, {worker: "mac-a", machine: machine("metal", "Apple M2 Ultra"), input: 1, firstDocument: 0, documents: 4}],
+            [2, {worker: "box", machine: machine("cuda", "NVIDIA RTX 4090"), input: 0, firstDocument: 8, documents: 2}],
+            // a worker before provenance, and a record naming a shard the run does not have
+            [4, {worker: "old", input: 1, firstDocument: 4, documents: 2}],
+            [99, {worker: "liar", machine: machine("metal", "Apple M2 Ultra"), input: 0, firstDocument: 0, documents: 1000}]
+        ]);
+        const refusals = new Map([["mac-c", {reason: "the run requires backend cuda; this worker computes on metal", atMs: NOW}]]);
+        const status = runStatusSchema.parse(buildRunStatus(records({provenance, refusals}), new Map(), NOW));
+        assert.deepEqual(status.machines, [
+            {backend: "metal", chip: "Apple M2 Ultra", builds: ["3.22.1 / b6080"], documents: 8, shards: 2},
+            {backend: "cuda", chip: "NVIDIA RTX 4090", builds: ["3.22.1 / b6080"], documents: 2, shards: 1},
+            {backend: "unknown", chip: "unknown", builds: [], documents: 2, shards: 1}
+        ]);
+        assert.ok(status.problems.some((problem) => problem.startsWith("the run mixes 3 kinds of machine (metal Apple M2 Ultra: 8 documents;")), status.problems.join("\n"));
+        assert.ok(status.problems.includes("worker mac-c leaves this run's shards alone: the run requires backend cuda; this worker computes on metal"));
+        assert.deepEqual(status.refusals, [{worker: "mac-c", reason: "the run requires backend cuda; this worker computes on metal", at: new Date(NOW).toISOString()}]);
+        // a run made before numerics were recorded: today's defaults, said so
+        assert.deepEqual(status.numerics, {batchSize: 512, engineRoute: "one-pass", flashAttention: true, contextSize: 4096, recorded: false});
+
+        const oneKind = runStatusSchema.parse(buildRunStatus(records({provenance: new Map([...provenance].slice(0, 2))}), new Map(), NOW));
+        assert.equal(oneKind.machines?.length, 1);
+        assert.ok(!oneKind.problems.some((problem) => problem.includes("mixes")), oneKind.problems.join("\n"));
+        const twoBuilds = new Map([...provenance].slice(0, 1).concat([[3, {worker: "mac-b", machine: machine("metal", "Apple M2 Ultra", "b7000"), input: 1, firstDocument: 0, documents: 4}]]));
+        assert.ok(runStatusSchema.parse(buildRunStatus(records({provenance: twoBuilds}), new Map(), NOW)).problems.some((problem) => problem.startsWith("the run mixes llama.cpp builds")));
+    });
 });

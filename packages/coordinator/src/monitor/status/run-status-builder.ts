@@ -1,6 +1,7 @@
 import {basename} from "node:path";
 import {
-    rollingRate, runTaskOf, WORKER_FORGET_AFTER_MS, WORKER_LOST_AFTER_MS, type FailedShard, type RunSpec, type RunState, type RunStatusReport,
+    rollingRate, runNumericsOf, runTaskOf, WORKER_FORGET_AFTER_MS, WORKER_LOST_AFTER_MS, type FailedShard, type RunMachine, type RunSpec, type RunState, type RunStatusReport,
+    type ShardProvenance, type ShardRefusal,
     type RunWorker, type ShardFailure, type SkippedDocument, type WorkerHeartbeat, type WorkerState, type WorkerStatus
 } from "@orchard/shared";
 import {RunLayout} from "../../run/run-layout.ts";
@@ -24,6 +25,10 @@ export interface RunRecords {
     /** Completed shards of the last minutes (the throughput stream). */
     readonly samples: readonly ThroughputSample[];
     readonly queue: QueueCounts;
+    /** Where each merged shard was computed. Default none. */
+    readonly provenance?: ReadonlyMap<number, ShardProvenance>;
+    /** Why workers leave the run's shards alone, by worker. Default none. */
+    readonly refusals?: ReadonlyMap<string, ShardRefusal>;
 }
 
 /** What the caller knows beyond Redis: the coordinator showing the status started these local workers. */
@@ -181,6 +186,16 @@ export function buildRunStatus(
     if (retrying.size > 0)
         raise("warning", `${retrying.size} shard${retrying.size === 1 ? " is" : "s are"} queued for a retry${records.coordinatorActive ? "" : `: a coordinator reruns ${retrying.size === 1 ? "it" : "them"} (\`orchard resume ${spec.runId}\`)`}`);
     if (state.status === "cancelled") raise("warning", "the run was cancelled");
+    const machines = machineSplit(layout, records.provenance ?? new Map());
+    if (machines.length > 1)
+        raise("warning", `the run mixes ${machines.length} kinds of machine (${machines.map((machine) => `${machine.backend} ${machine.chip}: ${machine.documents} documents`).join("; ")}): ` +
+            "their numbers differ in the last digits; see orchard provenance / orchard verify");
+    else if (machines.some((machine) => machine.builds.length > 1))
+        raise("warning", `the run mixes llama.cpp builds (${machines.flatMap((machine) => machine.builds).join("; ")}): their numbers may differ`);
+    const refusals = [...(records.refusals ?? new Map()).entries()].sort(([a], [b]) => a.localeCompare(b));
+    if (running && remaining > 0)
+        for (const [worker, refusal] of refusals) raise("warning", `worker ${worker} leaves this run's shards alone: ${refusal.reason}`);
+    const numerics = runNumericsOf(spec);
 
     return {
         runId: spec.runId,
@@ -222,6 +237,10 @@ export function buildRunStatus(
             byCode: countByCode(records.skipped)
         },
         task: runTaskOf(spec).kind,
+        numerics: {...numerics, recorded: spec.numerics !== undefined},
+        requires: {backend: spec.requires?.backend ?? null, chip: spec.requires?.chip ?? null},
+        machines,
+        refusals: refusals.map(([worker, refusal]) => ({worker, reason: refusal.reason, at: iso(refusal.atMs)})),
         queue: {name: spec.queueName, ...records.queue}
     };
 }
@@ -259,6 +278,25 @@ function runWorkers(records: RunRecords, heartbeats: ReadonlyMap<string, WorkerH
             currentShards: heartbeat?.current.filter((shard) => shard.runId === records.spec.runId).map((shard) => shard.shard) ?? []
         };
     });
+}
+
+/** Documents of the merged shards per backend and chip (most documents first). */
+function machineSplit(layout: RunLayout, provenance: ReadonlyMap<number, ShardProvenance>): RunMachine[] {
+    const groups = new Map<string, {backend: string; chip: string; builds: Set<string>; documents: number; shards: number}>();
+    for (const [shard, record] of provenance) {
+        const planned = safeShard(layout, shard);
+        if (planned === undefined) continue;
+        const backend = record.machine?.backend ?? "unknown";
+        const chip = record.machine?.chip ?? "unknown";
+        const key = JSON.stringify([backend, chip]);
+        let group = groups.get(key);
+        if (group === undefined) groups.set(key, (group = {backend, chip, builds: new Set(), documents: 0, shards: 0}));
+        if (record.machine !== undefined && record.machine.backend !== "simulated") group.builds.add(`${record.machine.nodeLlamaCpp} / ${record.machine.llamaCpp}`);
+        group.documents += planned.documents;
+        group.shards++;
+    }
+    return [...groups.values()].map((group) => ({...group, builds: [...group.builds].sort()}))
+        .sort((a, b) => b.documents - a.documents || a.backend.localeCompare(b.backend) || a.chip.localeCompare(b.chip));
 }
 
 /** The shard of a number read back from Redis (any machine may write one), or undefined when the run has no such shard. */

@@ -94,4 +94,18 @@ describe("terminal views", () => {
         terminal.draw(["ignored"]);
         assert.ok(!written.endsWith("ignored\n"));
     });
+
+    it("the detail shows the run's numerics, its requirement and how its documents split across machines", () => {
+        const text = renderRunDetail({
+            ...run, numerics: {batchSize: 64, engineRoute: "three-pass", flashAttention: false, contextSize: 2048, recorded: true}, requires: {backend: "metal", chip: "M2"},
+            machines: [
+                {backend: "metal", chip: "Apple M2 Ultra", builds: ["3.22.1 / b6080"], documents: 900, shards: 28},
+                {backend: "metal", chip: "Apple M2 Max", builds: ["3.22.1 / b6080"], documents: 68, shards: 3}
+            ]
+        }, {width: 120});
+        for (const expected of [/Numerics {4}batch 64, three-pass, flash attention off, context 2048 \(pinned/, /Requires {4}metal, chip "M2"/, /Machines {4}2 kinds/,
+            /metal +Apple M2 Ultra +3\.22\.1 \/ b6080 +900 +28/, /metal +Apple M2 Max +3\.22\.1 \/ b6080 +68 +3/])
+            assert.match(text, expected);
+        assert.doesNotMatch(renderRunDetail(run, {width: 120}), /Numerics|Machines/, "a status of an older coordinator has neither");
+    });
 });

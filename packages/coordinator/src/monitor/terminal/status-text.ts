@@ -62,6 +62,7 @@ export function renderRunDetail(unsafeRun: RunStatusReport, options: TextOptions
     lines.push(`Shards      ${run.shards.merged}/${run.shards.total} merged, ${run.shards.waiting} waiting to merge, ${run.shards.failed} failed` +
         (run.shards.retrying > 0 ? `, ${run.shards.retrying} retrying` : ""));
     lines.push(`Queue       ${run.queue.name}: ${run.queue.waiting} waiting, ${run.queue.active} active, ${run.queue.delayed} delayed, ${run.queue.failed} failed`);
+    lines.push(...renderNumerics(run, p));
     lines.push("");
     lines.push(p.bold(`Workers (${run.activeWorkers} active)`));
     if (run.workers.length === 0) lines.push(p.dim("  none yet"));
@@ -91,6 +92,26 @@ export function renderRunDetail(unsafeRun: RunStatusReport, options: TextOptions
         for (const doc of run.skippedDocuments.first) lines.push(`  ${doc.file}:${doc.line} ${doc.id} [${doc.code}] ${truncate(doc.message, Math.max(30, width - 40))}`);
     }
     return lines.join("\n");
+}
+
+/** The run's pinned numerics, its machine requirement, and how its merged documents split across machines. */
+function renderNumerics(run: RunStatusReport, p: Paint): string[] {
+    const lines: string[] = [];
+    const n = run.numerics;
+    if (n !== undefined)
+        lines.push(`Numerics    batch ${n.batchSize}, ${n.engineRoute}, flash attention ${n.flashAttention ? "on" : "off"}, context ${n.contextSize}` +
+            (n.recorded ? p.dim(" (pinned: every worker computes with these)") : p.dim(" (a run made before numerics were recorded: today's defaults)")));
+    const requires = [run.requires?.backend, run.requires?.chip === null || run.requires?.chip === undefined ? null : `chip ${JSON.stringify(run.requires.chip)}`].filter((item) => item !== null && item !== undefined);
+    if (requires.length > 0) lines.push(`Requires    ${requires.join(", ")}`);
+    const machines = run.machines ?? [];
+    if (machines.length > 0) {
+        lines.push(`Machines    ${machines.length === 1 ? "" : p.yellow(`${machines.length} kinds: numbers differ between them `)}` + p.dim("(documents of merged shards; orchard provenance lists each document)"));
+        lines.push(...table([
+            ["BACKEND", "CHIP", "BUILD", "DOCS", "SHARDS"].map((title) => p.dim(title)),
+            ...machines.map((machine) => [machine.backend, truncate(machine.chip, 40), truncate(machine.builds.join(", ") || "-", 30), formatCount(machine.documents), String(machine.shards)])
+        ], {right: [3, 4]}).map((line) => `  ${line}`));
+    }
+    return lines;
 }
 
 /** The live view of `orchard run` on a terminal: progress bars, rates, ETA, workers, failures. */

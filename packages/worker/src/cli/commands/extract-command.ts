@@ -21,6 +21,7 @@ interface ExtractArgs extends GlobalCliOptions {
     contexts: number;
     gpu: string;
     engineRoute: string;
+    flashAttention: boolean;
     seed?: number;
     progress: boolean;
     task: string;
@@ -45,17 +46,22 @@ export const ENGINE_FLAGS = {
     "engine-route": {
         type: "string", choices: ["auto", "one-pass", "three-pass"], default: "auto",
         describe: "one-pass reads logits and hidden states from one forward pass (node-llama-cpp internals); three-pass uses public API only"
+    },
+    "flash-attention": {
+        type: "boolean", default: true,
+        describe: "llama.cpp flash attention (--no-flash-attention to turn it off); with --batch-size, --engine-route and --context-size, it fixes the bits of the attributes"
     }
 } as const;
 
-export function engineOptionsFromArgs(args: {contextSize: number; batchSize: number; threads?: number; contexts: number; gpu: string; engineRoute: string}) {
+export function engineOptionsFromArgs(args: {contextSize: number; batchSize: number; threads?: number; contexts: number; gpu: string; engineRoute: string; flashAttention?: boolean}) {
     return {
         contextSize: args.contextSize,
         batchSize: args.batchSize,
         ...(args.threads === undefined ? {} : {threads: args.threads}),
         contexts: args.contexts,
         gpu: (args.gpu === "false" ? false : args.gpu) as EngineGpu,
-        route: args.engineRoute as EngineRoute
+        route: args.engineRoute as EngineRoute,
+        ...(args.flashAttention === undefined ? {} : {flashAttention: args.flashAttention})
     };
 }
 

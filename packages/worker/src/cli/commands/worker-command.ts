@@ -19,6 +19,7 @@ interface WorkerArgs extends GlobalCliOptions, FleetConnectionFlagValues {
     contexts: number;
     gpu: string;
     engineRoute: string;
+    flashAttention?: boolean;
     lockDurationMs?: number;
     stalledIntervalMs?: number;
     shutdownTimeoutMs?: number;

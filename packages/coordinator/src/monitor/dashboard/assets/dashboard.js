@@ -158,6 +158,7 @@ function runPage(runId) {
 <section class="grid2"><div class="card chart"><h2>Throughput</h2><div id="chart"><p class="muted">Loading…</p></div></div>
   <div class="card"><h2>Documents per worker</h2><div id="bars"></div></div></section>
 <section class="card"><h2>Workers</h2><div class="table-wrap" id="workers"></div></section>
+<section class="card" id="numbers-card"><h2>Numbers: settings and machines</h2><div class="table-wrap" id="numbers"></div></section>
 <section class="card" id="failed-card"><h2>Failed shards</h2><div class="table-wrap" id="failed"></div></section>
 <section class="card" id="skipped-card" hidden><h2>Refused documents</h2><div class="table-wrap" id="skipped"></div></section>
 <footer class="meta" id="meta"></footer>`;
@@ -219,6 +220,17 @@ function renderRun(run) {
         run.workers.map((w) => `<tr data-testid="worker-row-${esc(w.name)}"><td>${esc(w.name)}</td><td>${esc(w.host ?? "?")}</td><td>${esc(w.chip ?? "?")} / ${esc(w.backend ?? "?")}</td>` +
             `<td>${stateCell(w.state)}</td><td class="num">${count(w.documents)}</td><td class="num">${tokRate(w.tokensPerSecond)}</td><td class="num">${w.failures}</td>` +
             `<td>${ago(w.heartbeatAgeSeconds)}</td><td>${w.currentShards.map((s) => `#${s}`).join(", ") || "–"}</td></tr>`).join("") + `</tbody></table>`);
+
+    // the numerics every worker computes with, and the machines that computed the merged documents
+    const n = run.numerics;
+    const machines = run.machines ?? [];
+    setHtml(byId("numbers"), (n ? `<p data-testid="numerics">batch ${n.batchSize} · ${esc(n.engineRoute)} · flash attention ${n.flashAttention ? "on" : "off"} · context ${n.contextSize}` +
+        (n.recorded ? "" : ` <span class="muted">(a run made before numerics were recorded: today's defaults)</span>`) +
+        (run.requires && (run.requires.backend || run.requires.chip) ? ` · requires ${esc([run.requires.backend, run.requires.chip && JSON.stringify(run.requires.chip)].filter(Boolean).join(", "))}` : "") + `</p>` : "") +
+        (machines.length === 0 ? `<p class="muted">No shard merged yet.</p>` :
+            `<table data-testid="machines"><thead><tr><th>Backend</th><th>Chip</th><th>Builds (node-llama-cpp / llama.cpp)</th><th class="num">Documents</th><th class="num">Shards</th></tr></thead><tbody>` +
+            machines.map((m) => `<tr><td>${esc(m.backend)}</td><td>${esc(m.chip)}</td><td>${esc(m.builds.join(", ") || "–")}</td><td class="num">${count(m.documents)}</td><td class="num">${m.shards}</td></tr>`).join("") +
+            `</tbody></table>` + (machines.length > 1 ? `<p class="code">This run mixes machines: their numbers differ in the last digits (orchard provenance, orchard verify).</p>` : "")));
 
     const failed = run.failedShards;
     const retryable = failed.filter((s) => !s.retrying).length;
