@@ -10,7 +10,7 @@ export {inputDocumentSchema, type InputDocument} from "./schemas/input-document-
 export {pythonStrip, takeCodePoints, codePointLength} from "./text/python-strip.ts";
 export {terminalSafe, terminalSafeStrings, type TerminalSafeOptions} from "./text/terminal-text.ts";
 export {
-    buildReaskPrompt, effectivePromptText, prepareDocumentText, DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_PROMPT_TEXT,
+    buildReaskPrefix, buildReaskPrompt, effectivePromptText, prepareDocumentText, DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_PROMPT_TEXT,
     DEFAULT_TRAILING_INSTRUCTION, type PromptSettings
 } from "./prompt/reask-prompt.ts";
 export {readJsonlLines, type BadJsonlLine, type JsonlLine, type ReadJsonlLinesOptions} from "./jsonl/jsonl-line-reader.ts";
