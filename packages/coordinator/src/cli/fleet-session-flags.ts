@@ -15,6 +15,7 @@ export const FLEET_SESSION_FLAGS = {
     "batch-size": {type: "number", describe: "Local workers: tokens per decode batch"},
     "gpu": {type: "string", describe: "Local workers: GPU backend (auto, metal, cuda, vulkan, false)"},
     "engine-route": {type: "string", describe: "Local workers: one-pass, three-pass or auto"},
+    "prefix-reuse": {type: "string", describe: "Local workers: auto (evaluate each prompt's shared prefix once per context) or off (default auto)"},
     "lock-duration-ms": {type: "number", describe: "Local workers: BullMQ lock of a shard (default 60000)"},
     "stalled-interval-ms": {type: "number", describe: "Local workers: how often to look for shards of dead workers (default 30000)"}
 } as const;
@@ -32,6 +33,7 @@ export interface FleetSessionFlagValues extends FleetConnectionFlagValues, Globa
     readonly batchSize?: number;
     readonly gpu?: string;
     readonly engineRoute?: string;
+    readonly prefixReuse?: string;
     readonly lockDurationMs?: number;
     readonly stalledIntervalMs?: number;
 }
@@ -48,6 +50,7 @@ export function fleetSessionOptionsFromArgs(args: FleetSessionFlagValues, logger
     pass("batch-size", args.batchSize);
     pass("gpu", args.gpu);
     pass("engine-route", args.engineRoute);
+    pass("prefix-reuse", args.prefixReuse);
     pass("lock-duration-ms", args.lockDurationMs);
     pass("stalled-interval-ms", args.stalledIntervalMs);
     // local workers log what matters (warnings) unless the coordinator is asked for detail

@@ -42,8 +42,13 @@ export class LlamaShardEngine implements ShardEngine {
         return this.#engine.tokenizePrompt(text);
     }
 
-    public extract(tokens: readonly number[]): Promise<number[]> {
-        return this.#engine.extract(tokens);
+    public extract(tokens: readonly number[], _documentId: string, promptText?: string): Promise<number[]> {
+        return this.#engine.extract(tokens, promptText);
+    }
+
+    public get prefixReuse(): {reused: number; full: number} {
+        const {reused, full} = this.#engine.prefixReuseCounts;
+        return {reused, full};
     }
 
     public get eosToken(): number {

@@ -18,6 +18,7 @@ interface PlaygroundArgs extends GlobalCliOptions {
     contexts: number;
     gpu: string;
     engineRoute: string;
+    prefixReuse: string;
     redis?: string;
     redisPrefix: string;
     stateDir: string;

@@ -18,6 +18,7 @@ interface WorkerArgs extends GlobalCliOptions, FleetConnectionFlagValues {
     contexts: number;
     gpu: string;
     engineRoute: string;
+    prefixReuse: string;
     lockDurationMs?: number;
     stalledIntervalMs?: number;
     shutdownTimeoutMs?: number;
