@@ -1,4 +1,5 @@
 export {ExtractionEngine, type PrefixReuseCounts} from "./engine/extraction-engine.ts";
+export {TOP_TWO_REQUEST} from "./engine/evaluation-requests.ts";
 export {
     resolveExtractionEngineOptions, DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, DEFAULT_ENGINE_CONTEXTS,
     type ExtractionEngineOptions, type ResolvedExtractionEngineOptions, type EngineRoute, type EngineGpu, type PrefixReuse, PREFIX_REUSE_MODES
