@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import {readFile} from "node:fs/promises";
 import {join} from "node:path";
-import {before, describe, it} from "node:test";
+import {after, before, describe, it} from "node:test";
 import {
     ATTRIBUTE_CLIP, ATTRIBUTE_COUNT, buildReaskPrompt, computeAttributes, DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_PROMPT_TEXT,
     DEFAULT_TRAILING_INSTRUCTION, NO_TOKEN_ID, prepareDocumentText, YES_TOKEN_ID
 } from "@orchard/shared";
-import {ExtractionEngine} from "@orchard/worker";
+import {ExtractionEngine, type PrefixReuseCounts} from "@orchard/worker";
 import {FAST_ENGINE_FLAGS, runOrchard, tempDir, tinyModel, writeJsonl} from "./support/orchard-cli.ts";
 import {ReferenceModel, type ReferenceForward} from "./support/reference-model.ts";
 
@@ -150,6 +150,8 @@ describe("orchard extract agrees with the float64 reference forward pass", () =>
         const result = await run;
         assert.equal(result.code, 0, result.stderr);
         route = /"route":"([\w-]+)"/.exec(result.stderr)?.[1] ?? "unknown";
+        // the default --prefix-reuse auto: every document went through its context's cached prefix
+        if (route === "one-pass") assert.match(result.stdout, new RegExp(`Prefix reuse: ${DOCUMENTS.length} documents reused their prompt's prefix, 0 evaluated in full`));
         const lines = (await readFile(output, "utf8")).trim().split("\n").map((line) => JSON.parse(line) as {id: string; document: string; attributes: number[]});
         assert.deepEqual(lines.map((line) => line.id), DOCUMENTS.map((doc) => doc.id));
         DOCUMENTS.forEach((doc, i) => {
@@ -215,3 +217,93 @@ describe("orchard extract agrees with the float64 reference forward pass", () =>
         }
     });
 });
+
+// Prefix reuse (issue 11): the engine evaluates the prompt's shared prefix once per context and
+// then only each document's suffix. Short fact-check statements are where it matters most (the
+// prefix is ~40% of their prompts) and where the token boundary is most exposed: statements that
+// start with punctuation, a digit, spaces or a quote. Passed as written (not stripped), so the
+// engine sees those starts.
+const FACTCHECK_PROMPT = "Given the following document, please answer the question. Document:";
+const FACTCHECK_TRAILING = "Question: Does the previous document contain correct information and is it well-written?";
+// Chosen, like DOCUMENTS, to have no router near-tie (NEAR_TIE; asserted below).
+const STATEMENTS: readonly {id: string; document: string}[] = [
+    {id: "plain", document: "Gold is a chemical element."},
+    {id: "punctuation", document: "...and the Nile flows north into the Mediterranean."},
+    {id: "digit", document: "42 is the atomic number of molybdenum."},
+    {id: "spaces", document: "  Sharks are mammals."},
+    {id: "quote", document: "\"Water boils at 90 degrees at sea level,\" he said."},
+    {id: "single-quote", document: "'Tokyo' is the capital of Japan."},
+    {id: "parenthesis", document: "(Canberra) is the capital of Australia."},
+    {id: "minus", document: "-40 degrees is the same in Celsius and Fahrenheit."}
+];
+/** Two layouts of the same prompt (one decode, or prefix then suffix) agree this closely on the tiny model (FACTS: 4.8e-5 measured). */
+const LAYOUT_TOLERANCE = 5e-4;
+
+describe("prefix reuse: exact against the float64 reference and against full evaluation", () => {
+    let reference: ReferenceModel;
+    /** The same engine settings with --prefix-reuse auto (the default) and off. */
+    let reusing: ExtractionEngine;
+    let full: ExtractionEngine;
+    before(async () => {
+        const model = await tinyModel();
+        reference = await ReferenceModel.load(model);
+        const options = {modelPath: model, gpu: false, threads: 1, contexts: 1, contextSize: 1024} as const;
+        reusing = await ExtractionEngine.load(options);
+        full = await ExtractionEngine.load({...options, prefixReuse: "off"});
+    });
+    after(async () => {
+        await reusing?.close();
+        await full?.close();
+    });
+
+    it("fact-check statements with awkward starts: within the tolerance of the reference with reuse, and of --prefix-reuse off", async (t) => {
+        const before = {reusing: reusing.prefixReuseCounts, full: full.prefixReuseCounts};
+        for (const statement of STATEMENTS) {
+            const tokens = reusing.tokenizePrompt(buildReaskPrompt(FACTCHECK_PROMPT, statement.document, FACTCHECK_TRAILING));
+            const reused = await reusing.extract(tokens, FACTCHECK_PROMPT);
+            const inFull = await full.extract(tokens, FACTCHECK_PROMPT);
+            const forward = reference.forward(tokens);
+            const minMargin = Math.min(...forward.minRouterMargin);
+            assert.ok(minMargin >= NEAR_TIE, `${statement.id}: a router near-tie (margin ${minMargin.toExponential(2)}): choose another statement (see NEAR_TIE)`);
+            const expected = attributesOf(forward);
+            const toReference = Math.max(...reused.map((value, i) => Math.abs(value - (expected[i] as number))));
+            const toFull = Math.max(...reused.map((value, i) => Math.abs(value - (inFull[i] as number))));
+            t.diagnostic(`${statement.id}: ${tokens.length} tokens, |reuse - reference| ${toReference.toExponential(2)}, |reuse - off| ${toFull.toExponential(2)}`);
+            assert.ok(toReference <= TOLERANCE, `${statement.id}: ${toReference} from the reference`);
+            assert.ok(toFull <= LAYOUT_TOLERANCE, `${statement.id}: ${toFull} from --prefix-reuse off`);
+        }
+        // every statement really went through the cached prefix (and none through the "off" engine's)
+        assert.deepEqual(countsSince(before.reusing, reusing), {reused: STATEMENTS.length, full: 0, guarded: 0});
+        assert.deepEqual(countsSince(before.full, full), {reused: 0, full: STATEMENTS.length, guarded: 0});
+    });
+
+    it("the token-boundary guard evaluates in full a document whose first characters merge with the prefix", async () => {
+        const engine = reusing;
+        const start = engine.prefixReuseCounts;
+        // a prompt text ending in a space: alone it ends in a lone "▁" piece, which the separator
+        // space and a document starting with a digit turn into other pieces
+        const promptText = "Is this statement true? ";
+        const prefix = engine.tokenizePrompt(`[INST] How can I help you?\n${promptText}`);
+        const merging = engine.tokenizePrompt(buildReaskPrompt(promptText, "1912 saw the Titanic sink.", FACTCHECK_TRAILING));
+        const clean = engine.tokenizePrompt(buildReaskPrompt(promptText, "The Titanic sank in 1912.", FACTCHECK_TRAILING));
+        assert.notDeepEqual(merging.slice(0, prefix.length), prefix, "the test document no longer merges with the prefix: pick another");
+        assert.deepEqual(clean.slice(0, prefix.length), prefix);
+
+        const guarded = await engine.extract(merging, promptText);
+        assert.deepEqual(countsSince(start, engine), {reused: 0, full: 1, guarded: 1});
+        // in full means exactly the --prefix-reuse off computation
+        assert.deepEqual(guarded, await full.extract(merging, promptText));
+        const first = await engine.extract(clean, promptText);
+        assert.deepEqual(countsSince(start, engine), {reused: 1, full: 1, guarded: 1});
+        // a document's result never depends on what its context evaluated before
+        await engine.extract(merging, promptText);
+        assert.deepEqual(await engine.extract(clean, promptText), first);
+        assert.deepEqual(countsSince(start, engine), {reused: 2, full: 2, guarded: 2});
+    });
+});
+
+/** The engine's prefix-reuse counts minus `start` (the tests of a suite share its engines). */
+function countsSince(start: PrefixReuseCounts, engine: ExtractionEngine): PrefixReuseCounts {
+    const now = engine.prefixReuseCounts;
+    return {reused: now.reused - start.reused, full: now.full - start.full, guarded: now.guarded - start.guarded};
+}

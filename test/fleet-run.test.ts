@@ -3,7 +3,7 @@ import {readFile, writeFile} from "node:fs/promises";
 import {join} from "node:path";
 import {after, before, describe, it} from "node:test";
 import {runCoordinator, type RunSummary} from "@orchard/coordinator";
-import {FleetKeys, type ShardTaper} from "@orchard/shared";
+import {FleetKeys, MonitorKeys, workerHeartbeatSchema, type ShardTaper} from "@orchard/shared";
 import {ensureSyntheticModel, runExtract, startFleetWorker, type FleetWorker} from "@orchard/worker";
 import {FAST_ENGINE_FLAGS, repoRoot, runOrchard, sampleInput, tempDir, tinyModel, writeJsonl} from "./support/orchard-cli.ts";
 import {OrchardProcess} from "./support/orchard-process.ts";
@@ -29,7 +29,7 @@ async function extractReference(input: string): Promise<string> {
 }
 
 /** A fleet run in this process: `workers` in-process workers (plus `others`), a coordinator, then everything closed. */
-async function fleetRun(options: {workers: number; shardSize: number; shardTaper?: ShardTaper | false; inputs: string[]; otherModelWorkers?: string[]}): Promise<{summary: RunSummary; workers: FleetWorker[]; others: FleetWorker[]; outputDir: string}> {
+async function fleetRun(options: {workers: number; shardSize: number; shardTaper?: ShardTaper | false; inputs: string[]; otherModelWorkers?: string[]}): Promise<{summary: RunSummary; workers: FleetWorker[]; others: FleetWorker[]; outputDir: string; keyPrefix: string}> {
     const keyPrefix = `fleet-run-${prefixes++}`;
     const outputDir = await tempDir("orchard-fleet-out-");
     const start = (modelPath: string, name: string) => startFleetWorker({modelPath, redisUrl: redis.url, keyPrefix, name, engine: ENGINE});
@@ -41,7 +41,7 @@ async function fleetRun(options: {workers: number; shardSize: number; shardTaper
             shardSize: options.shardSize, contextSize: ENGINE.contextSize, pollIntervalMs: 50,
             ...(options.shardTaper === undefined ? {} : {shardTaper: options.shardTaper})
         });
-        return {summary, workers, others, outputDir};
+        return {summary, workers, others, outputDir, keyPrefix};
     } finally {
         await Promise.all([...workers, ...others].map((worker) => worker.close()));
     }
@@ -67,11 +67,14 @@ describe("orchard run: the fleet writes exactly what orchard extract writes", ()
 
     it("1 worker, shard size 7 (tapered: 40 documents all lie in the last 128 x 7, so 2 a shard), next to a worker holding another model, which never takes a shard", async () => {
         const otherModel = await ensureSyntheticModel({preset: "tiny", type: "f16", seed: 1, dir: join(repoRoot, "models")});
-        const {summary, workers, others, outputDir} = await fleetRun({workers: 1, shardSize: 7, inputs: [sampleInput], otherModelWorkers: [otherModel]});
+        const {summary, workers, others, outputDir, keyPrefix} = await fleetRun({workers: 1, shardSize: 7, inputs: [sampleInput], otherModelWorkers: [otherModel]});
         assert.equal(summary.status, "completed");
         assert.equal(summary.mergedDocuments, 40);
         assert.equal(await readFile(join(outputDir, "sentiment.jsonl.attributes.jsonl"), "utf8"), reference);
         assert.equal(workers[0]?.stats.shards, 20);
+        // the worker reused its prompt's prefix for every document (default --prefix-reuse auto) and says so in its last heartbeat
+        const heartbeat = workerHeartbeatSchema.parse(JSON.parse(String(await redis.command("GET", new MonitorKeys(keyPrefix).worker("w1")))));
+        assert.deepEqual(heartbeat.engine.prefixReuse, {reused: 40, full: 0});
         assert.notEqual(others[0]?.queueName, workers[0]?.queueName);
         assert.deepEqual(others[0]?.stats, {shards: 0, documents: 0, tokens: 0}, "a worker with other weights must never process the run's shards");
     });

@@ -11,7 +11,7 @@ export {inputDocumentSchema, type InputDocument} from "./schemas/input-document-
 export {pythonStrip, takeCodePoints, codePointLength} from "./text/python-strip.ts";
 export {terminalSafe, terminalSafeStrings, type TerminalSafeOptions} from "./text/terminal-text.ts";
 export {
-    buildReaskPrompt, effectivePromptText, prepareDocumentText, DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_PROMPT_TEXT,
+    buildReaskPrefix, buildReaskPrompt, effectivePromptText, prepareDocumentText, DEFAULT_MAX_DOCUMENT_CHARS, DEFAULT_PROMPT_TEXT,
     DEFAULT_TRAILING_INSTRUCTION, type PromptSettings
 } from "./prompt/reask-prompt.ts";
 export {readJsonlLines, type BadJsonlLine, type JsonlLine, type ReadJsonlLinesOptions} from "./jsonl/jsonl-line-reader.ts";
@@ -99,7 +99,7 @@ export {FleetAdvertiser, type FleetAdvertiserOptions} from "./discovery/fleet-ad
 export {browseFleets, DEFAULT_BROWSE_MS, type BrowseFleetsOptions, type BrowseResult} from "./discovery/fleet-browser.ts";
 export {
     numericsSettingsSchema, resolveNumericsSettings, runNumericsOf, numericsDifference, describeNumerics, numericsExtractFlags,
-    DEFAULT_NUMERICS, LEGACY_NUMERICS, PINNED_ENGINE_ROUTES, MAX_NUMERICS_BATCH_SIZE, MAX_NUMERICS_CONTEXT_SIZE,
+    DEFAULT_NUMERICS, LEGACY_NUMERICS, PINNED_ENGINE_ROUTES, PREFIX_REUSE_MODES, type PrefixReuse, MAX_NUMERICS_BATCH_SIZE, MAX_NUMERICS_CONTEXT_SIZE,
     type NumericsSettings, type NumericsOptions, type PinnedEngineRoute
 } from "./numerics/numerics-settings.ts";
 export {

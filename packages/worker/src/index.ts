@@ -1,7 +1,8 @@
-export {ExtractionEngine} from "./engine/extraction-engine.ts";
+export {ExtractionEngine, type PrefixReuseCounts} from "./engine/extraction-engine.ts";
+export {TOP_TWO_REQUEST} from "./engine/evaluation-requests.ts";
 export {
     resolveExtractionEngineOptions, DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, DEFAULT_ENGINE_CONTEXTS,
-    type ExtractionEngineOptions, type ResolvedExtractionEngineOptions, type EngineRoute, type EngineGpu
+    type ExtractionEngineOptions, type ResolvedExtractionEngineOptions, type EngineRoute, type EngineGpu, type PrefixReuse, PREFIX_REUSE_MODES
 } from "./engine/extraction-engine-options.ts";
 export {runExtract, type ExtractHooks, type ExtractProgress, type ExtractSummary} from "./extract/extract-job.ts";
 export {resolveExtractOptions, resolvePromptSettings, type ExtractOptions, type ResolvedExtractOptions} from "./extract/extract-options.ts";

@@ -19,6 +19,7 @@ export const FLEET_SESSION_FLAGS = {
     "batch-size": {type: "number", describe: "Local workers: tokens per decode batch they load with (a run's shards are always computed with the run's own)"},
     "gpu": {type: "string", describe: "Local workers: GPU backend (auto, metal, cuda, vulkan, false)"},
     "engine-route": {type: "string", describe: "Local workers: one-pass, three-pass or auto, to load with (a run's shards are always computed with the run's own)"},
+    "prefix-reuse": {type: "string", describe: "Local workers: auto (evaluate each prompt's shared prefix once per context) or off, to load with (a run's shards are always computed with the run's own)"},
     "lock-duration-ms": {type: "number", describe: "Local workers: BullMQ lock of a shard (default 60000)"},
     "stalled-interval-ms": {type: "number", describe: "Local workers: how often to look for shards of dead workers (default 30000)"}
 } as const;
@@ -37,6 +38,7 @@ export interface FleetSessionFlagValues extends FleetConnectionFlagValues, Globa
     readonly batchSize?: number;
     readonly gpu?: string;
     readonly engineRoute?: string;
+    readonly prefixReuse?: string;
     readonly lockDurationMs?: number;
     readonly stalledIntervalMs?: number;
 }
@@ -53,6 +55,7 @@ export function fleetSessionOptionsFromArgs(args: FleetSessionFlagValues, logger
     pass("batch-size", args.batchSize);
     pass("gpu", args.gpu);
     pass("engine-route", args.engineRoute);
+    pass("prefix-reuse", args.prefixReuse);
     pass("lock-duration-ms", args.lockDurationMs);
     pass("stalled-interval-ms", args.stalledIntervalMs);
     // local workers log what matters (warnings) unless the coordinator is asked for detail

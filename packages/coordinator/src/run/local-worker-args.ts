@@ -1,7 +1,7 @@
 import {numericsExtractFlags, type NumericsSettings} from "@orchard/shared";
 
 /** `orchard worker` flags that set an engine's numerics: a run's own replace the session's. */
-const NUMERICS_FLAGS = new Set(["--batch-size", "--engine-route", "--context-size"]);
+const NUMERICS_FLAGS = new Set(["--batch-size", "--engine-route", "--context-size", "--prefix-reuse"]);
 const NUMERICS_SWITCHES = new Set(["--flash-attention", "--no-flash-attention"]);
 
 /**

@@ -42,7 +42,13 @@ export const workerHeartbeatSchema = z.object({
         kind: z.enum(["llama", "simulated"]),
         /** The backend node-llama-cpp picked: "metal", "cuda", "vulkan", "cpu"; "simulated" for the fake engine. */
         backend: nameSchema,
-        contexts: count
+        contexts: count,
+        /**
+         * Documents since the engine loaded whose prompt prefix came from a context's cache, and
+         * those evaluated in full (--prefix-reuse). Optional: absent for the simulated engine and in
+         * older workers' heartbeats.
+         */
+        prefixReuse: z.object({reused: count, full: count}).optional()
     }),
     model: z.object({file: nameSchema, fingerprint: nameSchema, queue: nameSchema}),
     concurrency: count,

@@ -1,5 +1,6 @@
 import {z} from "zod";
 import {isoTimeSchema, RUN_STATUSES} from "../fleet/fleet-schemas.ts";
+import {PREFIX_REUSE_MODES} from "../numerics/numerics-settings.ts";
 import {TASK_KIND_NAMES} from "../task/task-kind.ts";
 
 /**
@@ -178,7 +179,7 @@ export const runStatusSchema = z.object({
      * The settings every worker computes the run with. `recorded` false: a run made before they were
      * recorded, computed with today's defaults from now on. Absent from statuses made before numerics.
      */
-    numerics: z.object({batchSize: count, engineRoute: z.string(), flashAttention: z.boolean(), contextSize: count, recorded: z.boolean()}).optional(),
+    numerics: z.object({batchSize: count, engineRoute: z.string(), flashAttention: z.boolean(), contextSize: count, prefixReuse: z.enum(PREFIX_REUSE_MODES).optional(), recorded: z.boolean()}).optional(),
     /** The machines the run accepts (`--require-backend`, `--require-chip`); null: any. */
     requires: z.object({backend: z.string().nullable(), chip: z.string().nullable()}).optional(),
     /** How the merged documents split across backends and chips (more than one: the run mixes numbers of different machines). */

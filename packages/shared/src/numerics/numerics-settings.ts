@@ -14,7 +14,7 @@ import {OrchardError} from "../errors/orchard-error.ts";
  * n_ubatch = n_batch), the KV cache type (not configurable: F16), and the machine itself (backend,
  * chip, llama.cpp build): those are recorded per shard as provenance instead.
  *
- * Adding a setting (e.g. issue 11's prefix reuse): a field in `numericsSettingsSchema` (optional,
+ * Adding a setting (as prefix reuse was): a field in `numericsSettingsSchema` (optional,
  * so that older runs still parse), its value for runs made before it in `LEGACY_NUMERICS`, its
  * default and check in `resolveNumericsSettings` (and `NumericsOptions`), its label in
  * `describeNumerics`; then the worker maps it onto its engine in `numericsEngineOptions`
@@ -29,6 +29,9 @@ export const MAX_NUMERICS_CONTEXT_SIZE = 1_048_576;
 /** The routes a run pins: "auto" is a worker's fallback, whose numbers differ, so a run never pins it. */
 export const PINNED_ENGINE_ROUTES = ["one-pass", "three-pass"] as const;
 export type PinnedEngineRoute = (typeof PINNED_ENGINE_ROUTES)[number];
+/** Prefix reuse (issue 11): "auto" evaluates a prompt's shared prefix once per context, "off" every prompt in full. */
+export const PREFIX_REUSE_MODES = ["auto", "off"] as const;
+export type PrefixReuse = (typeof PREFIX_REUSE_MODES)[number];
 
 export const numericsSettingsSchema = z.object({
     /** Tokens per llama.cpp decode (n_batch = n_ubatch), at most `contextSize`. */
@@ -38,19 +41,24 @@ export const numericsSettingsSchema = z.object({
     /** llama.cpp flash attention. */
     flashAttention: z.boolean(),
     /** Tokens per engine context (the run's prompt limit: `RunSpec.contextSize`). */
-    contextSize: z.number().int().min(1).max(MAX_NUMERICS_CONTEXT_SIZE)
+    contextSize: z.number().int().min(1).max(MAX_NUMERICS_CONTEXT_SIZE),
+    /**
+     * Prefix reuse: splitting a prompt into two decodes moved attributes by up to 7.8e-3 on the bench
+     * model. Runs recorded before it existed evaluated every prompt in full: "off".
+     */
+    prefixReuse: z.enum(PREFIX_REUSE_MODES).default("off")
 });
 export type NumericsSettings = z.infer<typeof numericsSettingsSchema>;
 
 /** Defaults of a new run, equal to `orchard extract`'s so that both compute the same bits. */
-export const DEFAULT_NUMERICS = {batchSize: 512, engineRoute: "one-pass", flashAttention: true} as const satisfies Omit<NumericsSettings, "contextSize">;
+export const DEFAULT_NUMERICS = {batchSize: 512, engineRoute: "one-pass", flashAttention: true, prefixReuse: "auto"} as const satisfies Omit<NumericsSettings, "contextSize">;
 
 /**
  * What a run made before the settings were recorded is computed with from now on: today's defaults
  * (what a worker started without engine flags used for it). Its earlier shards may have been
  * computed otherwise; nobody recorded how.
  */
-export const LEGACY_NUMERICS = DEFAULT_NUMERICS;
+export const LEGACY_NUMERICS = {...DEFAULT_NUMERICS, prefixReuse: "off"} as const satisfies Omit<NumericsSettings, "contextSize">;
 
 /** The settings a user asks for (flags); undefined fields take DEFAULT_NUMERICS. */
 export interface NumericsOptions {
@@ -60,6 +68,8 @@ export interface NumericsOptions {
     readonly engineRoute?: string;
     /** Default true. */
     readonly flashAttention?: boolean;
+    /** "auto" or "off". Default "auto". */
+    readonly prefixReuse?: string;
 }
 
 /** The settings of a run whose prompt limit is `contextSize`, checked (INVALID_ARGUMENT naming the flag). */
@@ -70,6 +80,9 @@ export function resolveNumericsSettings(options: NumericsOptions, contextSize: n
     const route = options.engineRoute ?? DEFAULT_NUMERICS.engineRoute;
     if (route !== "auto" && !(PINNED_ENGINE_ROUTES as readonly string[]).includes(route))
         throw new OrchardError("INVALID_ARGUMENT", `--engine-route must be one-pass, three-pass or auto (got ${JSON.stringify(route)})`);
+    const prefixReuse = options.prefixReuse ?? DEFAULT_NUMERICS.prefixReuse;
+    if (!(PREFIX_REUSE_MODES as readonly string[]).includes(prefixReuse))
+        throw new OrchardError("INVALID_ARGUMENT", `--prefix-reuse must be auto or off (got ${JSON.stringify(prefixReuse)})`);
     if (!Number.isInteger(contextSize) || contextSize < 1 || contextSize > MAX_NUMERICS_CONTEXT_SIZE)
         throw new OrchardError("INVALID_ARGUMENT", `--context-size must be an integer from 1 to ${MAX_NUMERICS_CONTEXT_SIZE} (got ${contextSize})`);
     return {
@@ -77,7 +90,8 @@ export function resolveNumericsSettings(options: NumericsOptions, contextSize: n
         batchSize: Math.min(batchSize, contextSize),
         engineRoute: route === "auto" ? "one-pass" : route as PinnedEngineRoute,
         flashAttention: options.flashAttention ?? DEFAULT_NUMERICS.flashAttention,
-        contextSize
+        contextSize,
+        prefixReuse: prefixReuse as PrefixReuse
     };
 }
 
@@ -93,15 +107,17 @@ export function numericsDifference(a: NumericsSettings, b: NumericsSettings): ke
     return undefined;
 }
 
-/** One line for people: "batch 512, one-pass, flash attention on, context 4096". */
+/** One line for people: "batch 512, one-pass, flash attention on, context 4096, prefix reuse auto". */
 export function describeNumerics(numerics: NumericsSettings): string {
-    return `batch ${numerics.batchSize}, ${numerics.engineRoute}, flash attention ${numerics.flashAttention ? "on" : "off"}, context ${numerics.contextSize}`;
+    return `batch ${numerics.batchSize}, ${numerics.engineRoute}, flash attention ${numerics.flashAttention ? "on" : "off"}, context ${numerics.contextSize}, ` +
+        `prefix reuse ${numerics.prefixReuse}`;
 }
 
 /** The `orchard extract` flags that compute a document exactly as a run with these settings does. */
 export function numericsExtractFlags(numerics: NumericsSettings): string[] {
     return [
         "--batch-size", String(numerics.batchSize), "--engine-route", numerics.engineRoute,
-        numerics.flashAttention ? "--flash-attention" : "--no-flash-attention", "--context-size", String(numerics.contextSize)
+        numerics.flashAttention ? "--flash-attention" : "--no-flash-attention", "--context-size", String(numerics.contextSize),
+        "--prefix-reuse", numerics.prefixReuse
     ];
 }

@@ -39,5 +39,15 @@ export function effectivePromptText(doc: Pick<InputDocument, "prompt">, settings
  * `[INST] How can I help you?\n{prompt} {document} {trailing} Yes or No? [/INST]`.
  */
 export function buildReaskPrompt(promptText: string, documentText: string, trailingInstruction: string): string {
-    return `[INST] How can I help you?\n${promptText} ${documentText} ${trailingInstruction} Yes or No? [/INST]`;
+    return `${buildReaskPrefix(promptText)} ${documentText} ${trailingInstruction} Yes or No? [/INST]`;
+}
+
+/**
+ * The part of every re-ask prompt of `promptText` before its document (no BOS): the same for every
+ * document of a run, so the engine can evaluate it once per context (prefix reuse). A prompt's
+ * tokens start with this text's tokens only when the tokenizer does not merge across the boundary:
+ * the engine checks that per document.
+ */
+export function buildReaskPrefix(promptText: string): string {
+    return `[INST] How can I help you?\n${promptText}`;
 }

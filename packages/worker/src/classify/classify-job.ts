@@ -115,6 +115,8 @@ export async function runClassify(options: ClassifyJobOptions, hooks: ExtractHoo
         truncatedDocuments,
         repairedBytes: resumePoint.repairedBytes,
         route: engine.route,
+        // classify alternates stage-1 scoring with the re-ask on each context: its re-asks are evaluated in full
+        prefixReuse: engine.prefixReuseCounts,
         predictionsPath
     };
 }

@@ -1,4 +1,4 @@
-import {computeAttributes, OrchardError, type Logger, type MachineFacts} from "@orchard/shared";
+import {buildReaskPrefix, computeAttributes, OrchardError, type Logger, type MachineFacts} from "@orchard/shared";
 import {getLlama, LlamaLogLevel, type Llama, type LlamaModel} from "node-llama-cpp";
 import {assertModelFile} from "./assert-model-file.ts";
 import {probeMachineFacts} from "./machine-facts-probe.ts";
@@ -9,6 +9,18 @@ import {ThreePassEvaluator} from "./three-pass-evaluator.ts";
 
 /** llama.cpp's mean pooling (LLAMA_POOLING_TYPE_MEAN). */
 const POOLING_TYPE_MEAN = 1;
+/** Prompt texts whose prefix tokens are remembered (a --use-json-prompt run may have one per document). */
+const PREFIX_TOKEN_CACHE_SIZE = 256;
+
+/** How the documents an engine evaluated were computed (see ExtractionEngineOptions.prefixReuse). */
+export interface PrefixReuseCounts {
+    /** Documents whose shared prompt prefix came from the context's cache (only their suffix evaluated). */
+    readonly reused: number;
+    /** Documents evaluated in full: reuse off, the three-pass route, no prompt text given, or the token-boundary guard. */
+    readonly full: number;
+    /** Of `full`, those the token-boundary guard sent to full evaluation (the document's first characters merged with the prefix). */
+    readonly guarded: number;
+}
 
 /**
  * Turns re-ask prompts into the 32 attributes with a Mixtral GGUF. Holds the model and a pool of
@@ -29,6 +41,9 @@ export class ExtractionEngine {
     readonly #idle: DocumentEvaluator[];
     readonly #all: readonly DocumentEvaluator[];
     readonly #waiters: ((evaluator: DocumentEvaluator) => void)[] = [];
+    /** Prompt text -> its prefix tokens (BOS first). */
+    readonly #prefixTokens = new Map<string, readonly number[]>();
+    #counts = {reused: 0, full: 0, guarded: 0};
     #closed = false;
 
     private constructor(init: {
@@ -78,7 +93,8 @@ export class ExtractionEngine {
                 models.push(plain);
                 for (let i = 0; i < resolved.contexts; i++) evaluators.push(await ThreePassEvaluator.create(plain, meanPooled, contextOptions));
             }
-            log?.info({route, gpu: llama.gpu, contexts: resolved.contexts, threads: resolved.threads, contextSize: resolved.contextSize}, "extraction engine ready");
+            log?.info({route, gpu: llama.gpu, contexts: resolved.contexts, threads: resolved.threads, contextSize: resolved.contextSize,
+                prefixReuse: route === "one-pass" ? resolved.prefixReuse : "off (three-pass route)"}, "extraction engine ready");
             return new ExtractionEngine({options: resolved, route, llama, models, evaluators, machine: await probeMachineFacts(llama)});
         } catch (error) {
             for (const evaluator of evaluators) await evaluator.close().catch(() => undefined);
@@ -101,9 +117,19 @@ export class ExtractionEngine {
         return [bos, ...this.#tokenizerModel.tokenize(text)];
     }
 
-    /** The 32 attributes of one tokenized prompt (BOS first). Concurrent calls share the context pool. */
-    public async extract(tokens: readonly number[]): Promise<number[]> {
-        return (await this.evaluate(tokens)).attributes;
+    /**
+     * The 32 attributes of one tokenized prompt (BOS first). Concurrent calls share the context pool.
+     * `promptText`: the re-ask prompt text the tokens were built with (buildReaskPrompt), which lets
+     * the one-pass route reuse the prompt's prefix (see ExtractionEngineOptions.prefixReuse); without
+     * it the prompt is evaluated in full.
+     */
+    public async extract(tokens: readonly number[], promptText?: string): Promise<number[]> {
+        return (await this.evaluate(tokens, promptText)).attributes;
+    }
+
+    /** Documents evaluated so far with and without prefix reuse. */
+    public get prefixReuseCounts(): PrefixReuseCounts {
+        return {...this.#counts};
     }
 
     /**
@@ -111,12 +137,16 @@ export class ExtractionEngine {
      * position, from the same forward pass: what the playground shows, with the attributes `extract`
      * writes (the attributes hold the logits only scaled and clipped).
      */
-    public async evaluate(tokens: readonly number[]): Promise<{attributes: number[]; yesLogit: number; noLogit: number}> {
+    public async evaluate(tokens: readonly number[], promptText?: string): Promise<{attributes: number[]; yesLogit: number; noLogit: number}> {
         if (tokens.length > this.options.contextSize)
             throw new OrchardError("DOCUMENT_TOO_LONG", `prompt of ${tokens.length} tokens exceeds the context size of ${this.options.contextSize}`);
+        const prefixLength = this.#reusablePrefixLength(tokens, promptText);
         const evaluator = await this.#acquire();
         try {
-            const inputs = await evaluator.evaluate(tokens);
+            const inputs = await evaluator.evaluate(tokens, typeof prefixLength === "number" ? prefixLength : undefined);
+            if (typeof prefixLength === "number") this.#counts.reused++;
+            else this.#counts.full++;
+            if (prefixLength === "guarded") this.#counts.guarded++;
             return {attributes: computeAttributes(inputs), yesLogit: inputs.yesLogit, noLogit: inputs.noLogit};
         } catch (error) {
             if (error instanceof OrchardError) throw error;
@@ -164,6 +194,23 @@ export class ExtractionEngine {
 
     public async [Symbol.asyncDispose](): Promise<void> {
         await this.close();
+    }
+
+    /**
+     * The length of the prompt prefix of `promptText` when `tokens` may reuse it; "guarded" when
+     * the guard below refuses; undefined when reuse does not apply.
+     * The token-boundary guard: SentencePiece may merge a document's first characters with the
+     * prefix's last piece, so reuse only when `tokens` starts with exactly the prefix's own tokens.
+     */
+    #reusablePrefixLength(tokens: readonly number[], promptText: string | undefined): number | "guarded" | undefined {
+        if (promptText === undefined || this.route !== "one-pass" || this.options.prefixReuse === "off") return undefined;
+        let prefix = this.#prefixTokens.get(promptText);
+        if (prefix === undefined) {
+            if (this.#prefixTokens.size >= PREFIX_TOKEN_CACHE_SIZE) this.#prefixTokens.clear();
+            prefix = this.tokenizePrompt(buildReaskPrefix(promptText));
+            this.#prefixTokens.set(promptText, prefix);
+        }
+        return prefix.length < tokens.length && prefix.every((token, i) => token === tokens[i]) ? prefix.length : "guarded";
     }
 
     async #acquire(): Promise<DocumentEvaluator> {

@@ -10,6 +10,19 @@ interface AddonContextInternals {
     getEmbedding(inputTokensLength: number, maxVectorSize?: number): Float64Array;
 }
 
+/** Per-position statistics of positions [0, length) of a prompt: what the attributes need of them. */
+interface SpanStatistics {
+    readonly maxLogits: Float64Array;
+    readonly secondLogits: Float64Array;
+    /** Sum over the span's positions of the final-norm hidden state. */
+    readonly hiddenSum: Float64Array;
+}
+
+/** The prompt prefix held in sequence 0's KV cache, with its positions' statistics. */
+interface CachedPrefix extends SpanStatistics {
+    readonly tokens: readonly number[];
+}
+
 /**
  * Logits at every position AND the final-norm hidden states from ONE forward pass.
  *
@@ -18,6 +31,14 @@ interface AddonContextInternals {
  * the mean hidden state of the tokens in that decode (sequence 0). Positions 1..T-1 are decoded
  * in chunks of at most batchSize (each chunk's mean, weighted by its length, adds up to the
  * sum), then the last token alone: its one-token "mean" is H_T.
+ *
+ * Prefix reuse: under causal attention a prefix's logits, hidden states and KV entries do not
+ * depend on what follows it. Given a `prefixLength`, the prefix is decoded once (from an empty
+ * sequence, always in the same chunks) and kept in the KV cache with its positions' top-2 logits
+ * and hidden sum; each document then decodes only its suffix (chunks counted from the prefix's
+ * end) and erases it afterwards, so the sequence holds exactly the prefix before every document:
+ * a document's result never depends on which documents the context evaluated before. The one
+ * prefix kept is the last one asked for (a run with one prompt text never re-decodes it).
  */
 export class OnePassEvaluator implements DocumentEvaluator {
     readonly #context: LlamaContext;
@@ -25,6 +46,8 @@ export class OnePassEvaluator implements DocumentEvaluator {
     readonly #addon: AddonContextInternals;
     readonly #chunkSize: number;
     readonly #embeddingSize: number;
+    /** What sequence 0 holds between documents; undefined when it may hold anything else. */
+    #prefix: CachedPrefix | undefined;
 
     private constructor(context: LlamaContext, addon: AddonContextInternals, embeddingSize: number) {
         this.#context = context;
@@ -54,31 +77,41 @@ export class OnePassEvaluator implements DocumentEvaluator {
         return new OnePassEvaluator(context, addon as AddonContextInternals, model.embeddingVectorSize);
     }
 
-    public async evaluate(tokens: readonly number[]): Promise<AttributeInputs> {
+    public async evaluate(tokens: readonly number[], prefixLength?: number): Promise<AttributeInputs> {
         const T = tokens.length;
         if (T < 2) throw new RangeError("a prompt has at least BOS and one token");
-        await this.#sequence.clearHistory();
+        if (prefixLength !== undefined && !(Number.isInteger(prefixLength) && prefixLength > 0 && prefixLength < T))
+            throw new RangeError(`prefix length ${prefixLength} is outside 1..${T - 1}`);
 
         const maxLogits = new Float64Array(T);
         const secondLogits = new Float64Array(T);
         const hiddenSum = new Float64Array(this.#embeddingSize);
         const head = T - 1;
-        for (let start = 0; start < head; start += this.#chunkSize) {
-            const chunk = tokens.slice(start, Math.min(head, start + this.#chunkSize));
-            const outputs = await this.#sequence.controlledEvaluate(chunk.map((token) => [token as Token, {generateNext: TOP_TWO_REQUEST}]));
-            for (let i = 0; i < chunk.length; i++) {
-                const logits = outputs[i]?.next.logits;
-                if (logits == null) throw new OrchardError("ENGINE_FAILED", `no logits returned for position ${start + i}`, {retryable: true});
-                [maxLogits[start + i], secondLogits[start + i]] = topTwoLogits(logits);
-            }
-            this.#addChunkMean(hiddenSum, chunk.length);
+        let start = 0;
+        if (prefixLength === undefined) {
+            this.#prefix = undefined;
+            await this.#sequence.clearHistory();
+        } else {
+            const prefix = await this.#ensurePrefix(tokens.slice(0, prefixLength));
+            maxLogits.set(prefix.maxLogits);
+            secondLogits.set(prefix.secondLogits);
+            hiddenSum.set(prefix.hiddenSum);
+            start = prefixLength;
         }
 
-        const [last] = await this.#sequence.controlledEvaluate([[tokens[head] as Token, {generateNext: LAST_POSITION_REQUEST}]]);
-        const lastLogits = last?.next.logits;
-        if (lastLogits == null) throw new OrchardError("ENGINE_FAILED", "no logits returned for the last position", {retryable: true});
+        let lastLogits: ReadonlyMap<number, number>;
+        let hiddenLast: Float64Array;
+        try {
+            await this.#decodeSpan(tokens, start, head, {maxLogits, secondLogits, hiddenSum});
+            const [last] = await this.#sequence.controlledEvaluate([[tokens[head] as Token, {generateNext: LAST_POSITION_REQUEST}]]);
+            const logits = last?.next.logits;
+            if (logits == null) throw new OrchardError("ENGINE_FAILED", "no logits returned for the last position", {retryable: true});
+            lastLogits = logits;
+            hiddenLast = this.#readEmbedding(1);
+        } finally {
+            if (this.#prefix !== undefined) await this.#restorePrefix();
+        }
         [maxLogits[head], secondLogits[head]] = topTwoLogits(lastLogits);
-        const hiddenLast = this.#readEmbedding(1);
         for (let i = 0; i < hiddenSum.length; i++) hiddenSum[i] = ((hiddenSum[i] as number) + (hiddenLast[i] as number)) / T;
 
         return {
@@ -92,11 +125,59 @@ export class OnePassEvaluator implements DocumentEvaluator {
     }
 
     public scoreContinuations(prefix: readonly number[], continuations: readonly (readonly number[])[]): Promise<number[]> {
+        // the scorer clears and refills the sequence: the cached prefix is gone
+        this.#prefix = undefined;
         return scoreContinuations(this.#sequence, this.#chunkSize, prefix, continuations);
     }
 
     public async close(): Promise<void> {
         if (!this.#context.disposed) await this.#context.dispose();
+    }
+
+    /** The cached prefix for `tokens`, decoding it from an empty sequence first unless it is the one held. */
+    async #ensurePrefix(tokens: readonly number[]): Promise<CachedPrefix> {
+        const held = this.#prefix;
+        if (held !== undefined && sameTokens(held.tokens, tokens) && this.#sequence.nextTokenIndex === tokens.length) return held;
+        this.#prefix = undefined;
+        await this.#sequence.clearHistory();
+        const statistics: SpanStatistics = {
+            maxLogits: new Float64Array(tokens.length),
+            secondLogits: new Float64Array(tokens.length),
+            hiddenSum: new Float64Array(this.#embeddingSize)
+        };
+        await this.#decodeSpan(tokens, 0, tokens.length, statistics);
+        this.#prefix = {tokens: [...tokens], ...statistics};
+        return this.#prefix;
+    }
+
+    /** Erases everything after the cached prefix; forgets the prefix if that fails (the next document starts afresh). */
+    async #restorePrefix(): Promise<void> {
+        const prefix = this.#prefix as CachedPrefix;
+        const end = this.#sequence.nextTokenIndex;
+        try {
+            if (end > prefix.tokens.length) await this.#sequence.eraseContextTokenRanges([{start: prefix.tokens.length, end}]);
+        } catch {
+            this.#prefix = undefined;
+        }
+        if (this.#sequence.nextTokenIndex !== prefix.tokens.length) this.#prefix = undefined;
+    }
+
+    /**
+     * Decodes `tokens[start..end)` after what the sequence holds, in chunks of at most batchSize
+     * counted from `start`, writing each position's top-2 logits into `into` at its index and adding
+     * the positions' hidden states to `into.hiddenSum`.
+     */
+    async #decodeSpan(tokens: readonly number[], start: number, end: number, into: SpanStatistics): Promise<void> {
+        for (let from = start; from < end; from += this.#chunkSize) {
+            const chunk = tokens.slice(from, Math.min(end, from + this.#chunkSize));
+            const outputs = await this.#sequence.controlledEvaluate(chunk.map((token) => [token as Token, {generateNext: TOP_TWO_REQUEST}]));
+            for (let i = 0; i < chunk.length; i++) {
+                const logits = outputs[i]?.next.logits;
+                if (logits == null) throw new OrchardError("ENGINE_FAILED", `no logits returned for position ${from + i}`, {retryable: true});
+                [into.maxLogits[from + i], into.secondLogits[from + i]] = topTwoLogits(logits);
+            }
+            this.#addChunkMean(into.hiddenSum, chunk.length);
+        }
     }
 
     #addChunkMean(sum: Float64Array, chunkLength: number): void {
@@ -110,6 +191,10 @@ export class OnePassEvaluator implements DocumentEvaluator {
             throw new OrchardError("ENGINE_FAILED", `hidden state has ${vector.length} values, expected ${this.#embeddingSize}`);
         return vector;
     }
+}
+
+function sameTokens(a: readonly number[], b: readonly number[]): boolean {
+    return a.length === b.length && a.every((token, i) => token === b[i]);
 }
 
 function requireLogit(logits: ReadonlyMap<number, number>, token: number): number {

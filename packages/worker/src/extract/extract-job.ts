@@ -4,7 +4,7 @@ import {
     assertOutputPath, ensureOutputDirectory, formatOutputLine, isSameFile, maxOutputLineBytes,
     OrchardError, outputPathError, readDataset, type PreparedDocument
 } from "@orchard/shared";
-import {ExtractionEngine} from "../engine/extraction-engine.ts";
+import {ExtractionEngine, type PrefixReuseCounts} from "../engine/extraction-engine.ts";
 import {resolveExtractOptions, type ExtractOptions, type ResolvedExtractOptions} from "./extract-options.ts";
 import {DurableLineWriter} from "./durable-line-writer.ts";
 import {findResumePoint} from "./output-resume.ts";
@@ -36,6 +36,8 @@ export interface ExtractSummary {
     /** Bytes of a torn last output line that were cut off before resuming. */
     readonly repairedBytes: number;
     readonly route: string;
+    /** How many documents reused their prompt's cached prefix and how many were evaluated in full (--prefix-reuse). */
+    readonly prefixReuse: PrefixReuseCounts;
 }
 
 export interface ExtractHooks {
@@ -100,7 +102,7 @@ export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = 
             const prompt = promptFor(prepared);
             if (prompt.truncated) truncatedDocuments++;
             tokens += prompt.tokens.length;
-            const line = engine.extract(prompt.tokens).then((attributes) => lineFor(prepared, attributes));
+            const line = engine.extract(prompt.tokens, prepared.promptText).then((attributes) => lineFor(prepared, attributes));
             line.catch(() => undefined); // awaited in order by flushOne; avoid an unhandled rejection meanwhile
             inFlight.push(line);
             // lines are written in order, but the engine queues prompts for its contexts: keeping twice
@@ -123,7 +125,8 @@ export async function runExtract(options: ExtractOptions, hooks: ExtractHooks = 
         documentsPerSecond: seconds > 0 ? documents / seconds : 0,
         truncatedDocuments,
         repairedBytes: resumePoint.repairedBytes,
-        route: engine.route
+        route: engine.route,
+        prefixReuse: engine.prefixReuseCounts
     };
 }
 

@@ -6,8 +6,8 @@ import type {ShardEngine} from "./shard-engine.ts";
 export type NumericsEngineLoader = (numerics: NumericsSettings | undefined) => Promise<ShardEngine>;
 
 /** The engine options that give an engine a run's numerics (the rest, threads, contexts, GPU, stay the worker's). */
-export function numericsEngineOptions(numerics: NumericsSettings): Pick<ExtractionEngineOptions, "batchSize" | "route" | "flashAttention" | "contextSize"> {
-    return {batchSize: numerics.batchSize, route: numerics.engineRoute, flashAttention: numerics.flashAttention, contextSize: numerics.contextSize};
+export function numericsEngineOptions(numerics: NumericsSettings): Pick<ExtractionEngineOptions, "batchSize" | "route" | "flashAttention" | "contextSize" | "prefixReuse"> {
+    return {batchSize: numerics.batchSize, route: numerics.engineRoute, flashAttention: numerics.flashAttention, contextSize: numerics.contextSize, prefixReuse: numerics.prefixReuse};
 }
 
 /** An engine for a shard (release it when the shard's documents are done), or why this worker cannot compute the run's numerics. */

@@ -95,7 +95,9 @@ export class FleetWorker {
         // monitoring (heartbeats, per-run counters) hears every shard event before the caller's handler
         const heartbeat = HeartbeatPublisher.start({
             redis, keyPrefix: resolved.keyPrefix, name: resolved.name, modelPath: resolved.modelPath, fingerprint, queueName: shardQueueName(fingerprint),
-            concurrency: resolved.concurrency, engine: {kind: engine.kind, backend: engine.backend ?? engine.kind, contexts: engine.contexts},
+            concurrency: resolved.concurrency,
+            // called at each beat, after `worker` below exists: the engine in use then (it may be reloaded)
+            engine: {kind: engine.kind, backend: engine.backend ?? engine.kind, contexts: engine.contexts, prefixReuse: () => worker.#engines.engine?.prefixReuse},
             ...(resolved.logger === undefined ? {} : {logger: resolved.logger})
         });
         const onShard = resolved.onShard;

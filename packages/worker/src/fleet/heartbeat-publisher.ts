@@ -22,6 +22,8 @@ export interface HeartbeatPublisherOptions {
         /** "metal", "cuda", "vulkan", "cpu" (what node-llama-cpp picked) or "simulated". */
         readonly backend: string;
         readonly contexts: number;
+        /** The engine's prefix-reuse counts now (undefined: the engine does not count them). */
+        readonly prefixReuse?: () => {readonly reused: number; readonly full: number} | undefined;
     };
     /** Milliseconds between heartbeats. Default HEARTBEAT_INTERVAL_MS (5,000). */
     readonly intervalMs?: number;
@@ -157,6 +159,7 @@ export class HeartbeatPublisher {
         const now = Date.now();
         const rate = rollingRate(this.#samples, now, {sinceMs: this.#startedAt});
         const cpuList = cpus();
+        const prefixReuse = options.engine.prefixReuse?.();
         return {
             v: 1,
             name: options.name,
@@ -166,7 +169,11 @@ export class HeartbeatPublisher {
             os: {platform: platform(), release: release(), arch: arch()},
             cpu: {model: cpuList[0]?.model.trim() ?? "unknown", cores: cpuList.length},
             memory: {totalBytes: totalmem(), freeBytes: freemem(), processRssBytes: process.memoryUsage.rss()},
-            engine: {kind: options.engine.kind, backend: options.engine.backend, contexts: options.engine.contexts},
+            engine: {
+                kind: options.engine.kind, backend: options.engine.backend, contexts: options.engine.contexts,
+                // undefined leaves the optional field out of the JSON
+                prefixReuse: prefixReuse === undefined ? undefined : {reused: prefixReuse.reused, full: prefixReuse.full}
+            },
             model: {file: basename(options.modelPath), fingerprint: options.fingerprint, queue: options.queueName},
             concurrency: options.concurrency,
             intervalMs: this.#intervalMs,

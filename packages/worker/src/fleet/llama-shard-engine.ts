@@ -33,7 +33,7 @@ export class LlamaShardEngine implements ShardEngine {
     public get numerics(): NumericsSettings {
         const options = this.#engine.options;
         // the route in use: "auto" resolved (and fallen back) at load
-        return {batchSize: options.batchSize, engineRoute: this.#engine.route, flashAttention: options.flashAttention, contextSize: options.contextSize};
+        return {batchSize: options.batchSize, engineRoute: this.#engine.route, flashAttention: options.flashAttention, contextSize: options.contextSize, prefixReuse: options.prefixReuse};
     }
 
     public get machine(): MachineFacts {
@@ -52,8 +52,13 @@ export class LlamaShardEngine implements ShardEngine {
         return this.#engine.tokenizePrompt(text);
     }
 
-    public extract(tokens: readonly number[]): Promise<number[]> {
-        return this.#engine.extract(tokens);
+    public extract(tokens: readonly number[], _documentId: string, promptText?: string): Promise<number[]> {
+        return this.#engine.extract(tokens, promptText);
+    }
+
+    public get prefixReuse(): {reused: number; full: number} {
+        const {reused, full} = this.#engine.prefixReuseCounts;
+        return {reused, full};
     }
 
     public get eosToken(): number {

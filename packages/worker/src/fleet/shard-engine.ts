@@ -22,8 +22,13 @@ export interface ShardEngine {
     readonly contextSize: number;
     /** BOS followed by the tokens of `text`. */
     tokenizePrompt(text: string): number[];
-    /** The 32 attributes of one tokenized prompt; `documentId` only names the document in errors and hooks. */
-    extract(tokens: readonly number[], documentId: string): Promise<number[]>;
+    /**
+     * The 32 attributes of one tokenized prompt; `documentId` only names the document in errors and hooks.
+     * `promptText`: the re-ask prompt text the tokens were built with, for prefix reuse (none: evaluated in full).
+     */
+    extract(tokens: readonly number[], documentId: string, promptText?: string): Promise<number[]>;
+    /** Documents evaluated with and without prefix reuse since the engine loaded; none for an engine that does not reuse. */
+    readonly prefixReuse?: {readonly reused: number; readonly full: number};
     /** The model's end-of-sequence token (ends a classify task's label answers). */
     readonly eosToken: number;
     /** Log-probability of each continuation after `prefix` (BOS first): a classify task's stage 1. */

@@ -47,8 +47,8 @@ const REASK_HANDLER: DocumentTaskHandler = {
         const prepared: PreparedDocument = {index, lineNumber: document.line, doc: {id: document.id, label: 0, document: document.documentText}, documentText: document.documentText, promptText: document.promptText};
         return tokenizeDocumentPrompt(prepared, job.trailingInstruction, (text) => engine.tokenizePrompt(text), {contextSize: job.contextSize, truncate: job.truncate, file: job.file}).tokens;
     },
-    async compute(engine, tokens, documentId) {
-        return {attributes: checkedAttributes(await engine.extract(tokens, documentId), documentId)};
+    async compute(engine, tokens, documentId, _job, _index, document) {
+        return {attributes: checkedAttributes(await engine.extract(tokens, documentId, document.promptText), documentId)};
     }
 };
 

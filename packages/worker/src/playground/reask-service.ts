@@ -35,7 +35,7 @@ export async function reask(engine: ReaskEngine, body: unknown, options: {maxDoc
             "shorten the document or restart the playground with a larger --context-size", {tokens: tokens.length, contextSize});
     let evaluated: Awaited<ReturnType<ReaskEngine["evaluate"]>>;
     try {
-        evaluated = await engine.evaluate(tokens);
+        evaluated = await engine.evaluate(tokens, prepared.promptText);
     } catch (error) {
         throw new PlaygroundHttpError(500, "ENGINE_FAILED", error instanceof OrchardError ? error.message : `evaluation failed: ${(error as Error).message}`);
     }

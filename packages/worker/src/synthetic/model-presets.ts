@@ -2,7 +2,7 @@ import {GgmlType, OrchardError} from "@orchard/shared";
 
 /** Shapes of the synthetic Mixtral-architecture models Orchard can generate. */
 
-export const MODEL_PRESET_NAMES = ["tiny", "bench", "mixtral-8x7b"] as const;
+export const MODEL_PRESET_NAMES = ["tiny", "bench", "mixtral-width", "mixtral-8x7b"] as const;
 export type ModelPresetName = (typeof MODEL_PRESET_NAMES)[number];
 
 export const MODEL_WEIGHT_TYPES = ["f32", "f16", "q8_0"] as const;
@@ -39,6 +39,13 @@ export const MODEL_PRESETS: Readonly<Record<ModelPresetName, ModelPreset>> = {
     bench: {
         name: "bench", embeddingLength: 256, blockCount: 32, headCount: 8, headCountKv: 2, feedForwardLength: 2048,
         ...MIXTRAL_SHARED, types: MODEL_WEIGHT_TYPES
+    },
+    // Mixtral-8x7B's real width (E 4096, 8 experts of F 14336, 32 heads / 8 KV heads) with 2 of its
+    // 32 layers: per-token cost per layer is the real model's; ~3.2 B parameters (8% of them the
+    // 32000-row embedding and LM head), ~3.4 GB in q8_0. For GPU benchmarks.
+    "mixtral-width": {
+        name: "mixtral-width", embeddingLength: 4096, blockCount: 2, headCount: 32, headCountKv: 8, feedForwardLength: 14336,
+        ...MIXTRAL_SHARED, types: ["q8_0"]
     },
     // Mixtral-8x7B v0.1's real shape: ~46.7 B parameters, ~49.6 GB in q8_0 (f16/f32 would be 93-187 GB).
     "mixtral-8x7b": {

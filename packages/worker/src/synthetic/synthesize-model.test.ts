@@ -121,6 +121,17 @@ describe("planSyntheticModel", () => {
         assert.ok(plan.tensors.every((t) => t.type === (t.name.endsWith("norm.weight") || t.name.endsWith("gate_inp.weight") ? GgmlType.F32 : GgmlType.Q8_0)));
     });
 
+    it("lays out mixtral-width (Mixtral's width, 2 layers) in q8_0 in a few GB, and refuses f16/f32", async () => {
+        const plan = await planSyntheticModel({preset: "mixtral-width", type: "q8_0", seed: 1});
+        const {embeddingLength: E, feedForwardLength: F, blockCount: L, headCount, headCountKv} = MODEL_PRESETS["mixtral-width"];
+        assert.deepEqual({E, F, L, headCount, headCountKv}, {E: 4096, F: 14336, L: 2, headCount: 32, headCountKv: 8});
+        const quantized = 2 * 32000 * E + L * (2 * E * E + 2 * E * 1024 + 3 * E * F * 8);
+        assert.equal(plan.tensors.length, 3 + 10 * L);
+        assert.ok(plan.layout.totalBytes > (quantized / 32) * 34 && plan.layout.totalBytes < 3.6e9, `${plan.layout.totalBytes} bytes`);
+        for (const type of ["f16", "f32"] as const)
+            await assert.rejects(planSyntheticModel({preset: "mixtral-width", type, seed: 1}), {code: "INVALID_ARGUMENT"});
+    });
+
     it("scales projections by 1/sqrt(fan_in) and keeps norms near 1", async () => {
         const {tensors} = await planSyntheticModel({preset: "bench", type: "f16", seed: 1});
         const byName = new Map(tensors.map((t) => [t.name, t]));

@@ -156,8 +156,8 @@ describe("worker states", () => {
         assert.ok(status.problems.some((problem) => problem.startsWith("the run mixes 3 kinds of machine (metal Apple M2 Ultra: 8 documents;")), status.problems.join("\n"));
         assert.ok(status.problems.includes("worker mac-c leaves this run's shards alone: the run requires backend cuda; this worker computes on metal"));
         assert.deepEqual(status.refusals, [{worker: "mac-c", reason: "the run requires backend cuda; this worker computes on metal", at: new Date(NOW).toISOString()}]);
-        // a run made before numerics were recorded: today's defaults, said so
-        assert.deepEqual(status.numerics, {batchSize: 512, engineRoute: "one-pass", flashAttention: true, contextSize: 4096, recorded: false});
+        // a run made before numerics were recorded: today's defaults (prefix reuse off: it evaluated every prompt in full), said so
+        assert.deepEqual(status.numerics, {batchSize: 512, engineRoute: "one-pass", flashAttention: true, contextSize: 4096, prefixReuse: "off", recorded: false});
 
         const oneKind = runStatusSchema.parse(buildRunStatus(records({provenance: new Map([...provenance].slice(0, 2))}), new Map(), NOW));
         assert.equal(oneKind.machines?.length, 1);

@@ -1,6 +1,6 @@
 import {createLogger, DEFAULT_LABEL_PROMPT, INPUT_FLAGS, OrchardError, pathForDisplay, prettyLogsFor, PROMPT_FLAGS, promptOptionsFromArgs, type GlobalCliOptions} from "@orchard/shared";
 import type {CommandModule} from "yargs";
-import {DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, DEFAULT_ENGINE_CONTEXTS, type EngineGpu, type EngineRoute} from "../../engine/extraction-engine-options.ts";
+import {DEFAULT_BATCH_SIZE, DEFAULT_CONTEXT_SIZE, DEFAULT_ENGINE_CONTEXTS, PREFIX_REUSE_MODES, type EngineGpu, type EngineRoute, type PrefixReuse} from "../../engine/extraction-engine-options.ts";
 
 interface ExtractArgs extends GlobalCliOptions {
     model: string;
@@ -22,6 +22,7 @@ interface ExtractArgs extends GlobalCliOptions {
     gpu: string;
     engineRoute: string;
     flashAttention: boolean;
+    prefixReuse: string;
     seed?: number;
     progress: boolean;
     task: string;
@@ -50,10 +51,15 @@ export const ENGINE_FLAGS = {
     "flash-attention": {
         type: "boolean", default: true,
         describe: "llama.cpp flash attention (--no-flash-attention to turn it off); with --batch-size, --engine-route and --context-size, it fixes the bits of the attributes"
+    },
+    "prefix-reuse": {
+        type: "string", choices: PREFIX_REUSE_MODES, default: "auto",
+        describe: "auto: evaluate each prompt's shared prefix (BOS, [INST] header, prompt text) once per context and only each document's suffix " +
+            "(one-pass route; a document whose tokens do not start with the prefix's is evaluated in full); off: every prompt in full"
     }
 } as const;
 
-export function engineOptionsFromArgs(args: {contextSize: number; batchSize: number; threads?: number; contexts: number; gpu: string; engineRoute: string; flashAttention?: boolean}) {
+export function engineOptionsFromArgs(args: {contextSize: number; batchSize: number; threads?: number; contexts: number; gpu: string; engineRoute: string; flashAttention?: boolean; prefixReuse?: string}) {
     return {
         contextSize: args.contextSize,
         batchSize: args.batchSize,
@@ -61,7 +67,8 @@ export function engineOptionsFromArgs(args: {contextSize: number; batchSize: num
         contexts: args.contexts,
         gpu: (args.gpu === "false" ? false : args.gpu) as EngineGpu,
         route: args.engineRoute as EngineRoute,
-        ...(args.flashAttention === undefined ? {} : {flashAttention: args.flashAttention})
+        ...(args.flashAttention === undefined ? {} : {flashAttention: args.flashAttention}),
+        ...(args.prefixReuse === undefined ? {} : {prefixReuse: args.prefixReuse as PrefixReuse})
     };
 }
 
@@ -127,7 +134,9 @@ export const extractCommand: CommandModule<GlobalCliOptions, ExtractArgs> = {
             (summary.resumedDocuments > 0 ? ` (+${summary.resumedDocuments} already done, ${summary.totalDocuments} in all)` : "") +
             ` -> ${pathForDisplay(args.output)}` + ("predictionsPath" in summary ? ` and ${summary.predictionsPath}` : "") + "\n" +
             `Tokens: ${summary.tokens}  Seconds: ${summary.seconds.toFixed(2)}  ` +
-            `Tokens/s: ${summary.tokensPerSecond.toFixed(1)}  Documents/s: ${summary.documentsPerSecond.toFixed(2)}\n`);
+            `Tokens/s: ${summary.tokensPerSecond.toFixed(1)}  Documents/s: ${summary.documentsPerSecond.toFixed(2)}\n` +
+            `Prefix reuse: ${summary.prefixReuse.reused} documents reused their prompt's prefix, ${summary.prefixReuse.full} evaluated in full` +
+            (summary.prefixReuse.guarded > 0 ? ` (${summary.prefixReuse.guarded} by the token-boundary guard)` : "") + "\n");
     }
 };
 

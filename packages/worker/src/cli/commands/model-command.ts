@@ -14,7 +14,7 @@ const synthesizeCommand: CommandModule<GlobalCliOptions, SynthesizeArgs> = {
     command: "synthesize",
     describe: "Write a Mixtral-architecture GGUF with the real Mixtral vocabulary and seeded random weights",
     builder: (yargs) => yargs
-        .option("preset", {type: "string", choices: MODEL_PRESET_NAMES, default: "tiny", describe: "tiny: tests; bench: benchmarks; mixtral-8x7b: real size (q8_0 only, ~50 GB)"})
+        .option("preset", {type: "string", choices: MODEL_PRESET_NAMES, default: "tiny", describe: "tiny: tests; bench: benchmarks; mixtral-width: Mixtral's width with 2 layers, for GPU benchmarks (q8_0 only, ~3.4 GB); mixtral-8x7b: real size (q8_0 only, ~50 GB)"})
         .option("type", {type: "string", choices: MODEL_WEIGHT_TYPES, default: "f32", describe: "Type of the large weight matrices (norms and router stay f32)"})
         .option("seed", {type: "number", default: 1, describe: "Same preset, type and seed give a byte-identical file"})
         .option("out", {type: "string", describe: "Output file (default: models/<preset>-<type>-seed<seed>.gguf)"})

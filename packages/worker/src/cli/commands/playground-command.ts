@@ -19,6 +19,7 @@ interface PlaygroundArgs extends GlobalCliOptions {
     gpu: string;
     engineRoute: string;
     flashAttention?: boolean;
+    prefixReuse: string;
     redis?: string;
     redisPrefix: string;
     stateDir: string;

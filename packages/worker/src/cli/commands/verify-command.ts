@@ -1,4 +1,4 @@
-import {createLogger, FLEET_CONNECTION_FLAGS, pathForDisplay, prettyLogsFor, type FleetConnectionFlagValues, type GlobalCliOptions} from "@orchard/shared";
+import {createLogger, describeNumerics, FLEET_CONNECTION_FLAGS, pathForDisplay, prettyLogsFor, type FleetConnectionFlagValues, type GlobalCliOptions} from "@orchard/shared";
 import type {CommandModule} from "yargs";
 import type {VerifyReport} from "../../verify/verify-run.ts";
 import {ENGINE_FLAGS} from "./extract-command.ts";
@@ -57,7 +57,6 @@ export function renderVerifyReport(report: VerifyReport): string {
     ].map((row) => row.map(safe));
     const widths = (rows[0] as string[]).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length)));
     return `Run ${safe(report.runId)}: ${report.sampled} documents recomputed on ${safe(report.machine.host)} (${safe(report.machine.backend)}, ${safe(report.machine.chip)}, ` +
-        `node-llama-cpp ${safe(report.machine.nodeLlamaCpp)}, llama.cpp ${safe(report.machine.llamaCpp)}) with batch ${n.batchSize}, ${n.engineRoute}, ` +
-        `flash attention ${n.flashAttention ? "on" : "off"}, context ${n.contextSize}\n` +
+        `node-llama-cpp ${safe(report.machine.nodeLlamaCpp)}, llama.cpp ${safe(report.machine.llamaCpp)}) with ${describeNumerics(n)}\n` +
         rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd()).join("\n") + "\n";
 }

@@ -20,6 +20,7 @@ interface WorkerArgs extends GlobalCliOptions, FleetConnectionFlagValues {
     gpu: string;
     engineRoute: string;
     flashAttention?: boolean;
+    prefixReuse: string;
     lockDurationMs?: number;
     stalledIntervalMs?: number;
     shutdownTimeoutMs?: number;

@@ -224,7 +224,7 @@ function renderRun(run) {
     // the numerics every worker computes with, and the machines that computed the merged documents
     const n = run.numerics;
     const machines = run.machines ?? [];
-    setHtml(byId("numbers"), (n ? `<p data-testid="numerics">batch ${n.batchSize} · ${esc(n.engineRoute)} · flash attention ${n.flashAttention ? "on" : "off"} · context ${n.contextSize}` +
+    setHtml(byId("numbers"), (n ? `<p data-testid="numerics">batch ${n.batchSize} · ${esc(n.engineRoute)} · flash attention ${n.flashAttention ? "on" : "off"} · context ${n.contextSize}` + (n.prefixReuse ? ` · prefix reuse ${esc(n.prefixReuse)}` : "") +
         (n.recorded ? "" : ` <span class="muted">(a run made before numerics were recorded: today's defaults)</span>`) +
         (run.requires && (run.requires.backend || run.requires.chip) ? ` · requires ${esc([run.requires.backend, run.requires.chip && JSON.stringify(run.requires.chip)].filter(Boolean).join(", "))}` : "") + `</p>` : "") +
         (machines.length === 0 ? `<p class="muted">No shard merged yet.</p>` :
