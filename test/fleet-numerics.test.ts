@@ -39,7 +39,7 @@ describe("a run's numerics are pinned, and each document's machine recorded", ()
         await removeTempDir(dir);
     });
 
-    it("a worker started with --batch-size 512 --engine-route three-pass writes what orchard extract --batch-size 16 --engine-route one-pass writes for a run with those; provenance, status and verify say so", async () => {
+    it("a worker started with --batch-size 512 --engine-route three-pass --prefix-reuse off writes what orchard extract --batch-size 16 --engine-route one-pass writes for a run with those; provenance, status and verify say so", async () => {
         const numerics = {batchSize: 16, engineRoute: "one-pass"};
         const reference = await extractWith(numerics, "reference");
         // the premise: the worker's own flags give other bytes on this model (checked: with the worker ignoring the run's numerics, this test fails)
@@ -49,7 +49,7 @@ describe("a run's numerics are pinned, and each document's machine recorded", ()
         const outputDir = join(dir, "out");
         let runId: string;
         {
-            await using worker = await startFleetWorker({modelPath: model, redisUrl: redis.url, keyPrefix, name: "w-own-flags", engine: {...MACHINE, contextSize: CONTEXT_SIZE, batchSize: 512, route: "three-pass"}});
+            await using worker = await startFleetWorker({modelPath: model, redisUrl: redis.url, keyPrefix, name: "w-own-flags", engine: {...MACHINE, contextSize: CONTEXT_SIZE, batchSize: 512, route: "three-pass", prefixReuse: "off"}});
             const summary = await runCoordinator({
                 modelPath: model, inputPaths: [input], outputDir, stateDir: join(dir, ".orchard"), redisUrl: redis.url, keyPrefix, localWorkers: 0,
                 shardSize: 2, contextSize: CONTEXT_SIZE, pollIntervalMs: 50, numerics
@@ -74,7 +74,7 @@ describe("a run's numerics are pinned, and each document's machine recorded", ()
             const collector = new StatusCollector({redis: client, keyPrefix});
             const status = await collector.run(runId);
             await collector.close();
-            assert.deepEqual(status.numerics, {batchSize: 16, engineRoute: "one-pass", flashAttention: true, contextSize: CONTEXT_SIZE, recorded: true});
+            assert.deepEqual(status.numerics, {batchSize: 16, engineRoute: "one-pass", flashAttention: true, contextSize: CONTEXT_SIZE, prefixReuse: "auto", recorded: true});
             assert.deepEqual(status.machines?.map((machine) => [machine.backend, machine.documents, machine.shards]), [["cpu", 4, 2]]);
 
             // verify on the same machine with the run's numerics: every sampled document bit for bit

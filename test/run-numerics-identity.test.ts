@@ -20,7 +20,7 @@ describe("a run's numerics are part of the run: the same command with other nume
         await removeTempDir(dir);
     });
 
-    it("refuses other numerics (RUN_RECORD_MISMATCH naming the setting); a run made before numerics were recorded goes on only with today's defaults", async () => {
+    it("refuses other numerics (RUN_RECORD_MISMATCH naming the setting); a run made before numerics were recorded goes on only with today's defaults and no prefix reuse", async () => {
         const keyPrefix = "numerics-identity";
         const model = await tinyModel();
         const input = await writeJsonl(join(dir, "docs.jsonl"), [{id: "a", label: 0, document: "one"}, {id: "b", label: 1, document: "two"}]);
@@ -44,7 +44,9 @@ describe("a run's numerics are part of the run: the same command with other nume
         const key = new FleetKeys(keyPrefix).run(runId);
         const {numerics: _numerics, ...legacy} = runSpecSchema.parse(JSON.parse(await redis.command("HGET", key, "spec") as string));
         await redis.command("HSET", key, "spec", JSON.stringify(legacy));
-        assert.equal((await run({})).alreadyComplete, true);
-        await assert.rejects(run({flashAttention: false}), refused("numerics"));
+        // today's defaults, but without prefix reuse: such a run evaluated every prompt in full
+        assert.equal((await run({prefixReuse: "off"})).alreadyComplete, true);
+        await assert.rejects(run({}), refused("numerics"));
+        await assert.rejects(run({prefixReuse: "off", flashAttention: false}), refused("numerics"));
     });
 });

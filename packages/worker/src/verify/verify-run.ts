@@ -80,7 +80,8 @@ export async function verifyRun(options: VerifyRunOptions): Promise<VerifyReport
         if (attributes === undefined) continue;
         const tokens = tokenizeDocumentPrompt(document, spec.prompt.trailingInstruction, (text) => engine.tokenizePrompt(text),
             {contextSize: numerics.contextSize, truncate: spec.truncate, file: provenance.file}).tokens;
-        const computed = await engine.extract(tokens);
+        // with the prompt text, so that a run with prefix reuse is recomputed the way its workers computed it
+        const computed = await engine.extract(tokens, document.promptText);
         const key = JSON.stringify([provenance.backend ?? "unknown", provenance.chip ?? "unknown"]);
         let group = groups.get(key);
         if (group === undefined) groups.set(key, (group = {backend: provenance.backend ?? "unknown", chip: provenance.chip ?? "unknown", documents: 0, identical: 0, maxDifference: 0, worst: null}));
