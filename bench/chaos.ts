@@ -249,8 +249,13 @@ async function cancelSideRun(holdSeconds: number): Promise<void> {
         return;
     }
     await sleep(holdSeconds * 1000);
-    const cancel = launch(`cancel-${sideRuns}`, process.execPath, [...ORCHARD_NODE_FLAGS, ORCHARD_BIN, "cancel", runId, "--redis", redisUrl, "--redis-prefix", PREFIX]);
-    const [code] = await once(cancel, "exit") as [number | null];
+    // `orchard cancel` started while Redis is away gives up after 15 s too: again, as a user would
+    let code: number | null = null;
+    for (let attempt = 0; attempt < 10 && code !== 0; attempt++) {
+        if (attempt > 0) await sleep(3000);
+        const cancel = launch(`cancel-${sideRuns}`, process.execPath, [...ORCHARD_NODE_FLAGS, ORCHARD_BIN, "cancel", runId, "--redis", redisUrl, "--redis-prefix", PREFIX]);
+        [code] = await once(cancel, "exit") as [number | null];
+    }
     if (code !== 0) anomalies.push(`orchard cancel ${runId} exited with ${code}`);
     const timer = setTimeout(() => signal(child, "SIGKILL"), 120_000);
     const side: ChildProcess = child;
