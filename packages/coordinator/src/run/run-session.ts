@@ -134,7 +134,11 @@ export class RunSession {
             if (outcome === "done") {
                 const retrying = await this.#store.retrying(runId);
                 const patched = retrying.length === 0 ? "done" : await this.#patch(retrying, enqueuer, watch);
-                if (patched === "done") return await this.#finish(started);
+                if (patched === "done") {
+                    const released = await watch.releaseMerged(new Set((await this.#store.failures(runId)).keys()));
+                    if (released > 0) this.#log?.info({released}, "removed the failed jobs of shards merged after all");
+                    return await this.#finish(started);
+                }
                 return this.#summary(patched, started);
             }
             return this.#summary(outcome, started);
