@@ -56,11 +56,12 @@ class FaultEngine implements ShardEngine {
         return this.#inner.tokenizePrompt(text);
     }
 
-    public async extract(tokens: readonly number[], documentId: string): Promise<number[]> {
+    public async extract(tokens: readonly number[], documentId: string, promptText?: string): Promise<number[]> {
         if (this.#delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#delayMs));
         if (this.#poison.has(documentId))
             throw new OrchardError("ENGINE_FAILED", `the engine failed on document "${documentId}" (a test's poisoned document)`, {retryable: true});
-        return this.#inner.extract(tokens, documentId);
+        // the prompt text lets the engine reuse the prompt's prefix, as the run's numerics ask
+        return this.#inner.extract(tokens, documentId, promptText);
     }
 
     public get eosToken(): number {
