@@ -108,9 +108,10 @@ export function numericsDifference(a: NumericsSettings, b: NumericsSettings): ke
 }
 
 /** One line for people: "batch 512, one-pass, flash attention on, context 4096, prefix reuse auto". */
-export function describeNumerics(numerics: NumericsSettings): string {
-    return `batch ${numerics.batchSize}, ${numerics.engineRoute}, flash attention ${numerics.flashAttention ? "on" : "off"}, context ${numerics.contextSize}, ` +
-        `prefix reuse ${numerics.prefixReuse}`;
+export function describeNumerics(numerics: Omit<NumericsSettings, "engineRoute" | "prefixReuse"> & {readonly engineRoute: string; readonly prefixReuse?: string}): string {
+    // a status made before prefix reuse existed carries none: nothing to say about it
+    return `batch ${numerics.batchSize}, ${numerics.engineRoute}, flash attention ${numerics.flashAttention ? "on" : "off"}, context ${numerics.contextSize}` +
+        (numerics.prefixReuse === undefined ? "" : `, prefix reuse ${numerics.prefixReuse}`);
 }
 
 /** The `orchard extract` flags that compute a document exactly as a run with these settings does. */

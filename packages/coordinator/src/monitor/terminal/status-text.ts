@@ -1,4 +1,4 @@
-import {terminalSafeStrings, type FleetStatus, type RunStatusReport, type RunWorker, type WorkerState, type WorkerStatus} from "@orchard/shared";
+import {describeNumerics, terminalSafeStrings, type FleetStatus, type RunStatusReport, type RunWorker, type WorkerState, type WorkerStatus} from "@orchard/shared";
 import {
     formatBytes, formatClock, formatCount, formatDocsRate, formatDuration, formatTokensRate, paint, progressBar, table, truncate, truncateLeft, type Paint
 } from "./text-format.ts";
@@ -99,8 +99,7 @@ function renderNumerics(run: RunStatusReport, p: Paint): string[] {
     const lines: string[] = [];
     const n = run.numerics;
     if (n !== undefined)
-        lines.push(`Numerics    batch ${n.batchSize}, ${n.engineRoute}, flash attention ${n.flashAttention ? "on" : "off"}, context ${n.contextSize}` +
-            (n.prefixReuse === undefined ? "" : `, prefix reuse ${n.prefixReuse}`) +
+        lines.push(`Numerics    ${describeNumerics(n)}` +
             (n.recorded ? p.dim(" (pinned: every worker computes with these)") : p.dim(" (a run made before numerics were recorded: today's defaults)")));
     const requires = [run.requires?.backend, run.requires?.chip === null || run.requires?.chip === undefined ? null : `chip ${JSON.stringify(run.requires.chip)}`].filter((item) => item !== null && item !== undefined);
     if (requires.length > 0) lines.push(`Requires    ${requires.join(", ")}`);
