@@ -40,8 +40,11 @@ class NamespacedOrchard {
 
     public constructor(args: readonly string[], options: {terminal?: boolean} = {}) {
         const command = [process.execPath, ...ORCHARD_NODE_FLAGS, orchardBin, ...args];
-        const argv = options.terminal === true ? ["script", "-qefc", command.map((word) => `'${word}'`).join(" "), "/dev/null"] : command;
-        const env: NodeJS.ProcessEnv = {...process.env};
+        // `exec`: script runs the command through $SHELL -c, and dash (CI's /bin/sh) does not exec a
+        // lone command; Ctrl-C on the terminal then killed that shell too and script exited 130
+        // while the worker itself stopped cleanly
+        const argv = options.terminal === true ? ["script", "-qefc", `exec ${command.map((word) => `'${word}'`).join(" ")}`, "/dev/null"] : command;
+        const env: NodeJS.ProcessEnv = {...process.env, SHELL: "/bin/sh"};
         delete env["ORCHARD_REDIS_URL"];
         this.#child = spawn("ip", ["netns", "exec", NAMESPACE, ...argv], {cwd: repoRoot, env, stdio: ["pipe", "pipe", "pipe"]});
         for (const stream of [this.#child.stdout, this.#child.stderr]) stream?.setEncoding("utf8").on("data", (chunk: string) => (this.out += chunk));
