@@ -47,6 +47,11 @@ const LOCK_MS = 5000;
 const STALLED_MS = 2000;
 const SHARD_SIZE = 16;
 const PREFIX = "chaos";
+/**
+ * A stopped process must be gone within this: a worker's SIGTERM takes at most its 3 s shutdown
+ * deadline + 30 s grace + its bounded close steps, even with Redis unreachable.
+ */
+const STOP_WAIT_MS = 90_000;
 const log = (line: string) => process.stderr.write(`[chaos ${((performance.now() - started) / 1000).toFixed(1).padStart(7)} s] ${line}\n`);
 const started = performance.now();
 const work = mkdtempSync(join(tmpdir(), "orchard-chaos-"));
@@ -124,6 +129,25 @@ function signal(child: ChildProcess | undefined, sig: NodeJS.Signals): void {
     child.kill(sig);
 }
 
+/**
+ * Waits for a child the soak stopped to exit, at most STOP_WAIT_MS: one that outlives its stop is an
+ * anomaly (a worker must exit after its shutdown deadline and grace, whatever Redis does), and is
+ * SIGKILLed so that the soak goes on and ends.
+ */
+async function exitOf(child: ChildProcess | undefined, what: string): Promise<void> {
+    if (!alive(child)) return;
+    let timer: NodeJS.Timeout | undefined;
+    const exited = once(child, "exit").then(() => true);
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STOP_WAIT_MS)));
+    if (!await Promise.race([exited, late])) {
+        anomalies.push(`${what} (pid ${child.pid}) still running ${STOP_WAIT_MS / 1000} s after it was stopped: killed`);
+        child.kill("SIGCONT");
+        child.kill("SIGKILL");
+        await exited;
+    }
+    clearTimeout(timer);
+}
+
 /** The last line a process wrote that is not a routine log line: why it exited. */
 function lastWords(name: string): string {
     const lines = readFileSync(join(logs, `${name}.log`), "utf8").trim().split("\n");
@@ -176,6 +200,8 @@ function workerUrl(slot: number): string {
 }
 
 function startWorker(slot: number, tokensPerSecond?: number): void {
+    // one worker per slot: two faults on one slot (a leave, then a SIGKILL's restart) must not start two
+    if (alive(workers[slot]?.child)) return;
     const flags = tokensPerSecond === undefined ? engineFlags : ["--simulate-tokens-per-second", String(tokensPerSecond)];
     const child = launch(`worker-${slot}`, process.execPath, [...ORCHARD_NODE_FLAGS, ORCHARD_BIN, "worker", "--model", model, "--redis", workerUrl(slot),
         "--redis-prefix", PREFIX, "--name", `chaos-w${slot}`, ...flags, "--lock-duration-ms", String(LOCK_MS), "--stalled-interval-ms", String(STALLED_MS),
@@ -324,7 +350,7 @@ try {
     for (let slot = 0; slot < workerCount; slot++) {
         if (alive(workers[slot]?.child)) {
             signal(workers[slot]?.child, "SIGTERM");
-            await once(workers[slot]?.child as ChildProcess, "exit");
+            await exitOf(workers[slot]?.child, `worker ${slot} (healing)`);
         }
         startWorker(slot, engine === "sim" ? 1e6 : undefined);
     }
@@ -336,7 +362,7 @@ try {
     if (!mainDone) anomalies.push("the run did not complete within 15 minutes of the fault phase's end");
     finishing = true;
     for (let slot = 0; slot < slots; slot++) signal(workers[slot]?.child, "SIGTERM");
-    await Promise.all([...children].filter((c) => c !== redisState.child).map((c) => once(c, "exit")));
+    await Promise.all([...children].filter((c) => c !== redisState.child).map((c) => exitOf(c, `${c.spawnargs.includes("worker") ? "a worker" : "a coordinator"} (finishing)`)));
 
     // ---- verdict -------------------------------------------------------------------------------
     const outputName = `${basename(input)}.attributes.jsonl`;
@@ -378,7 +404,7 @@ async function inject(event: ChaosEvent): Promise<void> {
         case "worker-sigterm": {
             const child = workers[slot]?.child;
             signal(child, event.kind === "worker-sigkill" ? "SIGKILL" : "SIGTERM");
-            if (alive(child)) await once(child, "exit");
+            await exitOf(child, `worker ${slot} (${event.kind})`);
             await sleep(event.seconds * 1000);
             startWorker(slot);
             return;
@@ -405,7 +431,7 @@ async function inject(event: ChaosEvent): Promise<void> {
             const child = coordinator.child;
             if (mainDone) return;
             signal(child, "SIGKILL");
-            if (alive(child)) await once(child, "exit");
+            await exitOf(child, "the coordinator (SIGKILL)");
             await sleep(event.seconds * 1000);
             startCoordinator();
             return;
@@ -413,7 +439,7 @@ async function inject(event: ChaosEvent): Promise<void> {
         case "redis-sigkill": {
             const child = redisState.child;
             signal(child, "SIGKILL");
-            if (alive(child)) await once(child, "exit");
+            await exitOf(child, "Redis (SIGKILL)");
             await sleep(event.seconds * 1000);
             await startRedis();
             return;

@@ -16,19 +16,19 @@ describe("orchard worker install-service --dry-run: the plist / unit for the fla
         t.after(() => removeTempDir(dir));
         const model = join(dir, "model.gguf");
         await writeFile(model, "");
-        const result = await runOrchard(["worker", "install-service", "--dry-run", "--platform", "macos", "--model", model, "--contexts", "3", "--shutdown-timeout-ms", "90000",
+        const result = await runOrchard(["worker", "install-service", "--dry-run", "--platform", "macos", "--model", model, "--contexts", "3", "--shutdown-timeout-ms", "90000", "--shutdown-grace-ms", "60000",
             "--schedule", "mon-fri 19:00-08:00", "--when-idle", "10m", "--require-ac", "--unload-when-paused"],
             {env: {ORCHARD_REDIS_URL: URL_WITH_PASSWORD, HOME: dir}});
         assert.equal(result.code, 0, result.stderr);
         const plist = parse(result.stdout) as Record<string, unknown>;
         const urlFile = join(dir, "Library", "Application Support", "Orchard", "com.orchard.worker.redis-url");
         assert.deepEqual(plist["ProgramArguments"], [
-            process.execPath, ...ORCHARD_NODE_FLAGS, orchardBin, "worker", "--model", model, "--contexts", "3", "--shutdown-timeout-ms", "90000",
+            process.execPath, ...ORCHARD_NODE_FLAGS, orchardBin, "worker", "--model", model, "--contexts", "3", "--shutdown-timeout-ms", "90000", "--shutdown-grace-ms", "60000",
             "--schedule", "mon-fri 19:00-08:00", "--when-idle", "10m", "--require-ac", "--unload-when-paused",
             "--redis-url-file", urlFile, "--log-format", "json"
         ]);
-        // SIGTERM grace beyond the worker's own shutdown timeout
-        assert.equal(plist["ExitTimeOut"], 150);
+        // SIGTERM grace beyond the worker's own shutdown timeout and grace (90 s + 60 s + 30 s of closing)
+        assert.equal(plist["ExitTimeOut"], 180);
         assert.doesNotMatch(result.stdout + result.stderr, /pa55word/);
         assert.match(result.stderr, new RegExp(`launchctl bootstrap gui/\\d+ ${join(dir, "Library", "LaunchAgents", "com.orchard.worker.plist")}`));
     });

@@ -247,7 +247,7 @@ export class RunStore {
     }
 
     public async deleteWorkingData(runId: string): Promise<void> {
-        await this.#redis.del(this.keys.results(runId), this.keys.retrying(runId));
+        await this.#redis.del(this.keys.results(runId), this.keys.retrying(runId), this.keys.refusals(runId));
     }
 }
 

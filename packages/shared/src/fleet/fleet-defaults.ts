@@ -56,6 +56,11 @@ export const DEFAULT_SHARD_ATTEMPTS = 3;
 export const DEFAULT_RETRY_DELAY_MS = 5_000;
 /** A stopping worker finishes its shard within this long, or gives it back to the queue. */
 export const DEFAULT_WORKER_SHUTDOWN_MS = 15_000;
+/**
+ * Past that deadline, giving the shard back gets this long; then the worker drops its Redis
+ * connections and stops anyway (Redis unreachable: its replies may never come).
+ */
+export const DEFAULT_WORKER_SHUTDOWN_GRACE_MS = 30_000;
 /** The run's prompt limit in tokens; equal to `extract`'s default --context-size, so outputs agree. */
 export const DEFAULT_RUN_CONTEXT_SIZE = 4096;
 /** BullMQ's events stream is capped at this many entries (its default of 10,000 only bloats Redis here). */

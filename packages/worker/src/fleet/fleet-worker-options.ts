@@ -1,6 +1,6 @@
 import {hostname} from "node:os";
 import {
-    DEFAULT_KEY_PREFIX, DEFAULT_LOCK_DURATION_MS, DEFAULT_MAX_STALLED_COUNT, DEFAULT_STALLED_INTERVAL_MS, DEFAULT_WORKER_CONCURRENCY, DEFAULT_WORKER_SHUTDOWN_MS,
+    DEFAULT_KEY_PREFIX, DEFAULT_LOCK_DURATION_MS, DEFAULT_MAX_STALLED_COUNT, DEFAULT_STALLED_INTERVAL_MS, DEFAULT_WORKER_CONCURRENCY, DEFAULT_WORKER_SHUTDOWN_GRACE_MS, DEFAULT_WORKER_SHUTDOWN_MS,
     OrchardError, type Logger
 } from "@orchard/shared";
 import type {ExtractionEngineOptions} from "../engine/extraction-engine-options.ts";
@@ -42,6 +42,11 @@ export interface FleetWorkerOptions {
     readonly maxStalledCount?: number;
     /** On close, the current shard is finished within this many ms, or given back to the queue. Default 15,000. */
     readonly shutdownTimeoutMs?: number;
+    /**
+     * Past `shutdownTimeoutMs`, giving the shard back gets this many ms more; then the worker drops its
+     * Redis connections and closes anyway (the shard's lock expires). Default 30,000.
+     */
+    readonly shutdownGraceMs?: number;
     /** Builds the engine from these options. Default createShardEngine (the model, or the simulated engine); tests wrap it. */
     readonly createEngine?: ShardEngineFactory;
     /** Start paused (the spare-machine policy does not allow work now), with this reason; resume() starts taking shards. */
@@ -66,6 +71,7 @@ export interface ResolvedFleetWorkerOptions {
     readonly stalledIntervalMs: number;
     readonly maxStalledCount: number;
     readonly shutdownTimeoutMs: number;
+    readonly shutdownGraceMs: number;
     readonly createEngine: ShardEngineFactory;
     readonly pausedReason: string | undefined;
     readonly unloadWhenPaused: boolean;
@@ -90,6 +96,7 @@ export function resolveFleetWorkerOptions(options: FleetWorkerOptions): Resolved
         stalledIntervalMs: positive("--stalled-interval-ms", options.stalledIntervalMs ?? DEFAULT_STALLED_INTERVAL_MS),
         maxStalledCount: positive("maxStalledCount", options.maxStalledCount ?? DEFAULT_MAX_STALLED_COUNT),
         shutdownTimeoutMs: positive("--shutdown-timeout-ms", options.shutdownTimeoutMs ?? DEFAULT_WORKER_SHUTDOWN_MS),
+        shutdownGraceMs: positive("--shutdown-grace-ms", options.shutdownGraceMs ?? DEFAULT_WORKER_SHUTDOWN_GRACE_MS),
         createEngine: options.createEngine ?? createShardEngine,
         pausedReason: options.pausedReason,
         unloadWhenPaused: options.unloadWhenPaused ?? false,

@@ -9,10 +9,11 @@ import {resolveFleetWorkerOptions, type FleetWorkerOptions, type ResolvedFleetWo
 import {EngineSwitch, numericsEngineOptions} from "./engine-switch.ts";
 import {HeartbeatPublisher} from "./heartbeat-publisher.ts";
 import type {ShardEngine} from "./shard-engine.ts";
+import {writeWhileRunLive} from "./live-run-write.ts";
 import {processShard} from "./shard-processor.ts";
 
-/** After the graceful deadline, returning the shard gets this long before the worker is closed by force. */
-const RETURN_GRACE_MS = 30_000;
+/** Past the shutdown deadline and its grace, each remaining step of closing gets this long. */
+const CLOSE_STEP_MS = 10_000;
 /**
  * A shard this worker must leave alone (the run requires another machine, or numerics it cannot
  * compute) goes back to the queue delayed this long: a matching worker takes it meanwhile, and this
@@ -280,7 +281,11 @@ export class FleetWorker {
      */
     async #refuse(job: Job, token: string | undefined, shard: ShardJob, reason: string, log: Logger | undefined): Promise<never> {
         log?.info({reason}, "shard left to other workers");
-        await this.#redis.hset(this.#keys.refusals(shard.runId), this.name, JSON.stringify({reason: reason.slice(0, MAX_REASON_CHARS), atMs: Date.now()}));
+        // only into a running run: a refusal written after the run ended would stay in Redis for good
+        await writeWhileRunLive(this.#redis, {
+            runKey: this.#keys.run(shard.runId), hashKey: this.#keys.refusals(shard.runId), field: this.name,
+            value: JSON.stringify({reason: reason.slice(0, MAX_REASON_CHARS), atMs: Date.now()})
+        });
         await job.moveToDelayed(Date.now() + REFUSED_SHARD_DELAY_MS, token);
         throw new DelayedError();
     }
@@ -302,12 +307,16 @@ export class FleetWorker {
             this.#options.onShard({type: "returned", jobId, runId: shard.runId, shard: shard.shard});
             throw new WaitingError();
         }
-        if (!await this.#runIsLive(shard.runId)) return {skipped: "run cancelled"};
-        // idempotent: a shard processed twice (a lock lost mid-shard) writes the same bytes
-        await this.#redis.multi()
-            .hset(this.#keys.results(shard.runId), String(shard.shard), JSON.stringify(outcome.result))
-            .publish(this.#keys.resultsChannel(shard.runId), String(shard.shard))
-            .exec();
+        // idempotent: a shard processed twice (a lock lost mid-shard) writes the same bytes. Checked and
+        // written in one step: a run cancelled or finished meanwhile gets nothing (see live-run-write.ts)
+        const written = await writeWhileRunLive(this.#redis, {
+            runKey: this.#keys.run(shard.runId), hashKey: this.#keys.results(shard.runId), field: String(shard.shard),
+            value: JSON.stringify(outcome.result), channel: this.#keys.resultsChannel(shard.runId)
+        });
+        if (!written) {
+            log?.info("shard result dropped: the run is no longer running (cancelled or finished)");
+            return {skipped: "run cancelled"};
+        }
         const documents = outcome.result.documents.length;
         this.#stats = {shards: this.#stats.shards + 1, documents: this.#stats.documents + documents, tokens: this.#stats.tokens + outcome.result.tokens};
         log?.info({documents, tokens: outcome.result.tokens, ms: Math.round(outcome.result.elapsedMs)}, "shard done");
@@ -326,33 +335,47 @@ export class FleetWorker {
     async #close(): Promise<void> {
         this.#heartbeat?.markStopping();
         const worker = this.#worker;
+        const {shutdownTimeoutMs, shutdownGraceMs} = this.#options;
         if (worker !== undefined) {
             // BullMQ's close() waits for active shards without a deadline: give it one, then hand the shards back
             const returnTimer = setTimeout(() => {
                 this.#log?.info("shutdown deadline reached: giving the current shard back to the queue");
                 worker.cancelAllJobs("worker stopping");
-            }, this.#options.shutdownTimeoutMs);
-            let forceTimer: NodeJS.Timeout | undefined;
-            const forced = new Promise<"forced">((resolve) => {
-                forceTimer = setTimeout(() => resolve("forced"), this.#options.shutdownTimeoutMs + RETURN_GRACE_MS);
-            });
+            }, shutdownTimeoutMs);
             try {
                 // BullMQ's close() cannot be forced once started: stop waiting instead (the shard's lock then expires)
-                if (await Promise.race([worker.close(), forced]) === "forced")
-                    this.#log?.warn("the current shard did not end in time; leaving it to expire");
+                if (!await settlesWithin(worker.close(), shutdownTimeoutMs + shutdownGraceMs)) {
+                    // what it waits for is a Redis reply that is not coming (Redis stopped, the network cut:
+                    // a dead TCP connection takes ~15 minutes to fail by itself). Dropping the connections
+                    // fails the pending commands now; the shard's lock expires and another worker takes it
+                    this.#log?.warn("the current shard did not end in time (Redis unreachable?); dropping the connections, the shard goes to another worker when its lock expires");
+                    this.#redis.disconnect();
+                    void worker.disconnect().catch(() => undefined);
+                }
             } finally {
                 clearTimeout(returnTimer);
-                clearTimeout(forceTimer);
             }
         }
+        // each step bounded: none of them may hold the process past its stop (a service manager then kills it)
         // a pause or resume in progress ends first: it may be loading or unloading the engine
-        await this.#pausing;
-        await this.#heartbeat?.close();
+        await settlesWithin(this.#pausing, CLOSE_STEP_MS);
+        await settlesWithin(this.#heartbeat?.close() ?? Promise.resolve(), CLOSE_STEP_MS);
         this.#options.wakeLock.close();
-        await this.#engines.unload();
-        if (this.#redis.status === "ready") await this.#redis.quit().catch(() => this.#redis.disconnect());
-        else this.#redis.disconnect();
+        await settlesWithin(this.#engines.unload(), CLOSE_STEP_MS);
+        // QUIT waits for its reply: on a connection that is silently dead, disconnect instead
+        if (this.#redis.status !== "ready" || !await settlesWithin(this.#redis.quit(), CLOSE_STEP_MS)) this.#redis.disconnect();
         this.#log?.info(this.#stats, "worker stopped");
+    }
+}
+
+/** Whether `promise` settled (resolved or rejected) within `ms`; it is left running otherwise. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    try {
+        return await Promise.race([promise.then(() => true, () => true), late]);
+    } finally {
+        clearTimeout(timer);
     }
 }
 

@@ -1,7 +1,7 @@
 import {readFileSync, realpathSync, statSync} from "node:fs";
 import {homedir} from "node:os";
 import {dirname, resolve} from "node:path";
-import {checkRedisUrl, DEFAULT_WORKER_SHUTDOWN_MS, OrchardError, readOrchardEnvironment, readRedisUrlFile, redactRedisUrl} from "@orchard/shared";
+import {checkRedisUrl, DEFAULT_WORKER_SHUTDOWN_GRACE_MS, DEFAULT_WORKER_SHUTDOWN_MS, OrchardError, readOrchardEnvironment, readRedisUrlFile, redactRedisUrl} from "@orchard/shared";
 import type {InstallServiceArgs} from "../cli/commands/worker-service-commands.ts";
 import {workerFlagWords, WORKER_FLAGS, withoutModel} from "../cli/commands/worker-flags.ts";
 import {resolveSparePolicy} from "../policy/spare-policy.ts";
@@ -14,8 +14,8 @@ import {
 
 /** launchd waits at least this long after SIGTERM (today's example plist: 120 s). */
 const MIN_STOP_TIMEOUT_S = 120;
-/** Beyond --shutdown-timeout-ms: the worker closes Redis and the model after handing a shard back. */
-const STOP_MARGIN_S = 60;
+/** Beyond --shutdown-timeout-ms and --shutdown-grace-ms: the worker's bounded close steps (unload the model, quit Redis). */
+const STOP_MARGIN_S = 30;
 
 /** The glue of `orchard worker install-service`: flags -> spec -> files and commands (or, with --dry-run, their text). */
 export async function installServiceFromArgs(args: InstallServiceArgs): Promise<void> {
@@ -41,7 +41,7 @@ export async function installServiceFromArgs(args: InstallServiceArgs): Promise<
         // bin/orchard.js's package: where the worker's relative defaults (--state-dir) point
         workingDirectory: dirname(dirname(cliPath)),
         logFile: paths.logFile,
-        stopTimeoutSeconds: Math.max(MIN_STOP_TIMEOUT_S, Math.ceil((args.shutdownTimeoutMs ?? DEFAULT_WORKER_SHUTDOWN_MS) / 1000) + STOP_MARGIN_S)
+        stopTimeoutSeconds: Math.max(MIN_STOP_TIMEOUT_S, Math.ceil(((args.shutdownTimeoutMs ?? DEFAULT_WORKER_SHUTDOWN_MS) + (args.shutdownGraceMs ?? DEFAULT_WORKER_SHUTDOWN_GRACE_MS)) / 1000) + STOP_MARGIN_S)
     };
     const uid = process.getuid?.() ?? 0;
     if (args.dryRun) {

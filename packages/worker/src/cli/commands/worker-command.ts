@@ -24,6 +24,7 @@ interface WorkerArgs extends GlobalCliOptions, FleetConnectionFlagValues {
     lockDurationMs?: number;
     stalledIntervalMs?: number;
     shutdownTimeoutMs?: number;
+    shutdownGraceMs?: number;
     simulateTokensPerSecond?: number;
     exitWithParent: boolean;
     redisUrlFile?: string;
@@ -36,6 +37,8 @@ interface WorkerArgs extends GlobalCliOptions, FleetConnectionFlagValues {
     unloadWhenPaused?: boolean;
 }
 
+/** Once the worker has stopped, the process exits within this long even if a dead connection holds it. */
+const EXIT_BACKSTOP_MS = 5_000;
 /** How often a worker started with --exit-with-parent checks that its parent is still there. */
 const PARENT_CHECK_MS = 1000;
 
@@ -109,6 +112,7 @@ async function runWorker(args: WorkerArgs, options: WorkerCommandOptions): Promi
         ...(args.lockDurationMs === undefined ? {} : {lockDurationMs: args.lockDurationMs}),
         ...(args.stalledIntervalMs === undefined ? {} : {stalledIntervalMs: args.stalledIntervalMs}),
         ...(args.shutdownTimeoutMs === undefined ? {} : {shutdownTimeoutMs: args.shutdownTimeoutMs}),
+        ...(args.shutdownGraceMs === undefined ? {} : {shutdownGraceMs: args.shutdownGraceMs}),
         ...(options.createEngine === undefined ? {} : {createEngine: options.createEngine}),
         pausedReason: policy?.decision.allowed === false ? policy.decision.reason : undefined,
         unloadWhenPaused: args.unloadWhenPaused,
@@ -149,6 +153,13 @@ async function runWorker(args: WorkerArgs, options: WorkerCommandOptions): Promi
         }
     });
     process.stdout.write(`Worker ${worker.name}: ${worker.stats.shards} shards, ${worker.stats.documents} documents, ${worker.stats.tokens} tokens\n`);
+    // stopped: a connection dropped while Redis was unreachable can still hold the event loop (BullMQ's
+    // blocking client waits on a dead socket); exit then rather than outlive the stop. Unref'd: a clean
+    // stop exits at once without it
+    setTimeout(() => {
+        logger.warn("connections still open after the worker stopped; exiting");
+        process.exit(process.exitCode ?? 0);
+    }, EXIT_BACKSTOP_MS).unref();
 }
 
 /** The spare-machine policy's controller when a policy flag is given (its first check done), else undefined. */

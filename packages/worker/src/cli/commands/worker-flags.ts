@@ -25,6 +25,7 @@ export const WORKER_FLAGS = {
     "lock-duration-ms": {type: "number", describe: "BullMQ lock of a shard, renewed every half (default 60000)"},
     "stalled-interval-ms": {type: "number", describe: "How often to look for shards of dead workers (default 30000)"},
     "shutdown-timeout-ms": {type: "number", describe: "On stop or pause, finish the current shard within this long, else give it back (default 15000)"},
+    "shutdown-grace-ms": {type: "number", describe: "Past --shutdown-timeout-ms, giving the shard back gets this long; then the worker drops its Redis connections and stops anyway, Redis unreachable (default 30000)"},
     ...SPARE_POLICY_FLAGS
 } as const;
 

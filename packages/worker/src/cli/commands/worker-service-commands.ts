@@ -13,6 +13,7 @@ export interface InstallServiceArgs extends ServiceArgs {
     redis?: string;
     redisUrlFile?: string;
     shutdownTimeoutMs?: number;
+    shutdownGraceMs?: number;
     schedule?: string;
     whenIdle?: string;
     requireAc?: boolean;
