@@ -68,9 +68,9 @@ describe("chaos soak findings", () => {
         const redisPid = redis.pid;
         assert.ok(redisPid !== undefined, "the test's redis-server runs here (its pid is known)");
         const prefix = "soak-frozen";
-        // ~1 s a shard: still running when Redis is frozen
-        const worker = startWorker(model, redis.url, prefix, 300, "--shutdown-timeout-ms", "500", "--shutdown-grace-ms", "1000");
-        const run = startRun(model, redis.url, prefix, dir, 300);
+        // several seconds a shard (50 simulated tokens/s): still running when Redis is frozen, even on a busy machine
+        const worker = startWorker(model, redis.url, prefix, 50, "--shutdown-timeout-ms", "500", "--shutdown-grace-ms", "1000");
+        const run = startRun(model, redis.url, prefix, dir, 50);
         let frozen = false;
         t.after(async () => {
             // Redis thawed first: the processes' own stops talk to it
