@@ -16,6 +16,7 @@ import {createServer} from "node:net";
 import {tmpdir} from "node:os";
 import {basename, join} from "node:path";
 import {parseArgs} from "node:util";
+import {settleWithin} from "@orchard/shared";
 import {ensureSyntheticModel} from "@orchard/worker";
 import {Redis} from "ioredis";
 import {ORCHARD_BIN, ORCHARD_NODE_FLAGS} from "../scripts/orchard-node-flags.ts";
@@ -136,16 +137,13 @@ function signal(child: ChildProcess | undefined, sig: NodeJS.Signals): void {
  */
 async function exitOf(child: ChildProcess | undefined, what: string): Promise<void> {
     if (!alive(child)) return;
-    let timer: NodeJS.Timeout | undefined;
-    const exited = once(child, "exit").then(() => true);
-    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STOP_WAIT_MS)));
-    if (!await Promise.race([exited, late])) {
+    const exited = once(child, "exit");
+    if (!await settleWithin(exited, STOP_WAIT_MS)) {
         anomalies.push(`${what} (pid ${child.pid}) still running ${STOP_WAIT_MS / 1000} s after it was stopped: killed`);
         child.kill("SIGCONT");
         child.kill("SIGKILL");
         await exited;
     }
-    clearTimeout(timer);
 }
 
 /** The last line a process wrote that is not a routine log line: why it exited. */

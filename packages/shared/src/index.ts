@@ -79,6 +79,7 @@ export {
     workerStateSchema, WORKER_STATES, HEALTH_LEVELS, type FleetStatus, type RunStatusReport, type WorkerStatus, type RunWorker, type FailedShard, type WorkerState
 } from "./monitor/status-schema.ts";
 export {connectRedis, closeRedis} from "./fleet/redis-connection.ts";
+export {settleWithin} from "./fleet/settle-within.ts";
 export {isSameFile} from "./fs/same-file.ts";
 export {readLabelSet, labelLineSchema, type LabelEntry, type LabelSet} from "./classify/label-set.ts";
 export {

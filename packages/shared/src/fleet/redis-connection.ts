@@ -1,10 +1,13 @@
 import {OrchardError} from "../errors/orchard-error.ts";
 import type {Logger} from "../logging/create-logger.ts";
 import {redactRedisUrl} from "./fleet-keys.ts";
+import {settleWithin} from "./settle-within.ts";
 import {Redis} from "ioredis";
 
 /** Milliseconds to wait for Redis to answer before giving up at startup. */
 const CONNECT_TIMEOUT_MS = 15_000;
+/** How long closeRedis waits for QUIT's reply before it drops the socket. */
+const QUIT_WITHIN_MS = 5_000;
 /** Node's codes for a TLS peer certificate that does not verify (rediss:// to a self-signed or private-CA Redis). */
 const TLS_TRUST_ERRORS = new Set([
     "DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT",
@@ -74,8 +77,13 @@ export async function connectRedis(url: string, options: {
     return client;
 }
 
-/** Closes a client: QUIT when connected (flushes pending replies), else drops the socket. */
-export async function closeRedis(client: Redis): Promise<void> {
-    if (client.status === "ready") await client.quit().catch(() => client.disconnect());
-    else client.disconnect();
+/**
+ * Closes a client: QUIT when connected (flushes pending replies), else drops the socket. QUIT waits
+ * for its reply, which a frozen Redis or a cut network never sends (a dead TCP connection takes
+ * ~15 minutes to fail by itself): past `quitWithinMs` the socket is dropped instead.
+ */
+export async function closeRedis(client: Redis, quitWithinMs = QUIT_WITHIN_MS): Promise<void> {
+    let quit = false;
+    if (client.status === "ready") await settleWithin(client.quit().then(() => (quit = true)), quitWithinMs);
+    if (!quit) client.disconnect();
 }

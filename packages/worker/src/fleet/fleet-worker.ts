@@ -1,5 +1,5 @@
 import {
-    connectRedis, encodeShardJobFailure, FleetKeys, machineRefusal, modelFingerprint, OrchardError, shardJobSchema, toFailureCode, shardQueueName, simulatedEngineFingerprint,
+    closeRedis, connectRedis, encodeShardJobFailure, FleetKeys, machineRefusal, modelFingerprint, OrchardError, settleWithin, shardJobSchema, toFailureCode, shardQueueName, simulatedEngineFingerprint,
     type Logger, type MachineFacts, type NumericsSettings, type ShardJob
 } from "@orchard/shared";
 import {DelayedError, UnrecoverableError, WaitingError, Worker, type Job} from "bullmq";
@@ -344,7 +344,7 @@ export class FleetWorker {
             }, shutdownTimeoutMs);
             try {
                 // BullMQ's close() cannot be forced once started: stop waiting instead (the shard's lock then expires)
-                if (!await settlesWithin(worker.close(), shutdownTimeoutMs + shutdownGraceMs)) {
+                if (!await settleWithin(worker.close(), shutdownTimeoutMs + shutdownGraceMs)) {
                     // what it waits for is a Redis reply that is not coming (Redis stopped, the network cut:
                     // a dead TCP connection takes ~15 minutes to fail by itself). Dropping the connections
                     // fails the pending commands now; the shard's lock expires and another worker takes it
@@ -358,24 +358,13 @@ export class FleetWorker {
         }
         // each step bounded: none of them may hold the process past its stop (a service manager then kills it)
         // a pause or resume in progress ends first: it may be loading or unloading the engine
-        await settlesWithin(this.#pausing, CLOSE_STEP_MS);
-        await settlesWithin(this.#heartbeat?.close() ?? Promise.resolve(), CLOSE_STEP_MS);
+        await settleWithin(this.#pausing, CLOSE_STEP_MS);
+        // bounded by itself (its last beat waits a second at most)
+        await this.#heartbeat?.close();
         this.#options.wakeLock.close();
-        await settlesWithin(this.#engines.unload(), CLOSE_STEP_MS);
-        // QUIT waits for its reply: on a connection that is silently dead, disconnect instead
-        if (this.#redis.status !== "ready" || !await settlesWithin(this.#redis.quit(), CLOSE_STEP_MS)) this.#redis.disconnect();
+        await settleWithin(this.#engines.unload(), CLOSE_STEP_MS);
+        await closeRedis(this.#redis, CLOSE_STEP_MS);
         this.#log?.info(this.#stats, "worker stopped");
-    }
-}
-
-/** Whether `promise` settled (resolved or rejected) within `ms`; it is left running otherwise. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-    try {
-        return await Promise.race([promise.then(() => true, () => true), late]);
-    } finally {
-        clearTimeout(timer);
     }
 }
 

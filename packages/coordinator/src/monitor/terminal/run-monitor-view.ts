@@ -1,10 +1,9 @@
 import type {Logger, RunStatusReport} from "@orchard/shared";
 import type {Redis} from "ioredis";
 import {createRunProgressView} from "../../cli/run-progress-view.ts";
-import {connectRedis} from "@orchard/shared";
+import {connectRedis, settleWithin} from "@orchard/shared";
 import type {CoordinatorEvent} from "../../run/coordinator-events.ts";
 import type {DashboardServer} from "../dashboard/dashboard-server.ts";
-import {settleWithin} from "../settle-within.ts";
 import {StatusCollector} from "../status-collector.ts";
 import {pendingLocalWorkers} from "../status/run-status-builder.ts";
 import type {LiveTerminal} from "./live-terminal.ts";
